@@ -1,0 +1,69 @@
+import type {Readable} from 'node:stream'
+
+/**
+ * The one read-only file-system interface every evidence source implements:
+ * a plain directory (a mounted volume or a live drive) and NTFS inside an image.
+ * Nothing here can write. Paths are '/'-separated, relative to the volume root,
+ * without a leading slash ('' is the root), and are resolved case-insensitively,
+ * as Windows resolves them.
+ */
+
+export type FileKind = 'file' | 'directory' | 'symlink' | 'other'
+
+/**
+ * Timestamps as ISO 8601 UTC strings at the source's full precision
+ * (FILETIME: 7 fractional digits; POSIX stat: 9). Absent when the source has none.
+ */
+export interface Timestamps {
+  modified?: string
+  accessed?: string
+  /** Metadata change: POSIX ctime, NTFS "MFT entry modified". */
+  changed?: string
+  created?: string
+}
+
+export interface DataStream {
+  /** '' is the default (unnamed) stream; anything else is an alternate data stream. */
+  name: string
+  size: number
+}
+
+export interface FileEntry {
+  /** Path from the volume root, as the volume spells it (original case). */
+  path: string
+  name: string
+  kind: FileKind
+  /** Size of the default data stream in bytes (0 for directories). */
+  size: number
+  /** Primary times: stat on a directory source, $STANDARD_INFORMATION on NTFS. */
+  times: Timestamps
+  /** NTFS: the times of each $FILE_NAME attribute, with its namespace. */
+  fileNameTimes?: Array<Timestamps & {name: string; namespace?: string}>
+  /** A stable file identity: inode number, or NTFS MFT reference "entry-sequence". */
+  inode?: string
+  /** NTFS: an unallocated MFT record whose data is still addressable. */
+  deleted?: boolean
+  /** Alternate data streams (the default stream is described by size). */
+  streams?: DataStream[]
+  /** Symbolic link or reparse-point target: reported, never followed. */
+  linkTarget?: string
+  /** Source-specific flags, e.g. 'hidden', 'system', 'compressed', 'sparse', 'reparse-point'. */
+  attributes?: string[]
+}
+
+export interface ListOptions {
+  /** Also list deleted entries where the source can (NTFS). */
+  deleted?: boolean
+}
+
+export interface ReadOnlyFileSystem {
+  /** 'directory', 'ntfs', ... */
+  readonly kind: string
+  /** Children of a directory. Throws FileNotFoundError if it does not exist. */
+  list(dirPath: string, options?: ListOptions): Promise<FileEntry[]>
+  /** Resolves `path` case-insensitively. Throws FileNotFoundError if it does not exist. */
+  stat(path: string): Promise<FileEntry>
+  /** Streams the bytes of a file's default stream, or of the named alternate stream. */
+  open(path: string, options?: {stream?: string}): Promise<Readable>
+  close?(): Promise<void>
+}

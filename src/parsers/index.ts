@@ -1,0 +1,16 @@
+/**
+ * Registers every parser. Each family's module exports its parsers; add one line per family.
+ */
+import {registerParser} from './registry.js'
+import type {Parser} from './types.js'
+
+const families: Parser[][] = []
+
+let registered = false
+export function registerAllParsers(): void {
+  if (registered) return
+  registered = true
+  for (const family of families) for (const parser of family) registerParser(parser)
+}
+
+export {getParser, parserIds} from './registry.js'

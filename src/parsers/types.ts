@@ -1,0 +1,81 @@
+/**
+ * Parsers read a working copy of an artifact (never the evidence itself) and
+ * yield typed records, each naming exactly where it came from. They know nothing
+ * of bundles, signatures or the CLI.
+ */
+
+/** Where a record came from, precisely enough for another tool to find the same bytes. */
+export interface RecordSource {
+  /** Bundle path of the copied file, e.g. 'files/dir/Users/ana/.../History'. */
+  file: string
+  /** Path on the evidence volume. */
+  sourcePath?: string
+  /** Volume id ('dir', 'p2'). */
+  volume?: string
+  /** SQLite table and rowid. */
+  table?: string
+  rowid?: number | string
+  /** Registry key path and value name. */
+  key?: string
+  value?: string
+  /** Byte offset within the file. */
+  offset?: number
+}
+
+/** A parsed record. `type` is dotted: 'browser.visit', 'chat.message', 'media.exif', 'network.profile', 'error'. */
+export interface ParsedRecord {
+  type: string
+  source: RecordSource
+  [field: string]: unknown
+}
+
+/** A file copied into the bundle on a parser's request (an attachment, a file a manifest names). */
+export interface CollectedFile {
+  bundlePath: string
+  /** Local working copy, readable by the parser (never the evidence). */
+  copyPath: string
+  sourcePath: string
+  size: number
+  sha256: string
+}
+
+export interface ParserInput {
+  /** Local path of the working copy of the matched file. Companions sit beside it with their suffix. */
+  copyPath: string
+  /** Suffixes of companions copied beside it, e.g. ['-wal']. */
+  companions: string[]
+  bundlePath: string
+  sourcePath: string
+  volume: string
+  artifact: {id: string; name: string; category: string}
+  /** Named captures of the definition's path pattern, e.g. {user: 'ana', profile: 'Default'}. */
+  captures: Record<string, string>
+  /** Fixed attributes of the definition, e.g. {browser: 'Chrome'}. */
+  attributes: Record<string, string>
+  /**
+   * Copies another file of the same volume into the bundle (hashed like every copy)
+   * and returns where it went; undefined if it does not exist or cannot be read.
+   */
+  collectRelated(volumePath: string): Promise<CollectedFile | undefined>
+  /** Makes a source object for a record from this file. */
+  source(extra?: Partial<RecordSource>): RecordSource
+}
+
+/** An extra file a parser contributes to the bundle once collection ends (a map, a report). */
+export interface BundleOutput {
+  path: string
+  data: Buffer
+}
+
+export interface Parser {
+  readonly id: string
+  readonly description: string
+  /**
+   * Optional content check on the first bytes of a candidate file (detection by
+   * signature, not extension). Files it rejects are not collected for this artifact.
+   */
+  accepts?(head: Buffer): boolean
+  parse(input: ParserInput): AsyncIterable<ParsedRecord>
+  /** Optional: outputs made from all records this parser produced in the run. */
+  finalize?(records: ParsedRecord[]): BundleOutput[] | Promise<BundleOutput[]>
+}

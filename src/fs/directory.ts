@@ -1,0 +1,125 @@
+import {constants, createReadStream, type BigIntStats} from 'node:fs'
+import {lstat, open, readdir, readlink} from 'node:fs/promises'
+import {join} from 'node:path'
+import type {Readable} from 'node:stream'
+import {FileNotFoundError, errorMessage, TrawlError, ExitCode} from '../errors.js'
+import {unixNanosToIso} from '../time.js'
+import type {FileEntry, FileKind, ListOptions, ReadOnlyFileSystem, Timestamps} from './types.js'
+
+/** O_NOATIME keeps reads from touching access times on Linux; not every platform has it. */
+const O_NOATIME: number = (constants as Record<string, number>).O_NOATIME ?? 0
+
+/**
+ * A plain directory as an evidence volume: a mounted image, or a live system
+ * drive. Opened read-only; symbolic links are reported, never followed.
+ */
+export class DirectoryFileSystem implements ReadOnlyFileSystem {
+  readonly kind = 'directory'
+
+  constructor(readonly root: string) {}
+
+  async list(dirPath: string, _options?: ListOptions): Promise<FileEntry[]> {
+    const dir = await this.resolve(dirPath)
+    const names = await readdir(join(this.root, dir))
+    const entries: FileEntry[] = []
+    for (const name of names.sort()) {
+      const path = dir === '' ? name : `${dir}/${name}`
+      try {
+        entries.push(await this.entry(path))
+      } catch {
+        // vanished between readdir and lstat: leave it out; the caller sees it is gone
+      }
+    }
+    return entries
+  }
+
+  async stat(path: string): Promise<FileEntry> {
+    return this.entry(await this.resolve(path))
+  }
+
+  async open(path: string, options?: {stream?: string}): Promise<Readable> {
+    if (options?.stream) throw new FileNotFoundError(`${path}:${options.stream}`)
+    const resolved = await this.resolve(path)
+    const full = join(this.root, resolved)
+    const handle = await openNoAtime(full)
+    return createReadStream('', {fd: handle.fd, autoClose: true, highWaterMark: 1 << 20})
+  }
+
+  /** Resolves a path case-insensitively, segment by segment, preferring an exact match. */
+  private async resolve(path: string): Promise<string> {
+    const segments = splitPath(path)
+    let current = ''
+    for (const segment of segments) {
+      let names: string[]
+      try {
+        names = await readdir(join(this.root, current))
+      } catch {
+        throw new FileNotFoundError(path)
+      }
+      let match = names.find((n) => n === segment)
+      if (match === undefined) {
+        const lower = segment.toLowerCase()
+        match = names.find((n) => n.toLowerCase() === lower)
+      }
+      if (match === undefined) throw new FileNotFoundError(path)
+      current = current === '' ? match : `${current}/${match}`
+    }
+    return current
+  }
+
+  private async entry(path: string): Promise<FileEntry> {
+    const full = join(this.root, path)
+    let stats: BigIntStats
+    try {
+      stats = await lstat(full, {bigint: true})
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path)
+      throw new TrawlError(`cannot stat ${path}: ${errorMessage(error)}`, ExitCode.source)
+    }
+    const kind = kindOf(stats)
+    const entry: FileEntry = {
+      path,
+      name: path.split('/').pop() ?? '',
+      kind,
+      size: kind === 'file' ? Number(stats.size) : 0,
+      times: timesOf(stats),
+      inode: stats.ino.toString(),
+    }
+    if (kind === 'symlink') entry.linkTarget = await readlink(full).catch(() => undefined)
+    return entry
+  }
+}
+
+async function openNoAtime(full: string) {
+  if (O_NOATIME !== 0) {
+    try {
+      return await open(full, constants.O_RDONLY | O_NOATIME)
+    } catch (error) {
+      // EPERM: O_NOATIME needs the file's owner or root; fall back to a plain read-only open
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+    }
+  }
+  return open(full, constants.O_RDONLY)
+}
+
+function kindOf(stats: BigIntStats): FileKind {
+  if (stats.isFile()) return 'file'
+  if (stats.isDirectory()) return 'directory'
+  if (stats.isSymbolicLink()) return 'symlink'
+  return 'other'
+}
+
+function timesOf(stats: BigIntStats): Timestamps {
+  const times: Timestamps = {
+    modified: unixNanosToIso(stats.mtimeNs),
+    accessed: unixNanosToIso(stats.atimeNs),
+    changed: unixNanosToIso(stats.ctimeNs),
+  }
+  // birth time is 0 where the platform or file system does not record it
+  if (stats.birthtimeNs > 0n) times.created = unixNanosToIso(stats.birthtimeNs)
+  return times
+}
+
+export function splitPath(path: string): string[] {
+  return path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
+}

@@ -1,0 +1,18 @@
+import type {ByteSource} from '../image/byte-source.js'
+import type {ReadOnlyFileSystem} from './types.js'
+
+/** A file system trawl reads natively from a volume's bytes. */
+export interface FileSystemDriver {
+  /** 'ntfs' */
+  readonly name: string
+  /** True if the volume's first bytes hold this file system (boot sector signature). */
+  detect(volume: ByteSource): boolean
+  /** Opens the volume read-only. Throws CorruptImageError for a file system too damaged to read. */
+  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string}
+}
+
+/**
+ * File-system drivers, tried in order on every volume. A new file system adds
+ * its driver here; volumes it does not read are named, not guessed.
+ */
+export const fileSystemDrivers: FileSystemDriver[] = []

@@ -1,0 +1,66 @@
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {CorruptImageError} from '../errors.js'
+
+/**
+ * The interface between layers: read N bytes at an offset. An image format
+ * (raw, split, EWF), a partition inside it, or a raw device on a live Windows
+ * machine (\\.\C:) are all byte sources; whoever reads one never knows which.
+ * Reads are synchronous: evidence is read with pread, and the layers above parse
+ * structures that are small and many.
+ */
+export interface ByteSource {
+  /** Size in bytes. */
+  readonly size: number
+  /**
+   * Reads up to `length` bytes at `offset`. Returns fewer only at the end of the
+   * source; reading at or past the end returns an empty buffer.
+   */
+  read(offset: number, length: number): Buffer
+  close(): void
+}
+
+/** A single file opened read-only ('r': never created, never written). */
+export class FileByteSource implements ByteSource {
+  readonly size: number
+  private fd: number | undefined
+
+  constructor(readonly path: string, size?: number) {
+    this.fd = openSync(path, 'r')
+    this.size = size ?? fstatSync(this.fd).size
+  }
+
+  read(offset: number, length: number): Buffer {
+    if (this.fd === undefined) throw new Error(`${this.path} is closed`)
+    if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
+    const wanted = Math.max(0, Math.min(length, this.size - offset))
+    const buffer = Buffer.allocUnsafe(wanted)
+    let done = 0
+    while (done < wanted) {
+      const n = readSync(this.fd, buffer, done, wanted - done, offset + done)
+      if (n === 0) break
+      done += n
+    }
+    return done === wanted ? buffer : buffer.subarray(0, done)
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd)
+    this.fd = undefined
+  }
+}
+
+/** A window of another source: a partition, a volume inside an image. */
+export class SliceByteSource implements ByteSource {
+  constructor(private readonly parent: ByteSource, readonly offset: number, readonly size: number) {
+    if (offset < 0 || size < 0) throw new CorruptImageError(`slice of ${size} bytes at a negative offset`, offset)
+  }
+
+  read(offset: number, length: number): Buffer {
+    if (offset >= this.size) return Buffer.alloc(0)
+    return this.parent.read(this.offset + offset, Math.min(length, this.size - offset))
+  }
+
+  close(): void {
+    // the parent owns the file handle
+  }
+}

@@ -1,0 +1,21 @@
+import {stat} from 'node:fs/promises'
+import {resolve} from 'node:path'
+import {DirectoryFileSystem} from '../fs/directory.js'
+import type {EvidenceSource, SourceOpener} from './types.js'
+
+/** A directory is a source with one volume: a mounted image, or a live drive's root. */
+export const directoryOpener: SourceOpener = {
+  name: 'directory',
+  async detect(path) {
+    return (await stat(path)).isDirectory()
+  },
+  async open(path) {
+    const root = resolve(path)
+    const source: EvidenceSource = {
+      description: {kind: 'directory', path: root},
+      volumes: [{id: 'dir', description: {scheme: 'directory', fileSystem: 'directory'}, fs: new DirectoryFileSystem(root)}],
+      async close() {},
+    }
+    return source
+  },
+}

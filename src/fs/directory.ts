@@ -42,7 +42,7 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
     const resolved = await this.resolve(path)
     const full = join(this.root, resolved)
     const handle = await openNoAtime(full)
-    return createReadStream('', {fd: handle.fd, autoClose: true, highWaterMark: 1 << 20})
+    return createReadStream('', {fd: handle, autoClose: true, highWaterMark: 1 << 20})
   }
 
   /** Resolves a path case-insensitively, segment by segment, preferring an exact match. */

@@ -1,0 +1,18 @@
+import {Flags} from '@oclif/core'
+import {loadDefinitions} from '../../src/artifacts/definition.js'
+import {TrawlCommand} from '../../src/cli/command.js'
+import {renderArtifacts} from '../../src/cli/render.js'
+import {getParser, registerAllParsers} from '../../src/parsers/index.js'
+
+export default class ArtifactsList extends TrawlCommand {
+  static override summary = 'List the artifact definitions trawl collects'
+  static override flags = {json: Flags.boolean({description: 'print JSON'})}
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(ArtifactsList)
+    registerAllParsers()
+    const definitions = loadDefinitions()
+    const available = (id: string) => getParser(id) !== undefined
+    this.log(flags.json ? JSON.stringify(definitions.map((d) => ({...d, parserAvailable: d.parser ? available(d.parser) : false})), null, 2) : renderArtifacts(definitions, available))
+  }
+}

@@ -1,0 +1,48 @@
+import {Flags} from '@oclif/core'
+import {TrawlCommand} from '../src/cli/command.js'
+import {renderCollectSummary} from '../src/cli/render.js'
+import {runCollect} from '../src/collect/run.js'
+
+export default class Collect extends TrawlCommand {
+  static override summary = 'Collect artifacts from a source into a signed evidence bundle'
+  static override description =
+    'Copies every matched file byte-exact (hashing SHA-256, SHA-1 and MD5 in the same pass), parses it from a copy, and seals manifest, signature and custody log into a ZIP. Never writes to the source.'
+  static override examples = [
+    '<%= config.bin %> collect --source /mnt/suspect --case 2026-0042 --examiner "A. Examiner" --key key.pem --cert cert.pem --passphrase-env TRAWL_PASS',
+  ]
+
+  static override flags = {
+    source: Flags.string({description: 'evidence: a mounted volume or live drive (directory), or a disk image', required: true}),
+    out: Flags.string({description: 'bundle to write (default: evidence/<case>_<host>_<UTC time>.zip beside trawl)'}),
+    case: Flags.string({description: 'case identifier', required: true}),
+    examiner: Flags.string({description: 'name of the examiner collecting', required: true}),
+    key: Flags.string({description: 'signing key (PEM, PKCS#8)'}),
+    cert: Flags.string({description: 'signing certificate (PEM)'}),
+    p12: Flags.string({description: 'PKCS#12 file with key and certificate (instead of --key/--cert)'}),
+    'passphrase-env': Flags.string({description: 'name of the environment variable holding the key passphrase'}),
+    'evidence-item': Flags.string({description: 'evidence item identifier (exhibit number)'}),
+    notes: Flags.string({description: 'notes recorded in the manifest'}),
+    targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
+    json: Flags.boolean({description: 'print a machine-readable summary'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Collect)
+    const result = await runCollect({
+      source: flags.source,
+      out: flags.out,
+      caseId: flags.case,
+      examiner: flags.examiner,
+      key: flags.key,
+      cert: flags.cert,
+      p12: flags.p12,
+      passphraseEnv: flags['passphrase-env'],
+      evidenceItem: flags['evidence-item'],
+      notes: flags.notes,
+      targets: flags.targets,
+      commandLine: process.argv.slice(1),
+    })
+    this.log(flags.json ? JSON.stringify(result.json, null, 2) : renderCollectSummary(result))
+    if (!result.complete) this.exit(result.exitCode)
+  }
+}

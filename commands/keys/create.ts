@@ -1,0 +1,31 @@
+import {Flags} from '@oclif/core'
+import {createKeys, passphraseFromEnv} from '../../src/bundle/keys.js'
+import {TrawlCommand} from '../../src/cli/command.js'
+import {renderCertificate} from '../../src/cli/render.js'
+
+export default class KeysCreate extends TrawlCommand {
+  static override summary = 'Create an RSA-3072 signing key and a self-signed certificate'
+  static override flags = {
+    name: Flags.string({description: "the examiner's name (certificate common name)", required: true}),
+    org: Flags.string({description: 'organisation'}),
+    email: Flags.string({description: 'e-mail address'}),
+    out: Flags.string({description: 'folder to write key.pem and cert.pem into', required: true}),
+    'passphrase-env': Flags.string({description: 'environment variable holding a passphrase to encrypt the key (PKCS#8)'}),
+    label: Flags.string({description: 'extra label in the subject, e.g. "DEMO KEY - NOT FOR CASEWORK"'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(KeysCreate)
+    const result = createKeys({
+      name: flags.name,
+      org: flags.org,
+      email: flags.email,
+      outDir: flags.out,
+      passphrase: passphraseFromEnv(flags['passphrase-env']),
+      label: flags.label,
+    })
+    this.log(`Private key: ${result.keyPath}${flags['passphrase-env'] ? ' (encrypted)' : ' (NOT encrypted: protect this file)'}`)
+    this.log(`Certificate: ${result.certPath}`)
+    this.log(renderCertificate(result.summary))
+  }
+}

@@ -1,0 +1,23 @@
+import {Args, Flags} from '@oclif/core'
+import {verifyBundle} from '../src/bundle/verify.js'
+import {TrawlCommand} from '../src/cli/command.js'
+import {renderVerifyReport} from '../src/cli/render.js'
+import {ExitCode} from '../src/errors.js'
+
+export default class Verify extends TrawlCommand {
+  static override summary = 'Verify an evidence bundle: structure, signature, every hash, completeness, custody chain'
+  static override description = 'Exit code 0: valid. 1: invalid (each problem is listed). 2: the file cannot be used as a bundle at all.'
+  static override args = {bundle: Args.string({description: 'the bundle ZIP', required: true})}
+  static override flags = {
+    cert: Flags.string({description: 'the certificate the bundle must be signed with (PEM)', exclusive: ['ca']}),
+    ca: Flags.string({description: 'a CA certificate the signer must be issued by (PEM)'}),
+    json: Flags.boolean({description: 'print one JSON object'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Verify)
+    const report = await verifyBundle(args.bundle, {cert: flags.cert, ca: flags.ca})
+    this.log(flags.json ? JSON.stringify(report, null, 2) : renderVerifyReport(report))
+    if (!report.valid) this.exit(ExitCode.invalid)
+  }
+}

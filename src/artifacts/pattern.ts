@@ -1,0 +1,157 @@
+import picomatch from 'picomatch'
+import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import {FileNotFoundError} from '../errors.js'
+
+/**
+ * Matches a definition's path pattern against a read-only file system, walking
+ * only the directories the pattern can reach (never the whole volume unless it
+ * says `**`). Matching is case-insensitive, as Windows paths are.
+ */
+
+type Segment =
+  | {kind: 'literal'; lower: string}
+  | {kind: 'capture'; name: string}
+  | {kind: 'glob'; test: (name: string) => boolean}
+  | {kind: 'globstar'}
+
+export interface PatternMatch {
+  entry: FileEntry
+  captures: Record<string, string>
+}
+
+export interface WalkProblem {
+  path: string
+  error: unknown
+}
+
+export function compilePattern(pattern: string): Segment[] {
+  return pattern
+    .split('/')
+    .filter((s) => s !== '')
+    .map((segment): Segment => {
+      if (segment === '**') return {kind: 'globstar'}
+      const capture = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(segment)
+      if (capture) return {kind: 'capture', name: capture[1]}
+      if (/[*?[\]]/.test(segment)) {
+        const re = picomatch.makeRe(segment, {nocase: true, dot: true})
+        return {kind: 'glob', test: (name) => re.test(name)}
+      }
+      return {kind: 'literal', lower: segment.toLowerCase()}
+    })
+}
+
+/**
+ * Yields every regular file matching `pattern`. Unreadable directories are
+ * reported to `onProblem` and the walk goes on. Symbolic links are not followed.
+ */
+export async function* matchPattern(
+  fs: ReadOnlyFileSystem,
+  pattern: string,
+  onProblem: (problem: WalkProblem) => void,
+): AsyncGenerator<PatternMatch> {
+  const segments = compilePattern(pattern)
+  yield* walk(fs, '', segments, {}, onProblem, new Set())
+}
+
+async function* walk(
+  fs: ReadOnlyFileSystem,
+  dir: string,
+  segments: Segment[],
+  captures: Record<string, string>,
+  onProblem: (problem: WalkProblem) => void,
+  visited: Set<string>,
+): AsyncGenerator<PatternMatch> {
+  if (segments.length === 0) return
+  const [head, ...rest] = segments
+  // a literal segment resolves directly, without listing a possibly huge directory
+  if (head.kind === 'literal') {
+    const path = dir === '' ? head.lower : `${dir}/${head.lower}`
+    let entry: FileEntry
+    try {
+      entry = await fs.stat(path)
+    } catch (error) {
+      if (!(error instanceof FileNotFoundError)) onProblem({path, error})
+      return
+    }
+    yield* step(fs, entry, rest, captures, onProblem, visited)
+    return
+  }
+  let children: FileEntry[]
+  try {
+    children = await fs.list(dir)
+  } catch (error) {
+    onProblem({path: dir, error})
+    return
+  }
+  if (head.kind === 'globstar') {
+    // `**` matches zero segments here, or descends into every subdirectory keeping `**`
+    if (rest.length === 0) {
+      for (const child of children) {
+        if (child.kind === 'file') yield {entry: child, captures}
+        else if (child.kind === 'directory') yield* descend(fs, child, segments, captures, onProblem, visited)
+      }
+      return
+    }
+    yield* walkChildren(fs, children, rest, captures, onProblem, visited)
+    for (const child of children) {
+      if (child.kind === 'directory') yield* descend(fs, child, segments, captures, onProblem, visited)
+    }
+    return
+  }
+  for (const child of children) {
+    if (head.kind === 'glob' && !head.test(child.name)) continue
+    const next = head.kind === 'capture' ? {...captures, [head.name]: child.name} : captures
+    yield* step(fs, child, rest, next, onProblem, visited)
+  }
+}
+
+async function* walkChildren(
+  fs: ReadOnlyFileSystem,
+  children: FileEntry[],
+  segments: Segment[],
+  captures: Record<string, string>,
+  onProblem: (problem: WalkProblem) => void,
+  visited: Set<string>,
+): AsyncGenerator<PatternMatch> {
+  const [head, ...rest] = segments
+  for (const child of children) {
+    if (head.kind === 'literal' && child.name.toLowerCase() !== head.lower) continue
+    if (head.kind === 'glob' && !head.test(child.name)) continue
+    if (head.kind === 'globstar') {
+      yield* step(fs, child, segments, captures, onProblem, visited)
+      continue
+    }
+    const next = head.kind === 'capture' ? {...captures, [head.name]: child.name} : captures
+    yield* step(fs, child, rest, next, onProblem, visited)
+  }
+}
+
+async function* step(
+  fs: ReadOnlyFileSystem,
+  entry: FileEntry,
+  rest: Segment[],
+  captures: Record<string, string>,
+  onProblem: (problem: WalkProblem) => void,
+  visited: Set<string>,
+): AsyncGenerator<PatternMatch> {
+  if (rest.length === 0) {
+    if (entry.kind === 'file') yield {entry, captures}
+    return
+  }
+  if (entry.kind === 'directory') yield* descend(fs, entry, rest, captures, onProblem, visited)
+}
+
+async function* descend(
+  fs: ReadOnlyFileSystem,
+  dir: FileEntry,
+  segments: Segment[],
+  captures: Record<string, string>,
+  onProblem: (problem: WalkProblem) => void,
+  visited: Set<string>,
+): AsyncGenerator<PatternMatch> {
+  // a directory reached twice with the same remaining pattern (hard-linked or cyclic directories) is walked once
+  const key = `${dir.inode ?? dir.path.toLowerCase()}|${segments.length}|${JSON.stringify(captures)}`
+  if (visited.has(key)) return
+  visited.add(key)
+  yield* walk(fs, dir.path, segments, captures, onProblem, visited)
+}

@@ -1,0 +1,214 @@
+import {X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import forge from 'node-forge'
+import {KeyFormatError, OutputNotWritableError, UsageError, WrongPassphraseError, errorMessage} from '../errors.js'
+
+/** RSA key size below which trawl refuses to sign (the bundle format requires >= 3072). */
+export const MIN_RSA_BITS = 3072
+
+/** A loaded signing identity: the private key and its certificate. */
+export interface Signer {
+  privateKey: KeyObject
+  certificatePem: string
+  certificate: X509Certificate
+  /** Extra certificates from a PKCS#12 (intermediate CAs), PEM. */
+  chain: string[]
+}
+
+export interface CertificateSummary {
+  subject: string
+  issuer: string
+  serialNumber: string
+  validFrom: string
+  validTo: string
+  sha256Fingerprint: string
+  keyBits?: number
+  selfSigned: boolean
+}
+
+export interface CreateKeysOptions {
+  name: string
+  org?: string
+  email?: string
+  outDir: string
+  passphrase?: string
+  /** Years of validity; examiners' certificates outlive cases. */
+  years?: number
+  /** Label added to the subject, e.g. 'DEMO KEY - NOT FOR CASEWORK'. */
+  label?: string
+}
+
+/** Creates an RSA-3072 key and a self-signed X.509 certificate in `outDir`. */
+export function createKeys(options: CreateKeysOptions): {keyPath: string; certPath: string; summary: CertificateSummary} {
+  try {
+    mkdirSync(options.outDir, {recursive: true})
+  } catch (error) {
+    throw new OutputNotWritableError(options.outDir, errorMessage(error))
+  }
+  const keyPath = join(options.outDir, 'key.pem')
+  const certPath = join(options.outDir, 'cert.pem')
+  for (const path of [keyPath, certPath]) {
+    if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites a key)')
+  }
+  const {privateKey, publicKey} = generateKeyPairSync('rsa', {modulusLength: MIN_RSA_BITS})
+  const cert = forge.pki.createCertificate()
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({type: 'spki', format: 'pem'}).toString())
+  // positive serial: clear the top bit
+  const serial = randomBytes(16)
+  serial[0] &= 0x7f
+  cert.serialNumber = serial.toString('hex')
+  const now = new Date()
+  cert.validity.notBefore = new Date(now.getTime() - 60_000)
+  cert.validity.notAfter = new Date(now)
+  cert.validity.notAfter.setUTCFullYear(now.getUTCFullYear() + (options.years ?? 10))
+  const attributes: forge.pki.CertificateField[] = [{name: 'commonName', value: options.name}]
+  if (options.org) attributes.push({name: 'organizationName', value: options.org})
+  if (options.label) attributes.push({name: 'organizationalUnitName', value: options.label})
+  if (options.email) attributes.push({name: 'emailAddress', value: options.email})
+  cert.setSubject(attributes)
+  cert.setIssuer(attributes)
+  cert.setExtensions([
+    {name: 'basicConstraints', cA: false, critical: true},
+    {name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true},
+    {name: 'subjectKeyIdentifier'},
+  ])
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({type: 'pkcs8', format: 'pem'}).toString())
+  cert.sign(forgeKey, forge.md.sha256.create())
+  const certificatePem = forge.pki.certificateToPem(cert)
+  const keyPem = options.passphrase
+    ? privateKey.export({type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.passphrase})
+    : privateKey.export({type: 'pkcs8', format: 'pem'})
+  try {
+    writeFileSync(keyPath, keyPem, {mode: 0o600, flag: 'wx'})
+    writeFileSync(certPath, certificatePem, {flag: 'wx'})
+  } catch (error) {
+    throw new OutputNotWritableError(options.outDir, errorMessage(error))
+  }
+  return {keyPath, certPath, summary: summarizeCertificate(new X509Certificate(certificatePem))}
+}
+
+export function readCertificate(path: string): X509Certificate {
+  let data: Buffer
+  try {
+    data = readFileSync(path)
+  } catch (error) {
+    throw new KeyFormatError(path, errorMessage(error))
+  }
+  try {
+    return new X509Certificate(data)
+  } catch (error) {
+    throw new KeyFormatError(path, `not an X.509 certificate (${errorMessage(error)})`)
+  }
+}
+
+export function summarizeCertificate(cert: X509Certificate): CertificateSummary {
+  const key = cert.publicKey
+  return {
+    subject: cert.subject.replaceAll('\n', ', '),
+    issuer: cert.issuer.replaceAll('\n', ', '),
+    serialNumber: cert.serialNumber,
+    validFrom: new Date(cert.validFrom).toISOString(),
+    validTo: new Date(cert.validTo).toISOString(),
+    sha256Fingerprint: cert.fingerprint256,
+    keyBits: key.asymmetricKeyDetails?.modulusLength,
+    selfSigned: isSelfIssued(cert) && cert.verify(key),
+  }
+}
+
+/**
+ * Subject equals issuer. (X509Certificate.checkIssued also demands keyCertSign in
+ * the issuer's key usage, which a signing-only examiner certificate rightly lacks.)
+ */
+export function isSelfIssued(cert: X509Certificate): boolean {
+  return cert.subject === cert.issuer
+}
+
+function loadPrivateKey(path: string, passphrase: string | undefined): KeyObject {
+  let pem: Buffer
+  try {
+    pem = readFileSync(path)
+  } catch (error) {
+    throw new KeyFormatError(path, errorMessage(error))
+  }
+  const text = pem.toString('latin1')
+  const encrypted = text.includes('ENCRYPTED')
+  if (encrypted && passphrase === undefined) throw new UsageError(`the key ${path} is encrypted: give its passphrase with --passphrase-env VAR`)
+  try {
+    return createPrivateKey({key: pem, format: 'pem', passphrase: encrypted ? passphrase : undefined})
+  } catch (error) {
+    const code = (error as {code?: string}).code ?? ''
+    if (encrypted && /BAD_DECRYPT|bad decrypt|DECODER|unsupported/i.test(`${code} ${errorMessage(error)}`)) throw new WrongPassphraseError(path)
+    throw new KeyFormatError(path, `not a usable private key (${errorMessage(error)})`)
+  }
+}
+
+function checkPair(privateKey: KeyObject, cert: X509Certificate, label: string): void {
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new KeyFormatError(label, `key type ${privateKey.asymmetricKeyType} is not RSA`)
+  const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0
+  if (bits < MIN_RSA_BITS) throw new KeyFormatError(label, `RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`)
+  const fromKey = createPublicKey(privateKey).export({type: 'spki', format: 'der'})
+  const fromCert = cert.publicKey.export({type: 'spki', format: 'der'})
+  if (!fromKey.equals(fromCert)) throw new KeyFormatError(label, 'the private key does not belong to the certificate')
+}
+
+export interface SignerOptions {
+  key?: string
+  cert?: string
+  p12?: string
+  passphrase?: string
+}
+
+/** Loads a signer from a PEM key + certificate, or from a PKCS#12 file as an agency PKI issues it. */
+export function loadSigner(options: SignerOptions): Signer {
+  if (options.p12) return loadPkcs12(options.p12, options.passphrase)
+  if (!options.key || !options.cert) throw new UsageError('signing needs --key and --cert, or --p12')
+  const privateKey = loadPrivateKey(options.key, options.passphrase)
+  const certificate = readCertificate(options.cert)
+  checkPair(privateKey, certificate, options.key)
+  return {privateKey, certificate, certificatePem: certificate.toString(), chain: []}
+}
+
+function loadPkcs12(path: string, passphrase: string | undefined): Signer {
+  let der: Buffer
+  try {
+    der = readFileSync(path)
+  } catch (error) {
+    throw new KeyFormatError(path, errorMessage(error))
+  }
+  let p12: forge.pkcs12.Pkcs12Pfx
+  try {
+    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')))
+    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, passphrase ?? '')
+  } catch (error) {
+    if (/MAC could not be verified|Invalid password/i.test(errorMessage(error))) throw new WrongPassphraseError(path)
+    throw new KeyFormatError(path, `not a PKCS#12 file (${errorMessage(error)})`)
+  }
+  const keyBags = [
+    ...(p12.getBags({bagType: forge.pki.oids.pkcs8ShroudedKeyBag})[forge.pki.oids.pkcs8ShroudedKeyBag] ?? []),
+    ...(p12.getBags({bagType: forge.pki.oids.keyBag})[forge.pki.oids.keyBag] ?? []),
+  ]
+  const certBags = p12.getBags({bagType: forge.pki.oids.certBag})[forge.pki.oids.certBag] ?? []
+  const forgeKey = keyBags.find((b) => b.key)?.key
+  if (!forgeKey) throw new KeyFormatError(path, 'no private key inside (wrong passphrase or empty PKCS#12)')
+  const privateKey = createPrivateKey(forge.pki.privateKeyToPem(forgeKey))
+  const certificates = certBags.filter((b) => b.cert).map((b) => new X509Certificate(forge.pki.certificateToPem(b.cert as forge.pki.Certificate)))
+  const publicDer = createPublicKey(privateKey).export({type: 'spki', format: 'der'})
+  const certificate = certificates.find((c) => c.publicKey.export({type: 'spki', format: 'der'}).equals(publicDer))
+  if (!certificate) throw new KeyFormatError(path, 'no certificate for its private key')
+  checkPair(privateKey, certificate, path)
+  return {
+    privateKey,
+    certificate,
+    certificatePem: certificate.toString(),
+    chain: certificates.filter((c) => c !== certificate).map((c) => c.toString()),
+  }
+}
+
+/** Reads a passphrase from the environment variable an examiner named (never from the command line). */
+export function passphraseFromEnv(variable: string | undefined): string | undefined {
+  if (!variable) return undefined
+  const value = process.env[variable]
+  if (value === undefined) throw new UsageError(`environment variable ${variable} (--passphrase-env) is not set`)
+  return value
+}

@@ -1,0 +1,90 @@
+import type {FileEntry, Timestamps} from '../fs/types.js'
+import type {SourceDescription, VolumeDescription} from '../source/types.js'
+import type {Digests} from './hash.js'
+
+/** Bundle format v1; see docs/bundle-format.md. */
+export const BUNDLE_FORMAT = 'trawl-evidence-bundle'
+export const BUNDLE_FORMAT_VERSION = 1
+
+export const MANIFEST_PATH = 'manifest.json'
+export const SIGNATURE_PATH = 'manifest.json.p7s'
+export const CUSTODY_PATH = 'custody.jsonl'
+export const SUMS_PATH = 'SHA256SUMS'
+export const SUMS_SIGNATURE_PATH = 'SHA256SUMS.p7s'
+/** Entries the manifest cannot list: itself, its signature, and the custody log appended after sealing. */
+export const UNLISTED_ENTRIES = [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH]
+
+export type EntryKind = 'copy' | 'parsed' | 'output' | 'live' | 'sums'
+
+export interface CopySource {
+  volume: string
+  path: string
+  size: number
+  times: Timestamps
+  fileNameTimes?: FileEntry['fileNameTimes']
+  inode?: string
+  deleted?: boolean
+  stream?: string
+  attributes?: string[]
+  /** Set when size or modification time changed while the file was being copied (live source). */
+  changedDuringCopy?: boolean
+  /** Set when reading the evidence failed part-way: the entry holds only the bytes read before the error. */
+  incompleteRead?: string
+}
+
+export interface ManifestEntry extends Digests {
+  path: string
+  size: number
+  kind: EntryKind
+  /** For copies: where the bytes came from. */
+  source?: CopySource
+  /** Artifact definitions that selected this file. */
+  artifacts?: string[]
+  /** Names of hash sets this file's hashes appear in. */
+  hashSetMatches?: Array<{set: string; algorithm: string; label?: string}>
+  /** For live command output: the command and how it ran. */
+  command?: {argv: string[]; startedAt: string; endedAt: string; exitCode: number | null; missing?: boolean; error?: string}
+}
+
+export interface RunError {
+  message: string
+  artifact?: string
+  volume?: string
+  path?: string
+}
+
+export interface ArtifactSummary {
+  id: string
+  name: string
+  category: string
+  parser?: string
+  parserAvailable: boolean
+  files: number
+  bytes: number
+  records: number
+  errors: number
+}
+
+export interface Manifest {
+  format: string
+  formatVersion: number
+  complete: boolean
+  case: {id: string; examiner: string; evidenceItem?: string; notes?: string}
+  tool: {name: string; version: string; commandLine: string[]; platform: {os: string; release: string; arch: string; node: string}}
+  host: {hostname: string; user?: string; timeZone: string}
+  source: SourceDescription & {volumes: Array<{id: string; description: VolumeDescription; unreadable?: string}>}
+  startedAt: string
+  endedAt: string
+  signer: {subject: string; certificateSha256: string}
+  /** SHA-256 of every archive byte before the manifest's own entry: seals ZIP headers as well as data. */
+  archive: {sealedPrefixLength: number; sealedPrefixSha256: string}
+  artifacts: ArtifactSummary[]
+  hashSets: Array<{name: string; entries: number}>
+  entries: ManifestEntry[]
+  errors: RunError[]
+}
+
+/** Canonical JSON of the manifest: two-space indentation, a final newline. */
+export function serializeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8')
+}

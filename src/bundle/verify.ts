@@ -1,0 +1,216 @@
+import {X509Certificate} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {errorMessage} from '../errors.js'
+import {verifyDetached} from './cms.js'
+import {checkCustody, type SignedCustodyEvent} from './custody.js'
+import {MultiHash} from './hash.js'
+import {isSelfIssued, readCertificate, summarizeCertificate, type CertificateSummary} from './keys.js'
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  CUSTODY_PATH,
+  MANIFEST_PATH,
+  SIGNATURE_PATH,
+  SUMS_PATH,
+  SUMS_SIGNATURE_PATH,
+  type Manifest,
+} from './manifest.js'
+import {BundleZip} from './zip-reader.js'
+
+export interface VerifyOptions {
+  /** Pin the signer: the bundle must be signed by exactly this certificate. */
+  cert?: string
+  /** Or: the signer certificate must be issued by this CA. */
+  ca?: string
+}
+
+export interface VerifyReport {
+  bundle: string
+  valid: boolean
+  /** Everything that makes the bundle invalid, each one line. */
+  problems: string[]
+  /** Facts the examiner should check by other means (not failures). */
+  warnings: string[]
+  signer?: CertificateSummary
+  signingTime?: string
+  case?: Manifest['case']
+  complete?: boolean
+  startedAt?: string
+  endedAt?: string
+  entries: {listed: number; checked: number; bytes: number}
+  custody: {events: number; lastEventSha256?: string; log: Array<Pick<SignedCustodyEvent, 'seq' | 'action' | 'by' | 'at' | 'note'> & {signer: string}>}
+}
+
+/**
+ * Verifies a bundle: ZIP structure, the seal over the archive prefix, the
+ * signature and signer, every entry's size and hashes, completeness, and the custody chain.
+ * Throws CorruptBundleError only when the file cannot be read as a ZIP at all.
+ */
+export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const zip = BundleZip.open(path)
+  const report: VerifyReport = {bundle: path, valid: false, problems: [...zip.problems], warnings: [], entries: {listed: 0, checked: 0, bytes: 0}, custody: {events: 0, log: []}}
+  try {
+    await check(zip, options, report)
+  } finally {
+    zip.close()
+  }
+  report.valid = report.problems.length === 0
+  return report
+}
+
+async function check(zip: BundleZip, options: VerifyOptions, report: VerifyReport): Promise<void> {
+  const problems = report.problems
+  const names = zip.entries.map((e) => e.name)
+  const tail = names.slice(-3)
+  if (tail.join('\n') !== [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH].join('\n')) {
+    problems.push(`the bundle must end with ${MANIFEST_PATH}, ${SIGNATURE_PATH}, ${CUSTODY_PATH}; it ends with ${tail.join(', ') || 'nothing'}`)
+  }
+  const manifestEntry = zip.entry(MANIFEST_PATH)
+  const signatureEntry = zip.entry(SIGNATURE_PATH)
+  const custodyEntry = zip.entry(CUSTODY_PATH)
+  if (!manifestEntry || !signatureEntry) {
+    problems.push(`no ${manifestEntry ? SIGNATURE_PATH : MANIFEST_PATH}: the bundle is unsealed (an interrupted or failed run?)`)
+    return
+  }
+  for (const entry of [manifestEntry, signatureEntry, custodyEntry]) {
+    if (entry && entry.method !== 0) problems.push(`${entry.name} must be stored uncompressed`)
+  }
+  let manifestBytes: Buffer
+  let signatureBytes: Buffer
+  try {
+    manifestBytes = await zip.readEntry(manifestEntry, 512 * 1024 * 1024)
+    signatureBytes = await zip.readEntry(signatureEntry)
+  } catch (error) {
+    problems.push(errorMessage(error))
+    return
+  }
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest
+  } catch {
+    problems.push(`${MANIFEST_PATH} is not valid JSON`)
+    return
+  }
+
+  // the signature over the manifest, and who made it
+  const signature = verifyDetached(signatureBytes, manifestBytes)
+  for (const problem of signature.problems) problems.push(`manifest signature: ${problem}`)
+  if (signature.certificate) {
+    const cert = signature.certificate
+    report.signer = summarizeCertificate(cert)
+    report.signingTime = signature.signingTime?.toISOString()
+    checkSigner(cert, signature.signingTime, options, report, manifest)
+  }
+
+  if (manifest.format !== BUNDLE_FORMAT || manifest.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    problems.push(`not a ${BUNDLE_FORMAT} version ${BUNDLE_FORMAT_VERSION} manifest`)
+    return
+  }
+  report.case = manifest.case
+  report.complete = manifest.complete
+  report.startedAt = manifest.startedAt
+  report.endedAt = manifest.endedAt
+  if (manifest.complete !== true) problems.push('the manifest says the collection did not complete (interrupted or failed run)')
+
+  // the seal over every archive byte before the manifest: ZIP headers as well as data
+  const prefixLength = manifest.archive?.sealedPrefixLength
+  if (prefixLength !== manifestEntry.localHeaderOffset) {
+    problems.push(`the sealed archive prefix is ${prefixLength} bytes but the manifest entry starts at byte ${manifestEntry.localHeaderOffset}`)
+  } else {
+    const digest = await hashRange(zip.path, prefixLength)
+    if (digest !== manifest.archive.sealedPrefixSha256) problems.push('the archive bytes before the manifest differ from what was sealed (an entry or header was changed)')
+  }
+
+  // every listed entry present, with its size and hashes; nothing unlisted
+  const listed = new Map((manifest.entries ?? []).map((e) => [e.path, e]))
+  report.entries.listed = listed.size
+  const sealed = new Set([MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH])
+  for (const entry of zip.entries) {
+    if (sealed.has(entry.name)) continue
+    const expected = listed.get(entry.name)
+    if (!expected) {
+      problems.push(`entry ${entry.name} is not in the manifest (added)`)
+      continue
+    }
+    const hash = new MultiHash()
+    try {
+      for await (const chunk of zip.openEntry(entry)) hash.update(chunk as Buffer)
+    } catch (error) {
+      problems.push(`entry ${entry.name}: ${errorMessage(error)}`)
+      continue
+    }
+    const digests = hash.digest()
+    report.entries.checked++
+    report.entries.bytes += hash.size
+    if (hash.size !== expected.size) problems.push(`entry ${entry.name}: ${hash.size} bytes, the manifest says ${expected.size}`)
+    for (const algorithm of ['sha256', 'sha1', 'md5'] as const) {
+      if (digests[algorithm] !== expected[algorithm]) problems.push(`entry ${entry.name}: ${algorithm.toUpperCase()} does not match the manifest`)
+    }
+  }
+  const present = new Set(names)
+  for (const path of listed.keys()) if (!present.has(path)) problems.push(`entry ${path} is listed in the manifest but missing (removed)`)
+
+  // the stock-tool sums file must be signed by the same signer
+  const sums = zip.entry(SUMS_PATH)
+  const sumsSignature = zip.entry(SUMS_SIGNATURE_PATH)
+  if (!sums || !sumsSignature) {
+    problems.push(`${SUMS_PATH} or its signature is missing`)
+  } else {
+    const check = verifyDetached(await zip.readEntry(sumsSignature), await zip.readEntry(sums))
+    for (const problem of check.problems) problems.push(`${SUMS_PATH} signature: ${problem}`)
+    if (check.certificate && signature.certificate && check.certificate.fingerprint256 !== signature.certificate.fingerprint256) {
+      problems.push(`${SUMS_PATH} is signed by another certificate than the manifest`)
+    }
+  }
+
+  // the custody chain
+  if (!custodyEntry) {
+    problems.push(`no ${CUSTODY_PATH}`)
+    return
+  }
+  const custody = checkCustody((await zip.readEntry(custodyEntry)).toString('utf8'), manifestBytes)
+  for (const problem of custody.problems) problems.push(problem)
+  report.custody.events = custody.events.length
+  report.custody.lastEventSha256 = custody.lastEventSha256
+  report.custody.log = custody.events.map((e) => ({seq: e.seq, action: e.action, by: e.by, at: e.at, note: e.note, signer: `${e.signer.subject} (SHA-256 ${e.signer.certificateSha256})`}))
+  if (options.ca) {
+    const ca = readCertificate(options.ca)
+    custody.signers.forEach((cert, i) => {
+      if (!issuedBy(cert, ca)) problems.push(`custody event ${i + 1}: its signer certificate is not issued by the given CA`)
+    })
+  }
+}
+
+function issuedBy(cert: X509Certificate, ca: X509Certificate): boolean {
+  return cert.checkIssued(ca) && cert.verify(ca.publicKey)
+}
+
+function checkSigner(cert: X509Certificate, signingTime: Date | undefined, options: VerifyOptions, report: VerifyReport, manifest: Manifest): void {
+  const problems = report.problems
+  if (manifest.signer?.certificateSha256 !== cert.fingerprint256) problems.push('the signer certificate is not the one the manifest names (certificate swapped)')
+  const selfIssued = isSelfIssued(cert)
+  if (selfIssued && !cert.verify(cert.publicKey)) problems.push("the signer certificate's own signature does not verify (certificate altered)")
+  if (options.cert) {
+    const pinned = readCertificate(options.cert)
+    if (pinned.fingerprint256 !== cert.fingerprint256) problems.push(`signed by ${cert.fingerprint256}, not by the given certificate ${pinned.fingerprint256}`)
+  } else if (options.ca) {
+    const ca = readCertificate(options.ca)
+    if (!issuedBy(cert, ca)) problems.push('the signer certificate is not issued by the given CA')
+    const when = signingTime ?? new Date()
+    if (when < new Date(ca.validFrom) || when > new Date(ca.validTo)) problems.push('the CA certificate was not valid at signing time')
+  } else {
+    report.warnings.push(
+      `the signer was not pinned: compare the certificate fingerprint ${cert.fingerprint256} with the examiner's record, or verify with --cert or --ca`,
+    )
+    if (!selfIssued) report.warnings.push('the signer certificate is issued by a CA that was not checked (use --ca)')
+  }
+}
+
+async function hashRange(path: string, length: number): Promise<string> {
+  const hash = createHash('sha256')
+  if (length > 0) {
+    for await (const chunk of createReadStream(path, {start: 0, end: length - 1, highWaterMark: 1 << 20})) hash.update(chunk as Buffer)
+  }
+  return hash.digest('hex')
+}

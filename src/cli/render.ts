@@ -1,0 +1,108 @@
+import type {CollectResult} from '../collect/collect.js'
+import type {CertificateSummary} from '../bundle/keys.js'
+import type {VerifyReport} from '../bundle/verify.js'
+import type {CustodyCheck} from '../bundle/custody.js'
+import type {ArtifactDefinition} from '../artifacts/definition.js'
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}
+
+/** A plain-text table; columns whose cells are all numbers are right-aligned. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  const numeric = rows[0].map((_, i) => rows.slice(1).every((r) => /^\d+$/.test(r[i])))
+  return rows.map((r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n')
+}
+
+export function renderCollectSummary(result: CollectResult & {bundleSha256: string}): string {
+  const m = result.manifest
+  const files = m.entries.filter((e) => e.kind === 'copy')
+  const bytes = files.reduce((a, e) => a + e.size, 0)
+  const records = m.artifacts.reduce((a, s) => a + s.records, 0)
+  const lines = [
+    `trawl collect: ${result.complete ? 'COMPLETE' : 'INCOMPLETE (interrupted; the bundle will not verify as complete)'}`,
+    `Bundle:    ${result.bundlePath}`,
+    `SHA-256:   ${result.bundleSha256}`,
+    `Case:      ${m.case.id}   Examiner: ${m.case.examiner}${m.case.evidenceItem ? `   Evidence item: ${m.case.evidenceItem}` : ''}`,
+    `Source:    ${m.source.path} (${m.source.kind}${m.source.format ? `, ${m.source.format}` : ''}); volumes: ${m.source.volumes.map((v) => `${v.id}${v.unreadable ? ' (not read)' : ''}`).join(', ')}`,
+    `Time:      ${m.startedAt} to ${m.endedAt} (${(result.durationMs / 1000).toFixed(1)} s)`,
+    `Collected: ${files.length} files, ${formatBytes(bytes)}, ${records} records, ${m.errors.length} errors`,
+    `Signer:    ${m.signer.subject}`,
+    `           SHA-256 fingerprint ${m.signer.certificateSha256}`,
+  ]
+  const matched = m.entries.filter((e) => e.hashSetMatches?.length)
+  if (m.hashSets.length > 0) lines.push(`Hash sets: ${m.hashSets.map((s) => `${s.name} (${s.entries})`).join(', ')}: ${matched.length} matching files`)
+  const active = m.artifacts.filter((a) => a.files > 0 || a.errors > 0)
+  if (active.length > 0) {
+    lines.push('', table([['Artifact', 'Files', 'Records', 'Errors'], ...active.map((a) => [`${a.id}${a.parser && !a.parserAvailable ? ' (no parser yet)' : ''}`, String(a.files), String(a.records), String(a.errors)])]))
+  } else {
+    lines.push('', 'No artifact matched on this source.')
+  }
+  if (m.errors.length > 0) {
+    lines.push('', 'Errors:')
+    for (const error of m.errors.slice(0, 20)) lines.push(`  - ${error.message}`)
+    if (m.errors.length > 20) lines.push(`  ... and ${m.errors.length - 20} more (see manifest.json)`)
+  }
+  return lines.join('\n')
+}
+
+export function renderVerifyReport(report: VerifyReport): string {
+  const lines = [`trawl verify: ${report.bundle}`, '']
+  lines.push(report.valid ? 'RESULT: VALID. The bundle is complete, unaltered, and signed as stated below.' : 'RESULT: INVALID. See the problems below.')
+  lines.push('')
+  if (report.case) lines.push(`Case:            ${report.case.id}   Examiner: ${report.case.examiner}${report.case.evidenceItem ? `   Evidence item: ${report.case.evidenceItem}` : ''}`)
+  if (report.startedAt) lines.push(`Collected:       ${report.startedAt} to ${report.endedAt}${report.complete ? '' : ' (INCOMPLETE)'}`)
+  if (report.signer) {
+    lines.push(`Signed by:       ${report.signer.subject}`)
+    lines.push(`Certificate:     SHA-256 ${report.signer.sha256Fingerprint}`)
+    lines.push(`                 valid ${report.signer.validFrom} to ${report.signer.validTo}${report.signer.selfSigned ? ', self-signed' : `, issued by ${report.signer.issuer}`}`)
+  }
+  if (report.signingTime) lines.push(`Signing time:    ${report.signingTime}`)
+  lines.push(`Entries:         ${report.entries.checked} of ${report.entries.listed} listed entries checked (${formatBytes(report.entries.bytes)}): size, SHA-256, SHA-1, MD5`)
+  lines.push(`Custody events:  ${report.custody.events}; last event SHA-256 ${report.custody.lastEventSha256 ?? '-'}`)
+  lines.push('                 (a removed last event cannot be seen from the bundle: compare this count and hash with the paper record)')
+  for (const event of report.custody.log) lines.push(`  ${event.seq}. ${event.at} ${event.action} by ${event.by}${event.note ? `: ${event.note}` : ''}`)
+  if (report.warnings.length > 0) {
+    lines.push('', 'Check by other means:')
+    for (const warning of report.warnings) lines.push(`  - ${warning}`)
+  }
+  if (report.problems.length > 0) {
+    lines.push('', `Problems (${report.problems.length}):`)
+    for (const problem of report.problems) lines.push(`  - ${problem}`)
+  }
+  return lines.join('\n')
+}
+
+export function renderCertificate(summary: CertificateSummary): string {
+  return [
+    `Subject:      ${summary.subject}`,
+    `Issuer:       ${summary.issuer}${summary.selfSigned ? ' (self-signed)' : ''}`,
+    `Serial:       ${summary.serialNumber}`,
+    `Valid from:   ${summary.validFrom}`,
+    `Valid to:     ${summary.validTo}`,
+    `Key:          RSA ${summary.keyBits ?? '?'} bits`,
+    `SHA-256:      ${summary.sha256Fingerprint}`,
+  ].join('\n')
+}
+
+export function renderCustody(check: CustodyCheck): string {
+  const lines = check.events.map((e) => `${e.seq}. ${e.at}  ${e.action.padEnd(11)} by ${e.by}${e.note ? `: ${e.note}` : ''}\n   signed by ${e.signer.subject} (SHA-256 ${e.signer.certificateSha256})`)
+  lines.push('', `${check.events.length} events; last event SHA-256 ${check.lastEventSha256 ?? '-'}`)
+  lines.push(check.problems.length === 0 ? 'Chain: intact' : `Chain: BROKEN\n${check.problems.map((p) => `  - ${p}`).join('\n')}`)
+  return lines.join('\n')
+}
+
+export function renderArtifacts(definitions: ArtifactDefinition[], parserAvailable: (id: string) => boolean): string {
+  return table([
+    ['ID', 'Category', 'Parser', 'Name'],
+    ...definitions.map((d) => [d.id, d.category, d.parser ? `${d.parser}${parserAvailable(d.parser) ? '' : ' (files only)'}` : '(files only)', d.name]),
+  ])
+}

@@ -1,0 +1,578 @@
+import {createHash} from 'node:crypto'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync} from 'node:fs'
+import {hostname, platform, release, arch, userInfo} from 'node:os'
+import {basename, dirname, join, relative, resolve, isAbsolute} from 'node:path'
+import {finished} from 'node:stream/promises'
+import type {Readable} from 'node:stream'
+import {loadDefinitions, selectDefinitions, type ArtifactDefinition} from '../artifacts/definition.js'
+import {matchPattern} from '../artifacts/pattern.js'
+import {signDetached} from '../bundle/cms.js'
+import {eventLine, makeEvent} from '../bundle/custody.js'
+import {type Digests} from '../bundle/hash.js'
+import {loadSigner, type Signer, type SignerOptions} from '../bundle/keys.js'
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  CUSTODY_PATH,
+  MANIFEST_PATH,
+  SIGNATURE_PATH,
+  SUMS_PATH,
+  SUMS_SIGNATURE_PATH,
+  serializeManifest,
+  type ArtifactSummary,
+  type CopySource,
+  type Manifest,
+  type ManifestEntry,
+  type RunError,
+} from '../bundle/manifest.js'
+import {RecordStore} from '../bundle/records.js'
+import {BundleZipWriter} from '../bundle/zip-writer.js'
+import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
+import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import {installRoot, toolVersion} from '../install.js'
+import {registerAllParsers, getParser} from '../parsers/index.js'
+import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
+import {openSource} from '../source/open.js'
+import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
+import {nowIso} from '../time.js'
+import {BundleNames, bundlePathFor} from './bundle-paths.js'
+
+/** A loaded hash set that collection checks every copied file against. */
+export interface HashSetMatcher {
+  readonly name: string
+  readonly size: number
+  match(digests: Digests): {algorithm: string; label?: string} | undefined
+}
+
+export interface CollectProgress {
+  artifact?: string
+  currentPath?: string
+  files: number
+  bytes: number
+  records: number
+  errors: number
+  elapsedMs: number
+}
+
+export interface CollectOptions {
+  source: string
+  out?: string
+  caseId: string
+  examiner: string
+  evidenceItem?: string
+  notes?: string
+  signer: SignerOptions
+  targets?: string[]
+  definitionsDir?: string
+  hashSets?: HashSetMatcher[]
+  commandLine?: string[]
+  onProgress?: (progress: CollectProgress) => void
+  /** Aborting stops after the current file and seals what was collected as incomplete. */
+  signal?: AbortSignal
+}
+
+export interface CollectResult {
+  bundlePath: string
+  complete: boolean
+  manifest: Manifest
+  durationMs: number
+}
+
+/** Bytes of a candidate file handed to a parser's content check. */
+const HEAD_BYTES = 4096
+
+/**
+ * Collects every selected artifact from a source into a signed bundle.
+ * Never writes to the source; writes `<out>.partial` and renames it only when the run completed.
+ */
+export async function collect(options: CollectOptions): Promise<CollectResult> {
+  const startedAt = nowIso()
+  const t0 = Date.now()
+  registerAllParsers()
+  const definitions = selectDefinitions(loadDefinitions(options.definitionsDir), options.targets)
+  // everything that can fail on bad input fails before a byte is written
+  const signer = loadSigner(options.signer)
+  const source = await openSource(options.source)
+  try {
+    const out = resolveOutput(options, source)
+    const run = new CollectionRun(options, definitions, signer, source, out, startedAt, t0)
+    return await run.execute()
+  } finally {
+    await source.close()
+  }
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'case'
+}
+
+function resolveOutput(options: CollectOptions, source: EvidenceSource): string {
+  let out: string
+  if (options.out) {
+    out = resolve(options.out)
+  } else {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+    out = join(installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
+  }
+  const dir = dirname(out)
+  try {
+    mkdirSync(dir, {recursive: true})
+  } catch (error) {
+    throw new OutputNotWritableError(out, errorMessage(error))
+  }
+  // never write on the evidence: the output must not lie inside a directory source or be the image itself
+  const realDir = realpathSync(dir)
+  const sourcePath = realpathSync(source.description.path)
+  const inside = relative(sourcePath, realDir)
+  if (source.description.kind === 'directory' && (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside)))) {
+    throw new OutputNotWritableError(out, `it is inside the evidence source ${sourcePath}; write to the collection medium instead`)
+  }
+  for (const path of [out, `${out}.partial`, `${out}.work`]) {
+    if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites)')
+  }
+  return out
+}
+
+interface CopiedFile {
+  entry: ManifestEntry
+  copyPath?: string
+}
+
+class CollectionRun {
+  private readonly writer: BundleZipWriter
+  private readonly workDir: string
+  private readonly records: RecordStore
+  private readonly names = new BundleNames()
+  private readonly entries: ManifestEntry[] = []
+  private readonly errors: RunError[] = []
+  /** volume + lower-case path -> entry, so a file selected twice is copied once. */
+  private readonly copied = new Map<string, ManifestEntry>()
+  private readonly summaries = new Map<string, ArtifactSummary>()
+  private readonly hashMatches: Array<Record<string, unknown>> = []
+  private bytes = 0
+  private files = 0
+  private currentArtifact: string | undefined
+  private scratchCounter = 0
+  private lastProgress = 0
+
+  constructor(
+    private readonly options: CollectOptions,
+    private readonly definitions: ArtifactDefinition[],
+    private readonly signer: Signer,
+    private readonly source: EvidenceSource,
+    private readonly out: string,
+    private readonly startedAt: string,
+    private readonly t0: number,
+  ) {
+    try {
+      this.workDir = `${out}.work`
+      mkdirSync(this.workDir)
+      this.writer = new BundleZipWriter(`${out}.partial`)
+      this.records = new RecordStore(this.workDir)
+    } catch (error) {
+      rmSync(`${out}.work`, {recursive: true, force: true})
+      throw error instanceof OutputNotWritableError ? error : new OutputNotWritableError(out, errorMessage(error))
+    }
+  }
+
+  async execute(): Promise<CollectResult> {
+    let interrupted = false
+    try {
+      for (const volume of this.source.volumes) {
+        if (!volume.fs) {
+          this.errors.push({volume: volume.id, message: `volume ${volume.id} not read: ${volume.unreadable ?? 'no file system driver'}`})
+          continue
+        }
+        for (const definition of this.definitions) {
+          if (this.options.signal?.aborted) throw new InterruptedError('signal')
+          await this.collectArtifact(definition, volume, volume.fs)
+        }
+      }
+    } catch (error) {
+      if (error instanceof InterruptedError || this.options.signal?.aborted) {
+        interrupted = true
+        this.errors.push({message: 'collection interrupted before it finished; this bundle is incomplete'})
+      } else {
+        // the output failed (full disk, removed medium): nothing more can be written
+        await this.writer.abort()
+        this.cleanup()
+        throw this.writer.error ?? error
+      }
+    }
+    return this.seal(!interrupted)
+  }
+
+  private summary(definition: ArtifactDefinition): ArtifactSummary {
+    let summary = this.summaries.get(definition.id)
+    if (!summary) {
+      summary = {
+        id: definition.id,
+        name: definition.name,
+        category: definition.category,
+        parser: definition.parser,
+        parserAvailable: definition.parser ? getParser(definition.parser) !== undefined : false,
+        files: 0,
+        bytes: 0,
+        records: 0,
+        errors: 0,
+      }
+      this.summaries.set(definition.id, summary)
+    }
+    return summary
+  }
+
+  private error(error: RunError, definition?: ArtifactDefinition): void {
+    this.errors.push(error)
+    if (definition) this.summary(definition).errors++
+  }
+
+  private progress(force = false): void {
+    const now = Date.now()
+    if (!this.options.onProgress || (!force && now - this.lastProgress < 250)) return
+    this.lastProgress = now
+    this.options.onProgress({
+      artifact: this.currentArtifact,
+      files: this.files,
+      bytes: this.bytes,
+      records: [...this.records.counts.values()].reduce((a, b) => a + b, 0),
+      errors: this.errors.length,
+      elapsedMs: now - this.t0,
+    })
+  }
+
+  private async collectArtifact(definition: ArtifactDefinition, volume: EvidenceVolume, fs: ReadOnlyFileSystem): Promise<void> {
+    this.currentArtifact = definition.id
+    const summary = this.summary(definition)
+    const parser = definition.parser ? getParser(definition.parser) : undefined
+    const seen = new Set<string>()
+    for (const pattern of definition.paths) {
+      const matches = matchPattern(fs, pattern, ({path, error}) =>
+        this.error({artifact: definition.id, volume: volume.id, path, message: `cannot list ${path || '/'}: ${errorMessage(error)}`}, definition),
+      )
+      for await (const {entry, captures} of matches) {
+        if (this.options.signal?.aborted) throw new InterruptedError('signal')
+        const key = entry.path.toLowerCase()
+        if (seen.has(key)) continue
+        seen.add(key)
+        if (parser?.accepts && !(await this.accepts(parser, fs, entry, definition, volume))) continue
+        await this.collectFile(definition, volume, fs, entry, captures, parser, summary)
+        this.progress()
+      }
+    }
+  }
+
+  private async accepts(parser: Parser, fs: ReadOnlyFileSystem, entry: FileEntry, definition: ArtifactDefinition, volume: EvidenceVolume): Promise<boolean> {
+    try {
+      const stream = await fs.open(entry.path)
+      const head = await readHead(stream, HEAD_BYTES)
+      return parser.accepts!(head)
+    } catch (error) {
+      this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)
+      return false
+    }
+  }
+
+  private async collectFile(
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+    fs: ReadOnlyFileSystem,
+    entry: FileEntry,
+    captures: Record<string, string>,
+    parser: Parser | undefined,
+    summary: ArtifactSummary,
+  ): Promise<void> {
+    const scratch = parser ? join(this.workDir, `copy-${++this.scratchCounter}`) : undefined
+    if (scratch) mkdirSync(scratch)
+    const copyPath = scratch ? join(scratch, sanitizeLocalName(entry.name)) : undefined
+    const main = await this.copy(definition, volume, fs, entry, copyPath)
+    if (!main) {
+      if (scratch) rmSync(scratch, {recursive: true, force: true})
+      return
+    }
+    summary.files++
+    summary.bytes += main.entry.size
+    const companions: string[] = []
+    for (const suffix of definition.companions) {
+      let companion: FileEntry
+      try {
+        companion = await fs.stat(entry.path + suffix)
+      } catch (error) {
+        if (!(error instanceof FileNotFoundError)) {
+          this.error({artifact: definition.id, volume: volume.id, path: entry.path + suffix, message: `cannot read companion: ${errorMessage(error)}`}, definition)
+        }
+        continue
+      }
+      if (companion.kind !== 'file') continue
+      const copied = await this.copy(definition, volume, fs, companion, copyPath ? copyPath + suffix : undefined)
+      if (copied) {
+        companions.push(suffix)
+        summary.files++
+        summary.bytes += copied.entry.size
+      }
+    }
+    if (parser && copyPath) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
+    if (scratch) rmSync(scratch, {recursive: true, force: true})
+  }
+
+  /** Copies one file into the bundle (and a working copy when asked), hashing in the same pass. */
+  private async copy(
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+    fs: ReadOnlyFileSystem,
+    entry: FileEntry,
+    copyPath: string | undefined,
+  ): Promise<CopiedFile | undefined> {
+    const key = `${volume.id}\0${entry.path.toLowerCase()}`
+    const existing = this.copied.get(key)
+    if (existing) {
+      if (!existing.artifacts?.includes(definition.id)) existing.artifacts?.push(definition.id)
+      // a working copy is still needed for this artifact's parser: copy again, and make sure the bytes are the same
+      if (copyPath) {
+        const again = await this.copyToScratch(fs, entry, copyPath, definition, volume)
+        if (again && again !== existing.sha256) {
+          this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `${entry.path} changed between two reads (sha256 ${existing.sha256} then ${again})`}, definition)
+        }
+        if (!again) return undefined
+      }
+      return {entry: existing, copyPath}
+    }
+    const name = this.names.claim(bundlePathFor(volume.id, entry.path))
+    let stream: Readable
+    try {
+      stream = await fs.open(entry.path)
+    } catch (error) {
+      this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)
+      return undefined
+    }
+    const scratchWrite = copyPath ? createWriteStream(copyPath, {flags: 'wx'}) : undefined
+    if (scratchWrite) stream.pipe(scratchWrite)
+    const written = await this.writer.addStream(name, stream)
+    if (scratchWrite) {
+      // pipe() does not end its destination when the source fails
+      if (written.readError) scratchWrite.destroy()
+      else await finished(scratchWrite)
+    }
+    const sourceInfo = await this.copySource(fs, entry, volume, written.size)
+    if (written.readError) {
+      // the bytes read before the failure stay in the bundle, listed and flagged: nothing collected is lost
+      sourceInfo.incompleteRead = errorMessage(written.readError)
+      this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `reading ${entry.path} failed after ${written.size} bytes: ${errorMessage(written.readError)}`}, definition)
+    }
+    const manifestEntry: ManifestEntry = {path: name, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'copy', source: sourceInfo, artifacts: [definition.id]}
+    this.checkHashSets(manifestEntry)
+    this.entries.push(manifestEntry)
+    this.copied.set(key, manifestEntry)
+    this.files++
+    this.bytes += written.size
+    // a file that could not be read whole is not handed to a parser
+    return written.readError ? undefined : {entry: manifestEntry, copyPath}
+  }
+
+  private async copyToScratch(fs: ReadOnlyFileSystem, entry: FileEntry, copyPath: string, definition: ArtifactDefinition, volume: EvidenceVolume): Promise<string | undefined> {
+    try {
+      const stream = await fs.open(entry.path)
+      const hash = createHash('sha256')
+      const out = createWriteStream(copyPath, {flags: 'wx'})
+      stream.on('data', (chunk: Buffer) => hash.update(chunk))
+      stream.pipe(out)
+      await finished(out)
+      return hash.digest('hex')
+    } catch (error) {
+      this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)
+      return undefined
+    }
+  }
+
+  private async copySource(fs: ReadOnlyFileSystem, entry: FileEntry, volume: EvidenceVolume, copiedSize: number): Promise<CopySource> {
+    const info: CopySource = {volume: volume.id, path: entry.path, size: entry.size, times: entry.times}
+    if (entry.fileNameTimes) info.fileNameTimes = entry.fileNameTimes
+    if (entry.inode) info.inode = entry.inode
+    if (entry.deleted) info.deleted = true
+    if (entry.attributes?.length) info.attributes = entry.attributes
+    // a live source can change under us: say so rather than pretend the copy is of a still file
+    try {
+      const after = await fs.stat(entry.path)
+      if (after.size !== entry.size || after.times.modified !== entry.times.modified || copiedSize !== entry.size) info.changedDuringCopy = true
+    } catch {
+      info.changedDuringCopy = true
+    }
+    return info
+  }
+
+  private checkHashSets(entry: ManifestEntry): void {
+    for (const set of this.options.hashSets ?? []) {
+      const match = set.match(entry)
+      if (!match) continue
+      entry.hashSetMatches ??= []
+      entry.hashSetMatches.push({set: set.name, ...match})
+      this.hashMatches.push({type: 'hash.match', set: set.name, algorithm: match.algorithm, label: match.label, file: entry.path, sourcePath: entry.source?.path, volume: entry.source?.volume, sha256: entry.sha256, sha1: entry.sha1, md5: entry.md5})
+    }
+  }
+
+  private async parse(
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+    fs: ReadOnlyFileSystem,
+    parser: Parser,
+    main: CopiedFile,
+    copyPath: string,
+    companions: string[],
+    captures: Record<string, string>,
+    summary: ArtifactSummary,
+  ): Promise<void> {
+    const bundlePath = main.entry.path
+    const sourcePath = main.entry.source?.path ?? ''
+    const related: string[] = []
+    const input: ParserInput = {
+      copyPath,
+      companions,
+      bundlePath,
+      sourcePath,
+      volume: volume.id,
+      artifact: {id: definition.id, name: definition.name, category: definition.category},
+      captures,
+      attributes: definition.attributes,
+      source: (extra?: Partial<RecordSource>) => ({file: bundlePath, sourcePath, volume: volume.id, ...extra}),
+      collectRelated: async (volumePath: string): Promise<CollectedFile | undefined> => {
+        let entry: FileEntry
+        try {
+          entry = await fs.stat(volumePath)
+        } catch {
+          return undefined
+        }
+        if (entry.kind !== 'file') return undefined
+        const scratch = join(this.workDir, `related-${++this.scratchCounter}`)
+        mkdirSync(scratch)
+        related.push(scratch)
+        const target = join(scratch, sanitizeLocalName(entry.name))
+        const copied = await this.copy(definition, volume, fs, entry, target)
+        if (!copied) return undefined
+        summary.files++
+        summary.bytes += copied.entry.size
+        return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
+      },
+    }
+    try {
+      for await (const record of parser.parse(input)) {
+        await this.addRecord(definition, record, summary)
+      }
+    } catch (error) {
+      if (this.writer.error) throw this.writer.error
+      const message = `${parser.id} could not read ${sourcePath}: ${errorMessage(error)}`
+      await this.addRecord(definition, {type: 'error', source: input.source(), parser: parser.id, error: errorMessage(error)}, summary)
+      this.error({artifact: definition.id, volume: volume.id, path: sourcePath, message}, definition)
+    } finally {
+      for (const dir of related) rmSync(dir, {recursive: true, force: true})
+    }
+  }
+
+  private async addRecord(definition: ArtifactDefinition, record: ParsedRecord, summary: ArtifactSummary): Promise<void> {
+    await this.records.add(definition.id, record)
+    summary.records++
+    if (record.type === 'error') summary.errors++
+  }
+
+  /** Writes parsed records, sums, the manifest, its signature and the first custody event; renames when complete. */
+  private async seal(complete: boolean): Promise<CollectResult> {
+    this.currentArtifact = undefined
+    this.progress(true)
+    await this.records.close()
+    const add = async (path: string, data: Buffer | Readable, kind: ManifestEntry['kind']) => {
+      const written = Buffer.isBuffer(data) ? await this.writer.addBuffer(path, data) : await this.writer.addStream(path, data)
+      this.entries.push({path, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind})
+    }
+    try {
+      for (const {artifact, path} of this.records.jsonlFiles()) await add(`parsed/${artifact}.jsonl`, createReadStream(path), 'parsed')
+      await add('parsed/records.sqlite', createReadStream(this.records.databasePath), 'parsed')
+      if (this.hashMatches.length > 0) {
+        await add('parsed/hash-matches.jsonl', Buffer.from(this.hashMatches.map((m) => JSON.stringify(m)).join('\n') + '\n'), 'parsed')
+      }
+      for (const definition of this.definitions) {
+        const parser = definition.parser ? getParser(definition.parser) : undefined
+        if (!parser?.finalize || !this.summaries.get(definition.id)?.records) continue
+        for (const output of await parser.finalize(this.records.records(definition.id))) {
+          if (!this.entries.some((e) => e.path === output.path)) await add(output.path, output.data, 'output')
+        }
+      }
+      const sums = Buffer.from(this.entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''), 'utf8')
+      await add(SUMS_PATH, sums, 'sums')
+      await add(SUMS_SIGNATURE_PATH, signDetached(sums, this.signer), 'sums')
+      const prefix = await this.writer.sealPrefix()
+      const manifest = this.manifest(complete, prefix)
+      const manifestBytes = serializeManifest(manifest)
+      await this.writer.addBuffer(MANIFEST_PATH, manifestBytes, {store: true})
+      await this.writer.addBuffer(SIGNATURE_PATH, signDetached(manifestBytes, this.signer), {store: true})
+      const event = makeEvent({action: 'collected', by: this.options.examiner, note: complete ? 'collected by trawl' : 'collection interrupted; bundle incomplete', manifest: manifestBytes, seq: 1}, this.signer)
+      await this.writer.addBuffer(CUSTODY_PATH, Buffer.from(`${eventLine(event)}\n`, 'utf8'), {store: true})
+      await this.writer.finalize()
+      const bundlePath = complete ? this.out : `${this.out}.partial`
+      if (complete) renameSync(`${this.out}.partial`, this.out)
+      this.cleanup()
+      return {bundlePath, complete, manifest, durationMs: Date.now() - this.t0}
+    } catch (error) {
+      await this.writer.abort()
+      this.cleanup()
+      throw this.writer.error ?? error
+    }
+  }
+
+  private cleanup(): void {
+    rmSync(this.workDir, {recursive: true, force: true})
+  }
+
+  private manifest(complete: boolean, prefix: {length: number; sha256: string}): Manifest {
+    let user: string | undefined
+    try {
+      user = userInfo().username
+    } catch {
+      user = undefined
+    }
+    return {
+      format: BUNDLE_FORMAT,
+      formatVersion: BUNDLE_FORMAT_VERSION,
+      complete,
+      case: {id: this.options.caseId, examiner: this.options.examiner, evidenceItem: this.options.evidenceItem, notes: this.options.notes},
+      tool: {
+        name: 'trawl',
+        version: toolVersion(),
+        commandLine: this.options.commandLine ?? process.argv.slice(1),
+        platform: {os: platform(), release: release(), arch: arch(), node: process.version},
+      },
+      host: {hostname: hostname(), user, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone},
+      source: {
+        ...this.source.description,
+        volumes: this.source.volumes.map((v) => ({id: v.id, description: v.description, ...(v.unreadable ? {unreadable: v.unreadable} : {})})),
+      },
+      startedAt: this.startedAt,
+      endedAt: nowIso(),
+      signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
+      archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},
+      artifacts: [...this.summaries.values()],
+      hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size})),
+      entries: this.entries,
+      errors: this.errors,
+    }
+  }
+}
+
+async function readHead(stream: Readable, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of stream) {
+      chunks.push(chunk as Buffer)
+      total += (chunk as Buffer).length
+      if (total >= bytes) break
+    }
+  } finally {
+    stream.destroy()
+  }
+  return Buffer.concat(chunks).subarray(0, bytes)
+}
+
+/** A local scratch file name that any file system accepts. */
+function sanitizeLocalName(name: string): string {
+  const clean = basename(name).replace(/[\x00-\x1f\\/:*?"<>|]/g, '_')
+  return clean === '' || clean === '.' || clean === '..' ? 'file' : clean.slice(0, 200)
+}
+

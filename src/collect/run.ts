@@ -1,0 +1,98 @@
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {ExitCode} from '../errors.js'
+import {passphraseFromEnv} from '../bundle/keys.js'
+import {formatBytes} from '../cli/render.js'
+import {collect, type CollectProgress, type CollectResult} from './collect.js'
+
+export interface RunCollectOptions {
+  source: string
+  out?: string
+  caseId: string
+  examiner: string
+  key?: string
+  cert?: string
+  p12?: string
+  passphraseEnv?: string
+  evidenceItem?: string
+  notes?: string
+  targets?: string
+  commandLine?: string[]
+  /** Progress lines on stderr (default: when stderr is a terminal). */
+  progress?: boolean
+}
+
+export interface RunCollectResult extends CollectResult {
+  bundleSha256: string
+  exitCode: number
+  json: Record<string, unknown>
+}
+
+/**
+ * `trawl collect` as one call: signer options from flags, progress on stderr,
+ * Ctrl-C seals what was collected as an incomplete `.partial` bundle.
+ */
+export async function runCollect(options: RunCollectOptions): Promise<RunCollectResult> {
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted)
+    process.stderr.write(`\ntrawl: ${signal}: finishing the current file and sealing an incomplete bundle (press again to stop at once)\n`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const showProgress = options.progress ?? Boolean(process.stderr.isTTY)
+  try {
+    const result = await collect({
+      source: options.source,
+      out: options.out,
+      caseId: options.caseId,
+      examiner: options.examiner,
+      evidenceItem: options.evidenceItem,
+      notes: options.notes,
+      signer: {key: options.key, cert: options.cert, p12: options.p12, passphrase: passphraseFromEnv(options.passphraseEnv)},
+      targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+      commandLine: options.commandLine,
+      signal: controller.signal,
+      onProgress: showProgress ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined,
+    })
+    if (showProgress) process.stderr.write('\n')
+    const bundleSha256 = await sha256File(result.bundlePath)
+    const m = result.manifest
+    return {
+      ...result,
+      bundleSha256,
+      exitCode: result.complete ? ExitCode.ok : ExitCode.interrupted,
+      json: {
+        bundle: result.bundlePath,
+        bundleSha256,
+        complete: result.complete,
+        case: m.case,
+        startedAt: m.startedAt,
+        endedAt: m.endedAt,
+        signer: m.signer,
+        source: {path: m.source.path, kind: m.source.kind, format: m.source.format, volumes: m.source.volumes},
+        files: m.entries.filter((e) => e.kind === 'copy').length,
+        bytes: m.entries.filter((e) => e.kind === 'copy').reduce((a, e) => a + e.size, 0),
+        artifacts: m.artifacts,
+        hashSetMatches: m.entries.filter((e) => e.hashSetMatches?.length).map((e) => ({path: e.path, matches: e.hashSetMatches})),
+        errors: m.errors,
+      },
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+function progressLine(p: CollectProgress): string {
+  const seconds = p.elapsedMs / 1000
+  const rate = seconds > 0 ? p.bytes / seconds : 0
+  return `${p.files} files, ${formatBytes(p.bytes)} (${formatBytes(rate)}/s), ${p.records} records, ${p.errors} errors${p.artifact ? `  [${p.artifact}]` : ''}`
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}

@@ -1,6 +1,5 @@
 import picomatch from 'picomatch'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
-import {FileNotFoundError} from '../errors.js'
 
 /**
  * Matches a definition's path pattern against a read-only file system, walking
@@ -63,19 +62,6 @@ async function* walk(
 ): AsyncGenerator<PatternMatch> {
   if (segments.length === 0) return
   const [head, ...rest] = segments
-  // a literal segment resolves directly, without listing a possibly huge directory
-  if (head.kind === 'literal') {
-    const path = dir === '' ? head.lower : `${dir}/${head.lower}`
-    let entry: FileEntry
-    try {
-      entry = await fs.stat(path)
-    } catch (error) {
-      if (!(error instanceof FileNotFoundError)) onProblem({path, error})
-      return
-    }
-    yield* step(fs, entry, rest, captures, onProblem, visited)
-    return
-  }
   let children: FileEntry[]
   try {
     children = await fs.list(dir)
@@ -98,11 +84,8 @@ async function* walk(
     }
     return
   }
-  for (const child of children) {
-    if (head.kind === 'glob' && !head.test(child.name)) continue
-    const next = head.kind === 'capture' ? {...captures, [head.name]: child.name} : captures
-    yield* step(fs, child, rest, next, onProblem, visited)
-  }
+  // a literal matches every spelling of the name: a directory source on Linux can hold both 'Users' and 'USERS'
+  yield* walkChildren(fs, children, segments, captures, onProblem, visited)
 }
 
 async function* walkChildren(

@@ -144,8 +144,8 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
     report.entries.checked++
     report.entries.bytes += hash.size
     if (hash.size !== expected.size) problems.push(`entry ${entry.name}: ${hash.size} bytes, the manifest says ${expected.size}`)
-    for (const algorithm of ['sha256', 'sha1', 'md5'] as const) {
-      if (digests[algorithm] !== expected[algorithm]) problems.push(`entry ${entry.name}: ${algorithm.toUpperCase()} does not match the manifest`)
+    for (const [algorithm, label] of [['sha256', 'SHA-256'], ['sha1', 'SHA-1'], ['md5', 'MD5']] as const) {
+      if (digests[algorithm] !== expected[algorithm]) problems.push(`entry ${entry.name}: ${label} does not match the manifest`)
     }
   }
   const present = new Set(names)

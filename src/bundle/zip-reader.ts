@@ -134,6 +134,7 @@ export class BundleZip {
     let cdOffset = eocd.readUInt32LE(16)
     if (eocd.readUInt16LE(4) !== 0 || eocd.readUInt16LE(6) !== 0) this.problems.push('end record names another disk')
     if (eocd.readUInt16LE(8) !== eocd.readUInt16LE(10)) this.problems.push('end record entry counts disagree')
+    if (eocd.readUInt16LE(20) !== 0) this.problems.push('end record has a comment')
     let cdEnd = eocdOffset
     this.endRecords = {eocd: eocdOffset}
     if (entryCount === 0xffff || cdSize === MAX32 || cdOffset === MAX32) {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Verifies a trawl evidence bundle with stock tools only: unzip, openssl, sha256sum, grep.
+# Usage: verify-with-stock-tools.sh BUNDLE.zip EMPTY_WORK_DIR [SIGNER_OR_CA_CERT.pem]
+# Without a certificate, the one carried in the signature is used: then compare the
+# fingerprint printed in step 1 with the examiner's record (paper or case file).
+set -euo pipefail
+bundle=$(realpath "$1")
+work=$2
+cert=${3:+$(realpath "$3")}
+mkdir -p "$work"
+cd "$work"
+unzip -q "$bundle"
+
+# 1. Who signed: the certificate carried in the manifest signature, and its SHA-256 fingerprint.
+openssl pkcs7 -inform DER -in manifest.json.p7s -print_certs -out ../signer-carried.pem
+openssl x509 -in ../signer-carried.pem -noout -subject -fingerprint -sha256
+trust=${cert:-../signer-carried.pem}
+
+# 2. The detached CMS signatures over the manifest and over the checksum list.
+openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json \
+  -CAfile "$trust" -purpose any -out /dev/null 2>/dev/null && echo "manifest.json: signature verified"
+openssl cms -verify -binary -inform DER -in SHA256SUMS.p7s -content SHA256SUMS \
+  -CAfile "$trust" -purpose any -out /dev/null 2>/dev/null && echo "SHA256SUMS: signature verified"
+
+# 3. Every file against the signed checksum list.
+sha256sum --quiet --strict -c SHA256SUMS && echo "all $(wc -l < SHA256SUMS) files OK"
+
+# 4. The run completed (an interrupted run says "complete": false).
+grep -q '^  "complete": true,$' manifest.json && echo "manifest.json: collection complete"

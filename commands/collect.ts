@@ -23,6 +23,7 @@ export default class Collect extends TrawlCommand {
     'evidence-item': Flags.string({description: 'evidence item identifier (exhibit number)'}),
     notes: Flags.string({description: 'notes recorded in the manifest'}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
+    definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
     json: Flags.boolean({description: 'print a machine-readable summary'}),
   }
 
@@ -40,6 +41,7 @@ export default class Collect extends TrawlCommand {
       evidenceItem: flags['evidence-item'],
       notes: flags.notes,
       targets: flags.targets,
+      definitions: flags.definitions,
       commandLine: process.argv.slice(1),
     })
     this.log(flags.json ? JSON.stringify(result.json, null, 2) : renderCollectSummary(result))

@@ -6,12 +6,15 @@ import {getParser, registerAllParsers} from '../../src/parsers/index.js'
 
 export default class ArtifactsList extends TrawlCommand {
   static override summary = 'List the artifact definitions trawl collects'
-  static override flags = {json: Flags.boolean({description: 'print JSON'})}
+  static override flags = {
+    definitions: Flags.string({description: 'folder of artifact definitions (YAML) instead of the shipped ones'}),
+    json: Flags.boolean({description: 'print JSON'}),
+  }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ArtifactsList)
     registerAllParsers()
-    const definitions = loadDefinitions()
+    const definitions = loadDefinitions(flags.definitions)
     const available = (id: string) => getParser(id) !== undefined
     this.log(flags.json ? JSON.stringify(definitions.map((d) => ({...d, parserAvailable: d.parser ? available(d.parser) : false})), null, 2) : renderArtifacts(definitions, available))
   }

@@ -17,6 +17,8 @@ export interface RunCollectOptions {
   evidenceItem?: string
   notes?: string
   targets?: string
+  /** A folder of artifact definitions to use instead of the shipped ones. */
+  definitions?: string
   commandLine?: string[]
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
@@ -53,6 +55,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       signer: {key: options.key, cert: options.cert, p12: options.p12, passphrase: passphraseFromEnv(options.passphraseEnv)},
       targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
       commandLine: options.commandLine,
+      definitionsDir: options.definitions,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined,
     })

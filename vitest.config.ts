@@ -4,7 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
+    // the JSON report lets .ci/run print a plain "N passed, N failed" closing line
+    reporters: ['default', 'json'],
+    outputFile: {json: '.vitest-report.json'},
   },
 })

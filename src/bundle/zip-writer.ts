@@ -22,14 +22,16 @@ const ENTRY_DATE = new Date(0)
  * bytes as they go in. Writes to `partialPath`; the caller renames it when the run is complete.
  */
 export class BundleZipWriter {
-  private readonly archive = archiver('zip', {zlib: {level: 6}})
+  private readonly archive: archiver.Archiver
   private readonly file: WriteStream
   private readonly prefix = new PrefixHashingStream()
   private failure: Error | undefined
   private readonly closed: Promise<void>
   private readonly names = new Set<string>()
 
-  constructor(readonly partialPath: string) {
+  /** `forceZip64` writes ZIP64 records even for small bundles (archiver switches by itself past 4 GiB). */
+  constructor(readonly partialPath: string, options: {forceZip64?: boolean} = {}) {
+    this.archive = archiver('zip', {zlib: {level: 6}, forceZip64: options.forceZip64})
     // 'wx': never overwrite an existing file
     this.file = createWriteStream(partialPath, {flags: 'wx'})
     this.closed = new Promise((resolve, reject) => {

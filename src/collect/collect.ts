@@ -69,6 +69,8 @@ export interface CollectOptions {
   onProgress?: (progress: CollectProgress) => void
   /** Aborting stops after the current file and seals what was collected as incomplete. */
   signal?: AbortSignal
+  /** Write ZIP64 records even when the bundle is small (tests of the ZIP64 path). */
+  forceZip64?: boolean
 }
 
 export interface CollectResult {
@@ -167,7 +169,7 @@ class CollectionRun {
     try {
       this.workDir = `${out}.work`
       mkdirSync(this.workDir)
-      this.writer = new BundleZipWriter(`${out}.partial`)
+      this.writer = new BundleZipWriter(`${out}.partial`, {forceZip64: options.forceZip64})
       this.records = new RecordStore(this.workDir)
     } catch (error) {
       rmSync(`${out}.work`, {recursive: true, force: true})

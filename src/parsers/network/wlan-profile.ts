@@ -65,7 +65,7 @@ export interface WlanProfile {
 export function parseWlanProfile(xml: string, where: string): WlanProfile {
   let doc: XmlNode
   try {
-    doc = new XMLParser({removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true}).parse(xml, true) as XmlNode
+    doc = new XMLParser({removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true, htmlEntities: true}).parse(xml, true) as XmlNode
   } catch (error) {
     throw new ParseError(`not well-formed WLAN profile XML: ${errorMessage(error)}`, where)
   }

@@ -43,7 +43,7 @@ export const hostsFileParser: Parser = {
     const data = readFileSync(input.copyPath)
     const text = data.toString(isUtf8(data) ? 'utf8' : 'latin1')
     for (const entry of parseHostsFile(text)) {
-      yield {type: 'network.hosts', source: input.source(), ...entry}
+      yield {...entry, type: 'network.hosts', source: input.source()}
     }
   },
 }

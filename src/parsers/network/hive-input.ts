@@ -19,7 +19,9 @@ export function acceptsHive(head: Buffer): boolean {
 export function openHiveCopy(copyPath: string, sourcePath: string, logPaths?: string[]): RegistryHive {
   const logs = logPaths ?? HIVE_LOG_SUFFIXES.map((s) => copyPath + s).filter((p) => existsSync(p))
   try {
-    return RegistryHive.open(copyPath, {logPaths: logs})
+    const hive = RegistryHive.open(copyPath, {logPaths: logs})
+    hive.root() // the root key must be readable for the hive to be usable at all
+    return hive
   } catch (error) {
     if (error instanceof TrawlError) throw new ParseError(`registry hive cannot be read: ${errorMessage(error)}`, sourcePath, {cause: error})
     throw error
@@ -46,5 +48,18 @@ export function hiveStateRecord(input: ParserInput, hive: RegistryHive): ParsedR
     dirty: replay?.dirty ?? hive.dirty,
     logsApplied: replay?.applied.map((a) => a.file) ?? [],
     logReplay: replay ?? null,
+  }
+}
+
+/**
+ * Runs a record generator over a hive; a corrupt structure met part-way (a bad cell in one
+ * key) ends that hive's records with an error record naming it, instead of losing the run.
+ */
+export function* guardHiveRecords(input: ParserInput, records: Iterable<ParsedRecord>): Generator<ParsedRecord> {
+  try {
+    yield* records
+  } catch (error) {
+    if (!(error instanceof TrawlError)) throw error
+    yield {type: 'error', source: input.source(), error: `registry hive partly unreadable: ${errorMessage(error)}`}
   }
 }

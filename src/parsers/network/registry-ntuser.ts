@@ -9,7 +9,7 @@
  */
 import type {RegistryHive} from '../../registry/hive.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, hiveStateRecord, openHiveInput} from './hive-input.js'
+import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput} from './hive-input.js'
 
 const TSC = 'Software\\Microsoft\\Terminal Server Client'
 const MAP_DRIVE_MRU = 'Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Map Network Drive MRU'
@@ -103,6 +103,6 @@ export const registryNtuserParser: Parser = {
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
     const hive = openHiveInput(input)
     yield hiveStateRecord(input, hive)
-    yield* ntuserNetworkRecords(input, hive)
+    yield* guardHiveRecords(input, ntuserNetworkRecords(input, hive))
   },
 }

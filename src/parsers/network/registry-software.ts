@@ -15,7 +15,7 @@
 import {errorMessage} from '../../errors.js'
 import type {RegistryHive, RegistryKey} from '../../registry/hive.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, HIVE_LOG_SUFFIXES, hiveStateRecord, openHiveCopy, openHiveInput} from './hive-input.js'
+import {acceptsHive, guardHiveRecords, HIVE_LOG_SUFFIXES, hiveStateRecord, openHiveCopy, openHiveInput} from './hive-input.js'
 import {
   currentControlSet,
   localSystemTimeToUtc,
@@ -148,6 +148,6 @@ export const registrySoftwareParser: Parser = {
     yield hiveStateRecord(input, hive)
     const {tz, from, problem} = await timeZoneOfVolume(input)
     if (problem) yield {type: 'error', source: input.source({key: NETWORK_LIST}), error: problem}
-    yield* networkProfileRecords(input, hive, tz, from)
+    yield* guardHiveRecords(input, networkProfileRecords(input, hive, tz, from))
   },
 }

@@ -11,7 +11,7 @@
 import {unixSecondsToIso} from '../../time.js'
 import type {RegistryKey} from '../../registry/hive.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, hiveStateRecord, openHiveInput} from './hive-input.js'
+import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput} from './hive-input.js'
 import {currentControlSet, readTimeZoneInformation} from './time-zone.js'
 
 /** A string or list-of-strings value as a list; NameServer lists are comma- or space-separated. */
@@ -118,6 +118,6 @@ export const registrySystemParser: Parser = {
       yield {type: 'error', source: input.source({key: 'Select'}), error: 'no control set found (Select\\Current names none that exists)'}
       return
     }
-    yield* systemRecords(input, hive.root(), cs.name)
+    yield* guardHiveRecords(input, systemRecords(input, hive.root(), cs.name))
   },
 }

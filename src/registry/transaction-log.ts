@@ -105,6 +105,10 @@ export function parseDirtyVector(data: Buffer, hiveBinsDataSize: number): {pages
   return undefined
 }
 
+function currentBinsSize(hive: Buffer): number {
+  return hive.readUInt32LE(40)
+}
+
 function grow(hive: Buffer, size: number): Buffer {
   if (hive.length >= size) return hive
   const bigger = Buffer.alloc(size)
@@ -167,12 +171,13 @@ export function replayTransactionLogs(primary: Buffer, logs: TransactionLogFile[
       if (entry.sequence < expected) continue // already applied before the hive was written
       if (entry.sequence !== expected) break // a gap ends recovery
       if (!entry.hashValid || entry.hiveBinsDataSize % 4096 !== 0) break // a bogus entry ends recovery
+      // a hive only grows by bins the entry carries: a size beyond the pages given (a crafted or
+      // damaged entry) would make us allocate gigabytes of nothing, so it ends recovery too
+      const covered = Math.max(currentBinsSize(hive), ...entry.pages.map((p) => p.offset + p.data.length))
+      if (entry.hiveBinsDataSize > Math.ceil(covered / 4096) * 4096) break
+      if (entry.pages.some((p) => p.offset + p.data.length > entry.hiveBinsDataSize)) break
       hive = grow(hive, BASE_BLOCK_SIZE + entry.hiveBinsDataSize)
-      for (const page of entry.pages) {
-        const at = BASE_BLOCK_SIZE + page.offset
-        if (at + page.data.length > hive.length) hive = grow(hive, at + page.data.length)
-        page.data.copy(hive, at)
-      }
+      for (const page of entry.pages) page.data.copy(hive, BASE_BLOCK_SIZE + page.offset)
       rewriteBaseBlock(hive, {hiveBinsDataSize: entry.hiveBinsDataSize, flags: entry.flags})
       const stats = used.get(file) ?? {entries: 0, pages: 0, first: entry.sequence, last: entry.sequence}
       stats.entries++
@@ -209,6 +214,11 @@ export function replayTransactionLogs(primary: Buffer, logs: TransactionLogFile[
     const vector = parseDirtyVector(log.data, logBlock.hiveBinsDataSize)
     if (!vector) {
       replay.skipped.push({file: log.name, reason: 'no dirty vector ("DIRT")'})
+      continue
+    }
+    const lastPage = vector.pages.length ? vector.pages[vector.pages.length - 1] + 1 : 0
+    if (logBlock.hiveBinsDataSize > Math.max(current.hiveBinsDataSize, Math.ceil((lastPage * SECTOR) / 4096) * 4096)) {
+      replay.skipped.push({file: log.name, reason: 'log hive bins size exceeds the pages it carries'})
       continue
     }
     hive = grow(hive, BASE_BLOCK_SIZE + logBlock.hiveBinsDataSize)

@@ -246,5 +246,12 @@ export async function collectLiveNetworkState(options: LiveOptions = {}): Promis
   last.metadata.stdoutBytes = last.data.length
   last.metadata.stdoutSha256 = createHash('sha256').update(last.data).digest('hex')
   records.push(nodeRecord)
+  // one index of what ran, so the bundle describes itself without the manifest
+  const index = Buffer.from(JSON.stringify({platform, hostname: hostname(), startTime, endTime, outputs: outputs.map((o) => ({file: o.path, ...o.metadata}))}, null, 2))
+  outputs.push({
+    path: 'live/commands.json',
+    data: index,
+    metadata: {...last.metadata, name: 'commands', description: 'index of the live outputs and their metadata', stdoutBytes: index.length, stdoutSha256: createHash('sha256').update(index).digest('hex')},
+  })
   return {platform, hostname: hostname(), startTime, endTime, outputs, records}
 }

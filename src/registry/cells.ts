@@ -37,7 +37,7 @@ function need(data: Buffer, length: number, what: string, offset: number): void 
 }
 
 function signatureOf(data: Buffer): string {
-  return data.length >= 2 ? data.toString('latin1', 0, 2) : ''
+  return data.length >= 2 ? String.fromCharCode(data[0], data[1]) : ''
 }
 
 /** Key node (CM_KEY_NODE, "nk"). */

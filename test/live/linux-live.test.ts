@@ -71,6 +71,7 @@ describe.skipIf(!onLinux)('live network state on this Linux machine', () => {
       'live/resolv-conf.txt',
       'live/hosts.txt',
       'live/os-network-interfaces.json',
+      'live/commands.json',
     ])
     const ipAddr = state.outputs[0].metadata
     expect(ipAddr.commandLine).toMatch(/^\/\S+\/ip addr$/)

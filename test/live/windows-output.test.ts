@@ -102,6 +102,7 @@ describe('the Windows live command set', () => {
       'live/net-session.txt',
       'live/hosts.txt',
       'live/os-network-interfaces.json',
+      'live/commands.json',
     ])
     expect(calls.every(([file]) => file.startsWith('C:\\Windows\\System32\\'))).toBe(true)
     expect(calls).toHaveLength(9)

@@ -1,4 +1,4 @@
-import {copyFileSync, mkdtempSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -147,5 +147,26 @@ describe('registry-ntuser on the hivex-built NTUSER.DAT', () => {
       ['Map Network Drive MRU', null, '\\\\nas01\\evidence', null],
       ['Map Network Drive MRU', null, '\\\\fileserver\\cases', null],
     ])
+  })
+})
+
+describe('registry-software: signatures whose profile is gone', () => {
+  it('are reported on their own (orphanSignature) with gateway MAC and DNS suffix', async () => {
+    const data = Buffer.from(readFileSync(join(FIX, 'SOFTWARE')))
+    // rename the HomeNet profile key (its nk name is stored as ASCII) so no profile matches its signature
+    const at = data.indexOf('{6B6B2A5E-3C1A-4D22-9F00-0A1B2C3D4E5F}', 0, 'latin1')
+    expect(at).toBeGreaterThan(4096)
+    data.write('E', at + 36, 'latin1')
+    const dir = mkdtempSync(join(tmpdir(), 'trawl-orphan-'))
+    writeFileSync(join(dir, 'SOFTWARE'), data)
+    const records = await parseAll(registrySoftwareParser, parserInputFor(join(dir, 'SOFTWARE')))
+    const profiles = records.filter((r) => r.type === 'network.profile')
+    expect(profiles.map((p) => [p.profileGuid, p.profileName, p.orphanSignature ?? false])).toEqual([
+      ['{6B6B2A5E-3C1A-4D22-9F00-0A1B2C3D4E5E}', 'HomeNet', false],
+      ['{A0B1C2D3-E4F5-4607-8899-AABBCCDDEEFF}', 'corp.example', false],
+      ['{6B6B2A5E-3C1A-4D22-9F00-0A1B2C3D4E5F}', null, true],
+    ])
+    expect(profiles[0].defaultGatewayMac).toBeNull()
+    expect(profiles[2]).toMatchObject({defaultGatewayMac: '00:1a:2b:3c:4d:5e', dnsSuffix: '<none>', firstNetwork: 'HomeNet', description: 'HomeNet'})
   })
 })

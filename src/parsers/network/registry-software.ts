@@ -118,6 +118,26 @@ export function* networkProfileRecords(input: ParserInput, hive: RegistryHive, t
       lastWritten: profile.lastWritten,
     }
   }
+  // signatures whose profile is gone still tell of a network (gateway MAC, DNS suffix)
+  const profileNames = new Set((networkList.subkey('Profiles')?.subkeys() ?? []).map((p) => p.name.toUpperCase()))
+  for (const [guid, sigs] of signatures) {
+    if (profileNames.has(guid)) continue
+    for (const s of sigs) {
+      yield {
+        type: 'network.profile',
+        source: input.source({key: s.key.path}),
+        profileGuid: s.key.value('ProfileGuid')?.asString() ?? null,
+        profileName: null,
+        description: s.description,
+        orphanSignature: true,
+        signatures: [{kind: s.kind, key: s.key.path, description: s.description, dnsSuffix: s.dnsSuffix, firstNetwork: s.firstNetwork, defaultGatewayMac: s.defaultGatewayMac}],
+        defaultGatewayMac: s.defaultGatewayMac,
+        dnsSuffix: s.dnsSuffix,
+        firstNetwork: s.firstNetwork,
+        lastWritten: s.key.lastWritten,
+      }
+    }
+  }
 }
 
 /** Time-zone rules from the SYSTEM hive of the same volume, collected into the bundle beside this one. */

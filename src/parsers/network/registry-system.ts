@@ -90,7 +90,8 @@ export function* systemRecords(input: ParserInput, hiveKeyRoot: RegistryKey, con
       ipAddresses: stringList(iface, 'IPAddress').filter((a) => a !== '0.0.0.0'),
       subnetMasks: stringList(iface, 'SubnetMask'),
       defaultGateways: stringList(iface, 'DefaultGateway'),
-      dhcpIpAddress: stringValue(iface, 'DhcpIPAddress'),
+      // 0.0.0.0 is what DHCP leaves when no lease is held
+      dhcpIpAddress: stringValue(iface, 'DhcpIPAddress') === '0.0.0.0' ? null : stringValue(iface, 'DhcpIPAddress'),
       dhcpSubnetMask: stringValue(iface, 'DhcpSubnetMask'),
       dhcpDefaultGateways: stringList(iface, 'DhcpDefaultGateway'),
       dhcpServer: stringValue(iface, 'DhcpServer'),

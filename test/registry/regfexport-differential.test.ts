@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {expect, it} from 'vitest'
 import {RegistryHive} from '../../src/registry/hive.js'
@@ -20,6 +22,9 @@ const HIVES: Array<[string, string, number, number]> = [
 describeShared('registry hives read the same as regfexport (libregf 20201007)', () => {
   for (const [file, golden, expectedKeys, expectedValues] of HIVES) {
     it(`${golden}: every key, class name and value equals regfexport's`, () => {
+      // the golden was made from exactly this file (fixtures/registry/golden/SOURCES)
+      const sources = new Map(readFileSync(join(GOLDEN, 'SOURCES'), 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]))
+      expect(createHash('sha256').update(readFileSync(sharedFile(file))).digest('hex')).toBe(sources.get(golden))
       const exported = parseRegfexport(readGolden(join(GOLDEN, `${golden}.regfexport.txt.br`)))
       const hive = RegistryHive.open(sharedFile(file))
       const problems = compareWithRegfexport(hive, exported)

@@ -194,7 +194,7 @@ export class RegistryHive {
   }
 
   /** Value data: inline, in one cell, or in big-data segments. */
-  valueData(vk: ValueKey, vkOffset: number): Buffer {
+  valueData(vk: ValueKey): Buffer {
     if (vk.dataSize === 0) return Buffer.alloc(0)
     if (vk.inline) return vk.inlineBytes.subarray(0, Math.min(4, vk.dataSize))
     const cell = this.cell(vk.dataOffset, 'value data')
@@ -213,7 +213,6 @@ export class RegistryHive {
       return Buffer.concat(parts)
     }
     // libregf "Value data size exceeds hive bin cell value size": the cell size wins
-    void vkOffset
     return cell.subarray(0, Math.min(vk.dataSize, cell.length))
   }
 }
@@ -336,7 +335,7 @@ export class RegistryValue {
   }
 
   get data(): Buffer {
-    this.cachedData ??= this.hive.valueData(this.vk, this.offset)
+    this.cachedData ??= this.hive.valueData(this.vk)
     return this.cachedData
   }
 

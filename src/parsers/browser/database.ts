@@ -1,0 +1,83 @@
+/**
+ * Opening a browser's SQLite working copy the way every browser parser needs it:
+ * a truncated copy is refused with the offset where it ends, the database must
+ * be the expected application's (its tables present), and integers come back as
+ * BigInt where a browser stores 64-bit times.
+ */
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {ParseError} from '../../errors.js'
+import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
+
+/**
+ * SQLite file format §1.3: the page size is at offset 16 (1 means 65536) and the
+ * "in-header database size" in pages at offset 28, valid only when the
+ * version-valid-for number (offset 92) equals the change counter (offset 24).
+ * A file shorter than that size lost its tail: refuse it rather than report a
+ * partial history as if it were complete.
+ */
+export function checkNotTruncated(copyPath: string): void {
+  const head = Buffer.alloc(100)
+  const fd = openSync(copyPath, 'r')
+  let read: number
+  let size: number
+  try {
+    read = readSync(fd, head, 0, 100, 0)
+    size = fstatSync(fd).size
+  } finally {
+    closeSync(fd)
+  }
+  if (read < 100) throw new ParseError(`SQLite header truncated: file has only ${read} bytes`, copyPath)
+  const rawPageSize = head.readUInt16BE(16)
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize
+  const pages = head.readUInt32BE(28)
+  const headerValid = head.readUInt32BE(92) === head.readUInt32BE(24)
+  if (!headerValid || pages === 0 || pageSize < 512) return
+  const expected = pages * pageSize
+  if (size < expected) {
+    throw new ParseError(`SQLite database truncated: header says ${pages} pages of ${pageSize} bytes (${expected} bytes) but the file ends at offset ${size}`, copyPath)
+  }
+}
+
+/** Opens the working copy read-only and checks it is `what`'s database (has `tables`). */
+export function openBrowserDatabase(copyPath: string, what: string, tables: string[]): SqliteDatabase {
+  checkNotTruncated(copyPath)
+  const db = openWorkingCopy(copyPath)
+  try {
+    requireTables(db, tables, what, copyPath)
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db
+}
+
+/** BigInt or number from SQLite (safeIntegers) to a JS number; ids, counts and sizes fit. */
+export function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'bigint') return Number(value)
+  if (typeof value === 'number') return value
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value)
+  return null
+}
+
+/** Text column to string (a BLOB is decoded as UTF-8, as browsers write text). */
+export function toText(value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return value
+  if (Buffer.isBuffer(value)) return value.toString('utf8')
+  return String(value)
+}
+
+/** Integer time column to BigInt (kept exact: Chromium times exceed 2^53). */
+export function toBigInt(value: unknown): bigint | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'bigint') return value
+  if (typeof value === 'number' && Number.isFinite(value)) return BigInt(Math.trunc(value))
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return BigInt(value.trim())
+  return null
+}
+
+/** SQL identifier quoting for column names found in the schema. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}

@@ -15,11 +15,10 @@
  *    (download state as stored in History), components/download/public/common/
  *    download_danger_type.h, download_interrupt_reason_values.h
  */
-import {errorMessage} from '../../errors.js'
 import {unixSecondsToIso, webkitToIso} from '../../time.js'
 import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {openBrowserDatabase, quoteIdentifier, toBigInt, toNumber, toText} from './database.js'
+import {openBrowserDatabase, quoteIdentifier, readSection, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
 
 /** ui::PageTransition core values (the low byte), in order 0..10. */
@@ -347,43 +346,14 @@ function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOw
   }
 }
 
-type Section = (db: SqliteDatabase, input: ParserInput, owner: BrowserOwner) => Generator<ParsedRecord>
-
-/**
- * Runs one section (one table) of a database. A failure inside it (a damaged
- * page met half-way) becomes one error record naming the table and how many rows
- * were read, and the other sections still run.
- */
-export async function* runSection(
-  table: string,
-  section: Section,
-  db: SqliteDatabase,
-  input: ParserInput,
-  owner: BrowserOwner,
-): AsyncGenerator<ParsedRecord> {
-  let rows = 0
-  try {
-    for (const record of section(db, input, owner)) {
-      rows++
-      yield record
-    }
-  } catch (error) {
-    yield {
-      type: 'error',
-      source: input.source({table}),
-      error: `table ${table} could not be read to the end after ${rows} rows: ${errorMessage(error)}`,
-    }
-  }
-}
-
 /** Reads a Chromium History working copy. */
 export async function* parseChromiumHistory(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const db = openBrowserDatabase(input.copyPath, 'Chromium History', ['urls', 'visits'])
   try {
     const owner = browserOwner(input)
-    yield* runSection('visits', visitRecords, db, input, owner)
-    if (hasTable(db, 'downloads')) yield* runSection('downloads', downloadRecords, db, input, owner)
-    if (hasTable(db, 'keyword_search_terms')) yield* runSection('keyword_search_terms', searchRecords, db, input, owner)
+    yield* readSection('visits', visitRecords, db, input, owner)
+    if (hasTable(db, 'downloads')) yield* readSection('downloads', downloadRecords, db, input, owner)
+    if (hasTable(db, 'keyword_search_terms')) yield* readSection('keyword_search_terms', searchRecords, db, input, owner)
   } finally {
     db.close()
   }
@@ -392,6 +362,5 @@ export async function* parseChromiumHistory(input: ParserInput): AsyncGenerator<
 export const chromiumHistoryParser: Parser = {
   id: 'chromium-history',
   description: 'Chromium-family History database (Chrome, Edge, Brave, Opera, Vivaldi): visits, downloads, keyword searches',
-  accepts: (head) => head.subarray(0, 16).toString('latin1') === 'SQLite format 3\0',
   parse: parseChromiumHistory,
 }

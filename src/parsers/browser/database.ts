@@ -5,8 +5,10 @@
  * BigInt where a browser stores 64-bit times.
  */
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
-import {ParseError} from '../../errors.js'
+import {ParseError, errorMessage} from '../../errors.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
+import type {ParsedRecord, ParserInput} from '../types.js'
+import type {BrowserOwner} from './owner.js'
 
 /**
  * SQLite file format §1.3: the page size is at offset 16 (1 means 65536) and the
@@ -81,3 +83,33 @@ export function toBigInt(value: unknown): bigint | null {
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
+
+export type Section = (db: SqliteDatabase, input: ParserInput, owner: BrowserOwner) => Generator<ParsedRecord>
+
+/**
+ * Runs one section (one table) of a database. A failure inside it (a damaged
+ * page met half-way) becomes one error record naming the table and how many rows
+ * were read, and the other sections still run.
+ */
+export async function* readSection(
+  table: string,
+  section: Section,
+  db: SqliteDatabase,
+  input: ParserInput,
+  owner: BrowserOwner,
+): AsyncGenerator<ParsedRecord> {
+  let rows = 0
+  try {
+    for (const record of section(db, input, owner)) {
+      rows++
+      yield record
+    }
+  } catch (error) {
+    yield {
+      type: 'error',
+      source: input.source({table}),
+      error: `table ${table} could not be read to the end after ${rows} rows: ${errorMessage(error)}`,
+    }
+  }
+}
+

@@ -28,6 +28,8 @@ export function checkNotTruncated(copyPath: string): void {
   } finally {
     closeSync(fd)
   }
+  // not SQLite at all: openWorkingCopy says so
+  if (read < 16 || head.toString('latin1', 0, 16) !== 'SQLite format 3\0') return
   if (read < 100) throw new ParseError(`SQLite header truncated: file has only ${read} bytes`, copyPath)
   const rawPageSize = head.readUInt16BE(16)
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize

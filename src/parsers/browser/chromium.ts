@@ -18,8 +18,9 @@
 import {unixSecondsToIso, webkitToIso} from '../../time.js'
 import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {openBrowserDatabase, quoteIdentifier, readSection, toBigInt, toNumber, toText} from './database.js'
+import {openBrowserDatabase, quoteIdentifier, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
+import {tolerant, webkitSplitToIso} from './times.js'
 
 /** ui::PageTransition core values (the low byte), in order 0..10. */
 export const PAGE_TRANSITION_CORE_TYPES = [
@@ -62,7 +63,7 @@ export interface PageTransition {
 export function decodePageTransition(stored: number | bigint): PageTransition {
   // Chromium writes the uint32 enum into an INTEGER column; a signed read of a
   // value with the server_redirect bit set comes back negative.
-  const raw = Number(BigInt.asUintN(32, BigInt(stored)))
+  const raw = typeof stored === 'bigint' ? Number(BigInt.asUintN(32, stored)) : stored >>> 0
   const coreValue = raw & 0xff
   const core = PAGE_TRANSITION_CORE_TYPES[coreValue] ?? `unknown_${coreValue}`
   const qualifiers: string[] = []
@@ -75,6 +76,19 @@ export function decodePageTransition(stored: number | bigint): PageTransition {
   }
   if (rest !== 0) qualifiers.push(`unknown_0x${(rest >>> 0).toString(16).padStart(8, '0')}`)
   return {core, qualifiers, raw}
+}
+
+/** A History holds few distinct transition values: decode each once. */
+function transitionDecoder(): (stored: number) => PageTransition {
+  const cache = new Map<number, PageTransition>()
+  return (stored) => {
+    let decoded = cache.get(stored)
+    if (decoded === undefined) {
+      decoded = decodePageTransition(stored)
+      cache.set(stored, decoded)
+    }
+    return decoded
+  }
 }
 
 /** history::VisitSource (visit_source table; a visit without a row there was browsed on this device). */
@@ -168,10 +182,12 @@ function enumName(table: Record<number, string>, value: number | null): string |
  * A duration in microseconds as an ISO 8601 duration in seconds, exact to the
  * microsecond ('PT12.345678S'). 0 means Chromium did not record one: null.
  */
-export function microsToIsoDuration(micros: bigint | null): string | null {
-  if (micros === null || micros === 0n) return null
-  const negative = micros < 0n
-  const abs = negative ? -micros : micros
+export function microsToIsoDuration(micros: number | bigint | null): string | null {
+  if (micros === null) return null
+  const value = typeof micros === 'bigint' ? micros : Number.isSafeInteger(micros) ? BigInt(micros) : null
+  if (value === null || value === 0n) return null
+  const negative = value < 0n
+  const abs = negative ? -value : value
   const seconds = abs / 1_000_000n
   const fraction = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '')
   return `${negative ? '-' : ''}PT${seconds}${fraction === '' ? '' : `.${fraction}`}S`
@@ -197,54 +213,68 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
   const visit = tableColumns(db, 'visits')
   const url = tableColumns(db, 'urls')
   const withSource = hasTable(db, 'visit_source')
+  const hasDuration = visit.has('visit_duration')
+  // visit_time is split in SQL into exact seconds and microseconds (see times.ts): no BigInt per row.
   // The referring visit's URL is joined in so an examiner sees where a visit came from.
-  const sql = `SELECT v.id AS id, v.visit_time AS visit_time, ${optional(visit, 'v', 'from_visit')} AS from_visit,
-      ${optional(visit, 'v', 'transition')} AS transition, ${optional(visit, 'v', 'visit_duration')} AS visit_duration,
-      ${optional(visit, 'v', 'external_referrer_url')} AS external_referrer_url,
-      ${optional(visit, 'v', 'opener_visit')} AS opener_visit,
-      ${optional(visit, 'v', 'originator_cache_guid')} AS originator_cache_guid,
-      ${optional(visit, 'v', 'app_id')} AS app_id,
-      v.url AS url_id, u.url AS url, u.title AS title, ${optional(url, 'u', 'visit_count')} AS visit_count,
-      ${optional(url, 'u', 'typed_count')} AS typed_count, ${optional(url, 'u', 'hidden')} AS hidden,
-      fu.url AS from_url, ${withSource ? 's.source' : 'NULL'} AS visit_source
+  const {sql: columns, at} = selectList([
+    ['id', 'v.id'],
+    ['visitSeconds', 'v.visit_time / 1000000'],
+    ['visitMicros', 'v.visit_time % 1000000'],
+    ['fromVisit', optional(visit, 'v', 'from_visit')],
+    ['transition', optional(visit, 'v', 'transition')],
+    ['duration', optional(visit, 'v', 'visit_duration')],
+    ['externalReferrer', optional(visit, 'v', 'external_referrer_url')],
+    ['openerVisit', optional(visit, 'v', 'opener_visit')],
+    ['originator', optional(visit, 'v', 'originator_cache_guid')],
+    ['appId', optional(visit, 'v', 'app_id')],
+    ['urlId', 'v.url'],
+    ['url', 'u.url'],
+    ['title', 'u.title'],
+    ['visitCount', optional(url, 'u', 'visit_count')],
+    ['typedCount', optional(url, 'u', 'typed_count')],
+    ['hidden', optional(url, 'u', 'hidden')],
+    ['fromUrl', 'fu.url'],
+    ['visitSource', withSource ? 's.source' : 'NULL'],
+  ] as const)
+  const sql = `SELECT ${columns}
     FROM visits v
     LEFT JOIN urls u ON u.id = v.url
     LEFT JOIN visits fv ON fv.id = ${visit.has('from_visit') ? 'v.from_visit' : 'NULL'}
     LEFT JOIN urls fu ON fu.id = fv.url
     ${withSource ? 'LEFT JOIN visit_source s ON s.id = v.id' : ''}
     ORDER BY v.id`
-  const statement = db.prepare(sql).safeIntegers(true)
-  for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
-    const id = toNumber(row.id)
-    const transitionValue = toBigInt(row.transition)
-    const transition = transitionValue === null ? null : decodePageTransition(transitionValue)
-    const duration = visit.has('visit_duration') ? toBigInt(row.visit_duration) : null
-    const fromVisit = toNumber(row.from_visit)
-    const sourceValue = withSource ? (toNumber(row.visit_source) ?? 1) : null
+  const decode = transitionDecoder()
+  for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
+    const id = row[at.id] as number
+    const stored = row[at.transition]
+    const transition = typeof stored === 'number' ? decode(stored) : null
+    const duration = hasDuration && typeof row[at.duration] === 'number' ? (row[at.duration] as number) : null
+    const fromVisit = toNumber(row[at.fromVisit])
+    const sourceValue = withSource ? (toNumber(row[at.visitSource]) ?? 1) : null
     yield {
       type: 'browser.visit',
-      source: input.source({table: 'visits', rowid: id ?? undefined}),
+      source: input.source({table: 'visits', rowid: id}),
       ...owner,
-      url: toText(row.url),
-      title: toText(row.title),
-      visitTime: webkitToIso(toBigInt(row.visit_time)),
+      url: toText(row[at.url]),
+      title: toText(row[at.title]),
+      visitTime: webkitSplitToIso(row[at.visitSeconds] as number | null, row[at.visitMicros] as number | null),
       visitId: id,
-      urlId: toNumber(row.url_id),
+      urlId: toNumber(row[at.urlId]),
       visitDuration: microsToIsoDuration(duration),
-      visitDurationMicros: duration === null ? null : Number(duration),
+      visitDurationMicros: duration,
       transition: transition?.core ?? null,
-      transitionQualifiers: transition?.qualifiers ?? [],
+      transitionQualifiers: transition === null ? [] : [...transition.qualifiers],
       transitionRaw: transition?.raw ?? null,
       fromVisit: fromVisit === 0 ? null : fromVisit,
-      fromUrl: toText(row.from_url),
-      externalReferrerUrl: nonEmpty(row.external_referrer_url),
-      openerVisit: toNumber(row.opener_visit) || null,
+      fromUrl: toText(row[at.fromUrl]),
+      externalReferrerUrl: nonEmpty(row[at.externalReferrer]),
+      openerVisit: toNumber(row[at.openerVisit]) || null,
       visitSource: sourceValue === null ? null : enumName(VISIT_SOURCES, sourceValue),
-      syncedFromDevice: nonEmpty(row.originator_cache_guid),
-      appId: nonEmpty(row.app_id),
-      visitCount: toNumber(row.visit_count),
-      typedCount: toNumber(row.typed_count),
-      hidden: bool(row.hidden),
+      syncedFromDevice: nonEmpty(row[at.originator]),
+      appId: nonEmpty(row[at.appId]),
+      visitCount: toNumber(row[at.visitCount]),
+      typedCount: toNumber(row[at.typedCount]),
+      hidden: bool(row[at.hidden]),
     }
   }
 }
@@ -270,7 +300,7 @@ function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
       ${col('by_web_app_id')} AS by_web_app_id, ${col('transient')} AS transient
     FROM downloads d ORDER BY d.id`
   const statement = db.prepare(sql).safeIntegers(true)
-  const time = legacy ? (v: unknown) => unixSecondsToIso(toBigInt(v)) : (v: unknown) => webkitToIso(toBigInt(v))
+  const time = legacy ? (v: unknown) => tolerant(unixSecondsToIso, toBigInt(v)) : (v: unknown) => tolerant(webkitToIso, toBigInt(v))
   for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
     const id = toNumber(row.id)
     let urlChain: string[]
@@ -295,7 +325,7 @@ function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
       currentPath: legacy ? null : nonEmpty(row.current_path),
       startTime: time(row.start_time),
       endTime: time(row.end_time),
-      lastAccessTime: webkitToIso(toBigInt(row.last_access_time)),
+      lastAccessTime: tolerant(webkitToIso, toBigInt(row.last_access_time)),
       receivedBytes: toNumber(row.received_bytes),
       totalBytes: toNumber(row.total_bytes),
       state: enumName(DOWNLOAD_STATES, state),
@@ -339,7 +369,7 @@ function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOw
       url: toText(row.url),
       title: toText(row.title),
       // History keeps no time per search term: this is the last visit to the results page
-      visitTime: webkitToIso(toBigInt(row.last_visit_time)),
+      visitTime: tolerant(webkitToIso, toBigInt(row.last_visit_time)),
       keywordId: toNumber(row.keyword_id),
       urlId: toNumber(row.url_id),
     }

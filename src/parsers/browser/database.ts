@@ -81,6 +81,18 @@ export function toBigInt(value: unknown): bigint | null {
   return null
 }
 
+/**
+ * A select list read in better-sqlite3's raw mode: rows come back as arrays, about
+ * twice as cheap per row as objects, and are read by name through `at`.
+ */
+export function selectList<N extends string>(columns: ReadonlyArray<readonly [N, string]>): {sql: string; at: Record<N, number>} {
+  const at = {} as Record<N, number>
+  columns.forEach(([name], index) => {
+    at[name] = index
+  })
+  return {sql: columns.map(([, expression]) => expression).join(', '), at}
+}
+
 /** SQL identifier quoting for column names found in the schema. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`

@@ -15,8 +15,9 @@
 import {unixMicrosToIso, unixMillisToIso} from '../../time.js'
 import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {openBrowserDatabase, quoteIdentifier, readSection, toBigInt, toNumber, toText} from './database.js'
+import {openBrowserDatabase, quoteIdentifier, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
+import {prtimeSplitToIso, tolerant} from './times.js'
 
 /** nsINavHistoryService TRANSITION_* (moz_historyvisits.visit_type). */
 export const FIREFOX_VISIT_TYPES: Record<number, string> = {
@@ -100,43 +101,57 @@ export function fileUriToPath(uri: string | null): string | null {
 function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
   const v = tableColumns(db, 'moz_historyvisits')
   const p = tableColumns(db, 'moz_places')
-  const sql = `SELECT v.id AS id, v.from_visit AS from_visit, v.place_id AS place_id, v.visit_date AS visit_date,
-      v.visit_type AS visit_type, ${optional(v, 'v', 'source')} AS visit_source,
-      p.url AS url, p.title AS title, ${optional(p, 'p', 'visit_count')} AS visit_count,
-      ${optional(p, 'p', 'frecency')} AS frecency, ${optional(p, 'p', 'typed')} AS typed,
-      ${optional(p, 'p', 'hidden')} AS hidden, ${optional(p, 'p', 'last_visit_date')} AS last_visit_date,
-      fp.url AS from_url
+  const lastVisit = optional(p, 'p', 'last_visit_date')
+  // times are split in SQL into exact seconds and microseconds (see times.ts): no BigInt per row
+  const {sql: columns, at} = selectList([
+    ['id', 'v.id'],
+    ['fromVisit', 'v.from_visit'],
+    ['placeId', 'v.place_id'],
+    ['visitSeconds', 'v.visit_date / 1000000'],
+    ['visitMicros', 'v.visit_date % 1000000'],
+    ['visitType', 'v.visit_type'],
+    ['visitSource', optional(v, 'v', 'source')],
+    ['url', 'p.url'],
+    ['title', 'p.title'],
+    ['visitCount', optional(p, 'p', 'visit_count')],
+    ['frecency', optional(p, 'p', 'frecency')],
+    ['typed', optional(p, 'p', 'typed')],
+    ['hidden', optional(p, 'p', 'hidden')],
+    ['lastSeconds', `${lastVisit} / 1000000`],
+    ['lastMicros', `${lastVisit} % 1000000`],
+    ['fromUrl', 'fp.url'],
+  ] as const)
+  const sql = `SELECT ${columns}
     FROM moz_historyvisits v
     LEFT JOIN moz_places p ON p.id = v.place_id
     LEFT JOIN moz_historyvisits fv ON fv.id = v.from_visit
     LEFT JOIN moz_places fp ON fp.id = fv.place_id
     ORDER BY v.id`
-  const statement = db.prepare(sql).safeIntegers(true)
-  for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
-    const id = toNumber(row.id)
-    const visitType = toNumber(row.visit_type)
-    const fromVisit = toNumber(row.from_visit)
-    const typed = toNumber(row.typed)
-    const hidden = toNumber(row.hidden)
+  for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
+    const id = row[at.id] as number
+    const visitType = toNumber(row[at.visitType])
+    const fromVisit = toNumber(row[at.fromVisit])
+    const typed = toNumber(row[at.typed])
+    const hidden = toNumber(row[at.hidden])
     yield {
       type: 'browser.visit',
-      source: input.source({table: 'moz_historyvisits', rowid: id ?? undefined}),
+      source: input.source({table: 'moz_historyvisits', rowid: id}),
       ...owner,
-      url: toText(row.url),
-      title: toText(row.title),
-      visitTime: unixMicrosToIso(toBigInt(row.visit_date)),
+      url: toText(row[at.url]),
+      title: toText(row[at.title]),
+      visitTime: prtimeSplitToIso(row[at.visitSeconds] as number | null, row[at.visitMicros] as number | null),
       visitId: id,
-      placeId: toNumber(row.place_id),
+      placeId: toNumber(row[at.placeId]),
       visitType: enumName(FIREFOX_VISIT_TYPES, visitType),
       visitTypeRaw: visitType,
       fromVisit: fromVisit === 0 ? null : fromVisit,
-      fromUrl: toText(row.from_url),
-      visitSourceRaw: toNumber(row.visit_source),
-      frecency: toNumber(row.frecency),
-      visitCount: toNumber(row.visit_count),
+      fromUrl: toText(row[at.fromUrl]),
+      visitSourceRaw: toNumber(row[at.visitSource]),
+      frecency: toNumber(row[at.frecency]),
+      visitCount: toNumber(row[at.visitCount]),
       typed: typed === null ? null : typed !== 0,
       hidden: hidden === null ? null : hidden !== 0,
-      lastVisitTime: unixMicrosToIso(toBigInt(row.last_visit_date)),
+      lastVisitTime: prtimeSplitToIso(row[at.lastSeconds] as number | null, row[at.lastMicros] as number | null),
     }
   }
 }
@@ -192,9 +207,9 @@ function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owne
       fileName: toText(row.file_name),
       // Firefox records a download as a visit of type 'download' when it starts; without
       // one (expired), the destination annotation, written as the download starts, dates it.
-      startTime: downloadVisit !== null ? unixMicrosToIso(downloadVisit) : unixMicrosToIso(toBigInt(row.date_added)),
+      startTime: downloadVisit !== null ? tolerant(unixMicrosToIso, downloadVisit) : tolerant(unixMicrosToIso, toBigInt(row.date_added)),
       startTimeFrom: downloadVisit !== null ? 'download visit' : 'destination annotation',
-      endTime: typeof meta.endTime === 'number' ? unixMillisToIso(meta.endTime) : null,
+      endTime: typeof meta.endTime === 'number' ? tolerant(unixMillisToIso, meta.endTime) : null,
       totalBytes: typeof meta.fileSize === 'number' ? meta.fileSize : null,
       state: enumName(FIREFOX_DOWNLOAD_STATES, state),
       stateRaw: state,
@@ -202,8 +217,8 @@ function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owne
       reputationCheckVerdict: typeof meta.reputationCheckVerdict === 'string' ? meta.reputationCheckVerdict : null,
       metaData: metaText,
       metaDataError,
-      annotationAdded: unixMicrosToIso(toBigInt(row.date_added)),
-      annotationModified: unixMicrosToIso(toBigInt(row.last_modified)),
+      annotationAdded: tolerant(unixMicrosToIso, toBigInt(row.date_added)),
+      annotationModified: tolerant(unixMicrosToIso, toBigInt(row.last_modified)),
       placeId: toNumber(row.place_id),
     }
   }
@@ -277,8 +292,8 @@ function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
       url: toText(row.url),
       pageTitle: toText(row.place_title),
       folderPath: parent === 0 ? '' : folderPath(folders, parent),
-      dateAdded: unixMicrosToIso(toBigInt(row.date_added)),
-      lastModified: unixMicrosToIso(toBigInt(row.last_modified)),
+      dateAdded: tolerant(unixMicrosToIso, toBigInt(row.date_added)),
+      lastModified: tolerant(unixMicrosToIso, toBigInt(row.last_modified)),
       bookmarkId: id,
       parentId: parent,
       position: toNumber(row.position),
@@ -328,8 +343,8 @@ function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: B
       targetUri: target,
       fileName: toText(row.name),
       tempPath: nonEmpty(row.temp_path),
-      startTime: unixMicrosToIso(toBigInt(row.start_time)),
-      endTime: unixMicrosToIso(toBigInt(row.end_time)),
+      startTime: tolerant(unixMicrosToIso, toBigInt(row.start_time)),
+      endTime: tolerant(unixMicrosToIso, toBigInt(row.end_time)),
       receivedBytes: toNumber(row.curr_bytes),
       // -1 means the server never said
       totalBytes: maxBytes === -1 ? null : maxBytes,

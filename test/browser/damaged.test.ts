@@ -71,3 +71,43 @@ describe('damaged and foreign databases', () => {
     expect(records.filter((r) => r.type === 'browser.search')).toHaveLength(1)
   })
 })
+
+describe('a History left with a hot -journal by a browser killed mid-transaction', () => {
+  it('is read in its last committed state: the journal is rolled back on the working copy only', async () => {
+    const {execFileSync} = await import('node:child_process')
+    const {existsSync} = await import('node:fs')
+    const dir = mkdtempSync(join(tmpdir(), 'trawl-hotjournal-'))
+    const file = join(dir, 'History')
+    copyFileSync(fixture('chrome-144', 'History'), file)
+    // a writer that dies (SIGKILL) inside a transaction big enough to spill pages into the file
+    const writer = `
+      import Database from 'better-sqlite3'
+      const db = new Database(${JSON.stringify(file)})
+      db.pragma('journal_mode = DELETE'); db.pragma('cache_size = 1')
+      db.exec('BEGIN')
+      const insert = db.prepare("INSERT INTO urls(id, url, title, visit_count, typed_count, last_visit_time, hidden) VALUES (?, ?, 'uncommitted', 0, 0, 0, 0)")
+      for (let i = 100; i < 3000; i++) insert.run(i, 'https://uncommitted.example/' + 'x'.repeat(200) + i)
+      db.prepare('INSERT INTO visits(id, url, visit_time, transition) VALUES (100, 100, 13393245600123456, 0)').run()
+      process.kill(process.pid, 'SIGKILL')`
+    try {
+      execFileSync(process.execPath, ['--input-type=module', '-e', writer], {cwd: REPO_ROOT, stdio: 'ignore'})
+    } catch {
+      // killed, as intended
+    }
+    expect(existsSync(`${file}-journal`)).toBe(true)
+    const evidenceJournal = readFileSync(`${file}-journal`)
+    const evidenceMain = readFileSync(file)
+    // read-only access alone cannot read it
+    expect(() => new Database(file, {readonly: true}).prepare('SELECT count(*) FROM urls').get()).toThrow(/readonly/)
+
+    const input = parserInputFor(file)
+    expect(input.companions).toEqual(['-journal'])
+    const records = await parseAll(chromiumHistoryParser, input)
+    expect(records.filter((r) => r.type === 'error')).toEqual([])
+    expect(records.filter((r) => r.type === 'browser.visit').map((r) => r.visitId)).toEqual([1, 2, 3, 4, 5])
+    expect(records.some((r) => r.title === 'uncommitted')).toBe(false)
+    // the original and its journal are untouched
+    expect(readFileSync(`${file}-journal`).equals(evidenceJournal)).toBe(true)
+    expect(readFileSync(file).equals(evidenceMain)).toBe(true)
+  })
+})

@@ -4,6 +4,7 @@
  * be the expected application's (its tables present), and integers come back as
  * BigInt where a browser stores 64-bit times.
  */
+import Database from 'better-sqlite3'
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
@@ -42,10 +43,43 @@ export function checkNotTruncated(copyPath: string): void {
   }
 }
 
+/**
+ * A browser killed in the middle of a transaction leaves a hot -journal holding the
+ * pages as they were before it. SQLite refuses to read such a file read-only
+ * (SQLITE_READONLY_ROLLBACK) because the file may hold half-written pages; rolling
+ * the journal back gives the last committed state, as the browser itself would on its
+ * next start. This is done on the scratch working copy only, never on the bundle's
+ * copy or the evidence.
+ */
+function rollBackHotJournal(copyPath: string): void {
+  const db = new Database(copyPath, {fileMustExist: true})
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get()
+  } finally {
+    db.close()
+  }
+}
+
+function isReadonlyRollback(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as {code?: unknown} | undefined) : undefined
+  return cause?.code === 'SQLITE_READONLY_ROLLBACK'
+}
+
 /** Opens the working copy read-only and checks it is `what`'s database (has `tables`). */
 export function openBrowserDatabase(copyPath: string, what: string, tables: string[]): SqliteDatabase {
   checkNotTruncated(copyPath)
-  const db = openWorkingCopy(copyPath)
+  let db: SqliteDatabase
+  try {
+    db = openWorkingCopy(copyPath)
+  } catch (error) {
+    if (!isReadonlyRollback(error)) throw error
+    try {
+      rollBackHotJournal(copyPath)
+    } catch (rollback) {
+      throw new ParseError(`cannot roll back the hot journal of the working copy: ${errorMessage(rollback)}`, copyPath, {cause: rollback})
+    }
+    db = openWorkingCopy(copyPath)
+  }
   try {
     requireTables(db, tables, what, copyPath)
   } catch (error) {

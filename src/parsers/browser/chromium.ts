@@ -18,7 +18,7 @@
 import {unixSecondsToIso, webkitToIso} from '../../time.js'
 import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {openBrowserDatabase, quoteIdentifier, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
+import {bool, enumName, nonEmpty, openBrowserDatabase, optional, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
 import {tolerant, webkitSplitToIso} from './times.js'
 
@@ -173,11 +173,6 @@ export const DOWNLOAD_INTERRUPT_REASONS: Record<number, string> = {
   50: 'crash',
 }
 
-function enumName(table: Record<number, string>, value: number | null): string | null {
-  if (value === null) return null
-  return table[value] ?? `unknown_${value}`
-}
-
 /**
  * A duration in microseconds as an ISO 8601 duration in seconds, exact to the
  * microsecond ('PT12.345678S'). 0 means Chromium did not record one: null.
@@ -191,22 +186,6 @@ export function microsToIsoDuration(micros: number | bigint | null): string | nu
   const seconds = abs / 1_000_000n
   const fraction = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '')
   return `${negative ? '-' : ''}PT${seconds}${fraction === '' ? '' : `.${fraction}`}S`
-}
-
-function bool(value: unknown): boolean | null {
-  const n = toNumber(value)
-  return n === null ? null : n !== 0
-}
-
-/** Empty strings in NOT NULL text columns mean "none". */
-function nonEmpty(value: unknown): string | null {
-  const text = toText(value)
-  return text === null || text === '' ? null : text
-}
-
-/** A column expression if the table has it, else NULL, so one query fits every schema version. */
-function optional(columns: Set<string>, alias: string, column: string): string {
-  return columns.has(column.toLowerCase()) ? `${alias}.${quoteIdentifier(column)}` : 'NULL'
 }
 
 function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {

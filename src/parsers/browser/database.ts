@@ -132,6 +132,28 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
+/** A column expression if the table has the column, else NULL: one query fits every schema version. */
+export function optional(columns: Set<string>, alias: string, column: string): string {
+  return columns.has(column.toLowerCase()) ? `${alias}.${quoteIdentifier(column)}` : 'NULL'
+}
+
+/** The name of an enumeration value; a value the table does not know is named by its number, never dropped. */
+export function enumName(table: Record<number, string>, value: number | null): string | null {
+  if (value === null) return null
+  return table[value] ?? `unknown_${value}`
+}
+
+/** Browsers fill NOT NULL text columns with '' for "none". */
+export function nonEmpty(value: unknown): string | null {
+  const text = toText(value)
+  return text === null || text === '' ? null : text
+}
+
+export function bool(value: unknown): boolean | null {
+  const n = toNumber(value)
+  return n === null ? null : n !== 0
+}
+
 export type Section = (db: SqliteDatabase, input: ParserInput, owner: BrowserOwner) => Generator<ParsedRecord>
 
 /**

@@ -15,7 +15,7 @@
 import {unixMicrosToIso, unixMillisToIso} from '../../time.js'
 import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {openBrowserDatabase, quoteIdentifier, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
+import {enumName, nonEmpty, openBrowserDatabase, optional, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
 import {prtimeSplitToIso, tolerant} from './times.js'
 
@@ -63,20 +63,6 @@ const ROOT_GUIDS: Record<string, string> = {
   tags________: 'tags',
   unfiled_____: 'unfiled',
   mobile______: 'mobile',
-}
-
-function enumName(table: Record<number, string>, value: number | null): string | null {
-  if (value === null) return null
-  return table[value] ?? `unknown_${value}`
-}
-
-function nonEmpty(value: unknown): string | null {
-  const text = toText(value)
-  return text === null || text === '' ? null : text
-}
-
-function optional(columns: Set<string>, alias: string, column: string): string {
-  return columns.has(column.toLowerCase()) ? `${alias}.${quoteIdentifier(column)}` : 'NULL'
 }
 
 /**

@@ -5,8 +5,22 @@
  * Schemas differ across versions (meta.version 16 in 2011 to 70 in Chrome 144),
  * so every query is built from the columns the file actually has. Rows are
  * streamed with better-sqlite3's iterate(): memory does not grow with the
- * number of visits. Integers are read as BigInt because Chromium times
- * (microseconds since 1601) exceed 2^53.
+ * number of visits. Chromium times (microseconds since 1601) exceed 2^53: visit
+ * times are split into seconds and microseconds in SQL (times.ts), other tables
+ * are read with BigInt integers.
+ *
+ * Records (besides browser, profile, user and source {table, rowid}):
+ *  - browser.visit: url, title, visitTime (ISO 8601 UTC, µs), visitDuration as an
+ *    ISO 8601 duration in seconds ('PT12.345678S'; null when Chromium recorded none,
+ *    i.e. 0) and visitDurationMicros as stored, transition (core type name),
+ *    transitionQualifiers, transitionRaw (unsigned 32-bit), fromVisit/fromUrl (the
+ *    referring visit), visitSource (browsed, synced, ...), visitCount, typedCount, hidden.
+ *  - browser.download: url (the last of the URL chain, as the browser shows it),
+ *    urlChain (chain_index order), targetPath, currentPath, startTime, endTime,
+ *    receivedBytes, totalBytes, state, dangerType, interruptReason (names plus *Raw
+ *    numbers), referrer, tabUrl, mimeType, opened, lastAccessTime.
+ *  - browser.search: term, normalizedTerm, url and title of the results page, and
+ *    visitTime = that page's last visit (History keeps no time per search term).
  *
  * Enumerations are from the Chromium sources:
  *  - ui/base/page_transition_types.h (transition core types and qualifiers)

@@ -42,7 +42,7 @@ describe('a Windows-like volume with two users, Chrome with two profiles, Edge, 
   it('attributes every record to the right browser, user and profile, WAL-only rows included', async () => {
     const definitions = parse(readFileSync(join(REPO_ROOT, 'artifacts/browser.yaml'), 'utf8')) as Definition[]
     const {root, expected} = buildWindowsBrowserVolume()
-    const found: Array<Record<string, unknown>> = []
+    const found: Array<Record<string, unknown> & {path: string}> = []
     for (const file of walk(root)) {
       const path = relative(root, file).split(sep).join('/')
       for (const definition of definitions) {
@@ -62,7 +62,7 @@ describe('a Windows-like volume with two users, Chrome with two profiles, Edge, 
         }
       }
     }
-    const byPath = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.path).localeCompare(String(b.path))
+    const byPath = (a: {path: unknown}, b: {path: unknown}) => String(a.path).localeCompare(String(b.path))
     expect(found.sort(byPath)).toEqual([...expected].sort(byPath))
   })
 })

@@ -28,6 +28,12 @@ async function parseHistory(file: string) {
 const byTime = (records: ParsedRecord[]) =>
   [...records].sort((a, b) => String(a.visitTime).localeCompare(String(b.visitTime)) || Number(a.visitId) - Number(b.visitId))
 
+/**
+ * hindsight's conversion: the raw value divided by 1e6 in a double, then rounded to the
+ * microsecond. Near 1.3e10 seconds a double is only ~2 µs fine, so the last digit can move.
+ */
+const hindsightMicros = (raw: number) => Math.round(((raw / 1e6 - 11644473600) % 1) * 1e6)
+
 /** INDEX.md quotes plaso/hindsight/GRR times as UTC without the 'Z' and with fewer digits: compare in that form. */
 const peerTime = (iso: unknown) => String(iso).replace('T', ' ').replace(/Z$/, '')
 
@@ -119,6 +125,7 @@ describeShared('Chromium History of real Chrome versions (meta version 16 to 33)
     // 2 µs resolution at that magnitude). The stored value ends in ...498622, as SQLite's own
     // strftime check above confirms, so trawl reports .498622.
     expect(seventh.visitTime).toBe('2013-06-05T04:28:55.498622Z')
+    expect(hindsightMicros(13014880135498622)).toBe(498623) // INDEX.md's value, by hindsight's method
     expect(downloads[0]).toMatchObject({
       url: 'http://upload.wikimedia.org/wikipedia/commons/7/7a/Hard_disk.jpg',
       startTime: '2013-06-05T04:28:30Z',
@@ -142,6 +149,7 @@ describeShared('Chromium History of real Chrome versions (meta version 16 to 33)
     // stored 13017101173162177: hindsight's double division rounds the last digit down (see v01)
     expect(byTime(visits)[7].url).toBe('http://en.wikipedia.org/wiki/Computer_forensics')
     expect(byTime(visits)[7].visitTime).toBe('2013-06-30T21:26:13.162177Z')
+    expect(hindsightMicros(13017101173162177)).toBe(162176) // INDEX.md's value, by hindsight's method
     expect(peerTime(downloads[0].startTime)).toBe('2013-06-30 21:26:05')
     expect(downloads[0]).toMatchObject({endTime: '2013-06-30T21:26:08Z', receivedBytes: 1387537, opened: false})
   })

@@ -125,7 +125,7 @@ describeShared('Chromium History of real Chrome versions (meta version 16 to 33)
     // 2 µs resolution at that magnitude). The stored value ends in ...498622, as SQLite's own
     // strftime check above confirms, so trawl reports .498622.
     expect(seventh.visitTime).toBe('2013-06-05T04:28:55.498622Z')
-    expect(hindsightMicros(13014880135498622)).toBe(498623) // INDEX.md's value, by hindsight's method
+    expect(hindsightMicros(Number(13014880135498622n))).toBe(498623) // INDEX.md's value, by hindsight's method
     expect(downloads[0]).toMatchObject({
       url: 'http://upload.wikimedia.org/wikipedia/commons/7/7a/Hard_disk.jpg',
       startTime: '2013-06-05T04:28:30Z',
@@ -149,7 +149,7 @@ describeShared('Chromium History of real Chrome versions (meta version 16 to 33)
     // stored 13017101173162177: hindsight's double division rounds the last digit down (see v01)
     expect(byTime(visits)[7].url).toBe('http://en.wikipedia.org/wiki/Computer_forensics')
     expect(byTime(visits)[7].visitTime).toBe('2013-06-30T21:26:13.162177Z')
-    expect(hindsightMicros(13017101173162177)).toBe(162176) // INDEX.md's value, by hindsight's method
+    expect(hindsightMicros(Number(13017101173162177n))).toBe(162176) // INDEX.md's value, by hindsight's method
     expect(peerTime(downloads[0].startTime)).toBe('2013-06-30 21:26:05')
     expect(downloads[0]).toMatchObject({endTime: '2013-06-30T21:26:08Z', receivedBytes: 1387537, opened: false})
   })

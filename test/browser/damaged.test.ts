@@ -73,7 +73,7 @@ describe('damaged and foreign databases', () => {
 })
 
 describe('a History left with a hot -journal by a browser killed mid-transaction', () => {
-  it('is read in its last committed state: the journal is rolled back on the working copy only', async () => {
+  it('is read in its last committed state: the journal is rolled back on a private copy only', async () => {
     const {execFileSync} = await import('node:child_process')
     const {existsSync} = await import('node:fs')
     const dir = mkdtempSync(join(tmpdir(), 'trawl-hotjournal-'))
@@ -102,7 +102,11 @@ describe('a History left with a hot -journal by a browser killed mid-transaction
 
     const input = parserInputFor(file)
     expect(input.companions).toEqual(['-journal'])
+    const workingCopy = readFileSync(input.copyPath)
     const records = await parseAll(chromiumHistoryParser, input)
+    // the rollback happened on a private copy: the working copy and its journal are as collected
+    expect(readFileSync(input.copyPath).equals(workingCopy)).toBe(true)
+    expect(readFileSync(`${input.copyPath}-journal`).equals(evidenceJournal)).toBe(true)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     expect(records.filter((r) => r.type === 'browser.visit').map((r) => r.visitId)).toEqual([1, 2, 3, 4, 5])
     expect(records.some((r) => r.title === 'uncommitted')).toBe(false)

@@ -371,14 +371,15 @@ function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOw
 
 /** Reads a Chromium History working copy. */
 export async function* parseChromiumHistory(input: ParserInput): AsyncGenerator<ParsedRecord> {
-  const db = openBrowserDatabase(input.copyPath, 'Chromium History', ['urls', 'visits'])
+  const database = openBrowserDatabase(input.copyPath, 'Chromium History', ['urls', 'visits'])
+  const db = database.db
   try {
     const owner = browserOwner(input)
     yield* readSection('visits', visitRecords, db, input, owner)
     if (hasTable(db, 'downloads')) yield* readSection('downloads', downloadRecords, db, input, owner)
     if (hasTable(db, 'keyword_search_terms')) yield* readSection('keyword_search_terms', searchRecords, db, input, owner)
   } finally {
-    db.close()
+    database.close()
   }
 }
 

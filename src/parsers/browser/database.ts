@@ -5,7 +5,9 @@
  * BigInt where a browser stores 64-bit times.
  */
 import Database from 'better-sqlite3'
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, copyFileSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {basename, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, ParserInput} from '../types.js'
@@ -48,45 +50,70 @@ export function checkNotTruncated(copyPath: string): void {
  * pages as they were before it. SQLite refuses to read such a file read-only
  * (SQLITE_READONLY_ROLLBACK) because the file may hold half-written pages; rolling
  * the journal back gives the last committed state, as the browser itself would on its
- * next start. This is done on the scratch working copy only, never on the bundle's
- * copy or the evidence.
+ * next start. That write happens on a private copy made for it, never on the
+ * working copy, the bundle's copy or the evidence.
  */
-function rollBackHotJournal(copyPath: string): void {
-  const db = new Database(copyPath, {fileMustExist: true})
+function rolledBackCopy(copyPath: string): {path: string; dir: string} {
+  const dir = mkdtempSync(join(tmpdir(), 'trawl-rollback-'))
+  const path = join(dir, basename(copyPath))
+  copyFileSync(copyPath, path)
+  copyFileSync(`${copyPath}-journal`, `${path}-journal`)
   try {
-    db.prepare('SELECT count(*) FROM sqlite_master').get()
-  } finally {
-    db.close()
+    const db = new Database(path, {fileMustExist: true})
+    try {
+      db.prepare('SELECT count(*) FROM sqlite_master').get()
+    } finally {
+      db.close()
+    }
+  } catch (error) {
+    rmSync(dir, {recursive: true, force: true})
+    throw new ParseError(`cannot roll back the hot journal: ${errorMessage(error)}`, copyPath, {cause: error})
   }
+  return {path, dir}
 }
 
-function isReadonlyRollback(error: unknown): boolean {
+function needsRollback(error: unknown, copyPath: string): boolean {
   const cause = error instanceof Error ? (error.cause as {code?: unknown} | undefined) : undefined
-  return cause?.code === 'SQLITE_READONLY_ROLLBACK'
+  return cause?.code === 'SQLITE_READONLY_ROLLBACK' && existsSync(`${copyPath}-journal`)
+}
+
+/** An open browser database; close() also removes any private copy made to read it. */
+export interface BrowserDatabase {
+  db: SqliteDatabase
+  /** True when a hot journal was rolled back to read the last committed state. */
+  rolledBack: boolean
+  close(): void
 }
 
 /** Opens the working copy read-only and checks it is `what`'s database (has `tables`). */
-export function openBrowserDatabase(copyPath: string, what: string, tables: string[]): SqliteDatabase {
+export function openBrowserDatabase(copyPath: string, what: string, tables: string[]): BrowserDatabase {
   checkNotTruncated(copyPath)
   let db: SqliteDatabase
+  let privateDir: string | undefined
   try {
     db = openWorkingCopy(copyPath)
   } catch (error) {
-    if (!isReadonlyRollback(error)) throw error
+    if (!needsRollback(error, copyPath)) throw error
+    const copy = rolledBackCopy(copyPath)
+    privateDir = copy.dir
     try {
-      rollBackHotJournal(copyPath)
-    } catch (rollback) {
-      throw new ParseError(`cannot roll back the hot journal of the working copy: ${errorMessage(rollback)}`, copyPath, {cause: rollback})
+      db = openWorkingCopy(copy.path)
+    } catch (reopen) {
+      rmSync(copy.dir, {recursive: true, force: true})
+      throw reopen
     }
-    db = openWorkingCopy(copyPath)
+  }
+  const close = () => {
+    db.close()
+    if (privateDir) rmSync(privateDir, {recursive: true, force: true})
   }
   try {
     requireTables(db, tables, what, copyPath)
   } catch (error) {
-    db.close()
+    close()
     throw error
   }
-  return db
+  return {db, rolledBack: privateDir !== undefined, close}
 }
 
 /** BigInt or number from SQLite (safeIntegers) to a JS number; ids, counts and sizes fit. */

@@ -290,7 +290,8 @@ function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
 
 /** Reads a Firefox places.sqlite working copy. */
 export async function* parseFirefoxPlaces(input: ParserInput): AsyncGenerator<ParsedRecord> {
-  const db = openBrowserDatabase(input.copyPath, 'Firefox places', ['moz_places', 'moz_historyvisits'])
+  const database = openBrowserDatabase(input.copyPath, 'Firefox places', ['moz_places', 'moz_historyvisits'])
+  const db = database.db
   try {
     const owner = browserOwner(input)
     yield* readSection('moz_historyvisits', visitRecords, db, input, owner)
@@ -299,7 +300,7 @@ export async function* parseFirefoxPlaces(input: ParserInput): AsyncGenerator<Pa
     }
     if (hasTable(db, 'moz_bookmarks')) yield* readSection('moz_bookmarks', bookmarkRecords, db, input, owner)
   } finally {
-    db.close()
+    database.close()
   }
 }
 
@@ -347,11 +348,12 @@ function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: B
 
 /** Reads a Firefox downloads.sqlite (Firefox 3 to 25) working copy. */
 export async function* parseFirefoxDownloads(input: ParserInput): AsyncGenerator<ParsedRecord> {
-  const db = openBrowserDatabase(input.copyPath, 'Firefox downloads', ['moz_downloads'])
+  const database = openBrowserDatabase(input.copyPath, 'Firefox downloads', ['moz_downloads'])
+  const db = database.db
   try {
     yield* readSection('moz_downloads', legacyDownloadRecords, db, input, browserOwner(input))
   } finally {
-    db.close()
+    database.close()
   }
 }
 

@@ -313,8 +313,15 @@ describe('Chromium 106 History (meta version 58) built from the real schema', ()
 })
 
 describe('a History whose last writes are only in its -wal', () => {
-  it('reads the rows committed to History-wal but never checkpointed', async () => {
-    const {visits, downloads} = await parseHistory(fixture('chrome-144-wal', 'History'))
+  it('reads the rows committed to History-wal but never checkpointed, leaving the working copy and its -wal as they were', async () => {
+    const input = parserInputFor(fixture('chrome-144-wal', 'History'))
+    expect(input.companions).toEqual(['-wal'])
+    const before = [readFileSync(input.copyPath), readFileSync(`${input.copyPath}-wal`)]
+    const records = await parseAll(chromiumHistoryParser, input)
+    expect(readFileSync(input.copyPath).equals(before[0])).toBe(true)
+    expect(readFileSync(`${input.copyPath}-wal`).equals(before[1])).toBe(true)
+    const visits = records.filter((r) => r.type === 'browser.visit')
+    const downloads = records.filter((r) => r.type === 'browser.download')
     expect(visits.map((v) => ({visitId: v.visitId, url: v.url, title: v.title, visitTime: v.visitTime, transitionRaw: v.transitionRaw, visitDurationMicros: v.visitDurationMicros}))).toEqual(golden('chrome-144-wal', 'visits'))
     expect(visits.map((v) => v.url)).toEqual(['https://checkpointed.example/', 'https://only-in-wal.example/'])
     expect(downloads).toHaveLength(1)

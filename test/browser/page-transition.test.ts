@@ -52,5 +52,14 @@ describe('visit durations', () => {
     expect(microsToIsoDuration(86_400_000_000n)).toBe('PT86400S')
     expect(microsToIsoDuration(0n)).toBe(null)
     expect(microsToIsoDuration(null)).toBe(null)
+    expect(microsToIsoDuration(-1_500_000)).toBe('-PT1.5S')
+  })
+
+  it('give the same text from a number and from a BigInt', () => {
+    fc.assert(
+      fc.property(fc.integer({min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER}), (micros) => {
+        expect(microsToIsoDuration(micros)).toBe(microsToIsoDuration(BigInt(micros)))
+      }),
+    )
   })
 })

@@ -193,12 +193,14 @@ export const DOWNLOAD_INTERRUPT_REASONS: Record<number, string> = {
  */
 export function microsToIsoDuration(micros: number | bigint | null): string | null {
   if (micros === null) return null
-  const value = typeof micros === 'bigint' ? micros : Number.isSafeInteger(micros) ? BigInt(micros) : null
-  if (value === null || value === 0n) return null
-  const negative = value < 0n
-  const abs = negative ? -value : value
-  const seconds = abs / 1_000_000n
-  const fraction = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '')
+  if (typeof micros === 'number' && !Number.isSafeInteger(micros)) return null
+  if (micros === 0 || micros === 0n) return null
+  const negative = micros < 0
+  // integer arithmetic either way: a safe integer's remainder and quotient by 1e6 are exact
+  const abs = negative ? -micros : micros
+  const fractionValue = typeof abs === 'bigint' ? abs % 1_000_000n : abs % 1_000_000
+  const seconds = typeof abs === 'bigint' ? abs / 1_000_000n : (abs - (fractionValue as number)) / 1_000_000
+  const fraction = fractionValue.toString().padStart(6, '0').replace(/0+$/, '')
   return `${negative ? '-' : ''}PT${seconds}${fraction === '' ? '' : `.${fraction}`}S`
 }
 

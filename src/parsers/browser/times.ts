@@ -14,8 +14,16 @@ const MAX_FAST_SECONDS = 253_402_300_799
 
 const MICROS_PAD = ['', '00000', '0000', '000', '00', '0', '']
 
+// History rows come in time order, often several in one second: keep the last second's text.
+let cachedSeconds = Number.NaN
+let cachedBase = ''
+
 function format(unixSeconds: number, micros: number): string {
-  const base = new Date(unixSeconds * 1000).toISOString().slice(0, 19)
+  if (unixSeconds !== cachedSeconds) {
+    cachedBase = new Date(unixSeconds * 1000).toISOString().slice(0, 19)
+    cachedSeconds = unixSeconds
+  }
+  const base = cachedBase
   const digits = String(micros)
   return `${base}.${MICROS_PAD[digits.length]}${digits}Z`
 }

@@ -7,6 +7,18 @@
  * moz_historyvisits.source from 2022), so queries are built from the columns
  * present. Times are PRTime: microseconds since 1970-01-01 UTC.
  *
+ * Records (besides browser, profile, user and source {table, rowid}):
+ *  - browser.visit (moz_historyvisits): url, title, visitTime, visitType (name) and
+ *    visitTypeRaw, fromVisit/fromUrl, frecency, visitCount, typed, hidden, lastVisitTime.
+ *  - browser.download (moz_annos, Firefox 26+): url, targetPath (local path) and
+ *    targetUri (as stored), startTime (the download-type visit, else the destination
+ *    annotation: startTimeFrom says which), endTime, totalBytes, state from metaData.
+ *  - browser.download (moz_downloads, downloads.sqlite): url, targetPath/targetUri,
+ *    startTime, endTime, receivedBytes, totalBytes, state, referrer, mimeType.
+ *  - browser.bookmark (moz_bookmarks): kind (bookmark, folder, separator), title, url,
+ *    folderPath ('toolbar/Investigations/Case 42'; roots by title, else their internal
+ *    name), dateAdded, lastModified, guid.
+ *
  * Values are from toolkit/components/places/nsINavHistoryService.idl
  * (TRANSITION_*), nsINavBookmarksService.idl (TYPE_*), and
  * toolkit/components/downloads (DownloadHistory METADATA_STATE_*, the older

@@ -65,6 +65,7 @@ describe('artifacts/browser.yaml', () => {
     ['Users/ana/AppData/Local/Google/Chrome/User Data/Guest Profile/History', 'chrome-history', {browser: 'Chrome', user: 'ana', profile: 'Guest Profile'}],
     ['users/ANA/appdata/local/google/chrome/user data/default/history', 'chrome-history', {browser: 'Chrome', user: 'ANA', profile: 'default'}],
     ['Documents and Settings/bob/Local Settings/Application Data/Google/Chrome/User Data/Default/History', 'chrome-history', {browser: 'Chrome', user: 'bob', profile: 'Default'}],
+    ['Users/ana/AppData/Local/Google/Chrome/User Data/Default/Archived History', 'chrome-history', {browser: 'Chrome', user: 'ana', profile: 'Default'}],
     ['Users/ana/AppData/Local/Google/Chrome SxS/User Data/Default/History', 'chrome-canary-history', {browser: 'Chrome Canary', user: 'ana', profile: 'Default'}],
     ['Users/bob/AppData/Local/Microsoft/Edge/User Data/Profile 1/History', 'edge-history', {browser: 'Edge', user: 'bob', profile: 'Profile 1'}],
     ['Users/bob/AppData/Local/BraveSoftware/Brave-Browser/User Data/Default/History', 'brave-history', {browser: 'Brave', user: 'bob', profile: 'Default'}],

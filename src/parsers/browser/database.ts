@@ -33,6 +33,8 @@ export function checkNotTruncated(copyPath: string): void {
   }
   // not SQLite at all: openWorkingCopy says so
   if (read < 16 || head.toString('latin1', 0, 16) !== 'SQLite format 3\0') return
+  // a hot journal may hold the header of a transaction cut short: its rollback decides
+  if (existsSync(`${copyPath}-journal`)) return
   if (read < 100) throw new ParseError(`SQLite header truncated: file has only ${read} bytes`, copyPath)
   const rawPageSize = head.readUInt16BE(16)
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize

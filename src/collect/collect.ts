@@ -163,7 +163,7 @@ class CollectionRun {
   private readonly names = new BundleNames()
   private readonly entries: ManifestEntry[] = []
   private readonly errors: RunError[] = []
-  /** volume + lower-case path -> entry, so a file selected twice is copied once. */
+  /** volume + path -> entry, so a file selected twice is copied once. */
   private readonly copied = new Map<string, ManifestEntry>()
   private readonly summaries = new Map<string, ArtifactSummary>()
   private readonly hashMatches: Array<Record<string, unknown>> = []
@@ -288,9 +288,10 @@ class CollectionRun {
       )
       for await (const {entry, captures} of matches) {
         if (this.options.signal?.aborted) throw new InterruptedError('signal')
-        const key = entry.path.toLowerCase()
-        if (seen.has(key)) continue
-        seen.add(key)
+        // paths come from the file system's own listings, so they are spelled one way per file;
+        // names equal but for case are different files on a POSIX source
+        if (seen.has(entry.path)) continue
+        seen.add(entry.path)
         if (parser?.accepts && !(await this.accepts(parser, fs, entry, definition, volume))) continue
         await this.collectFile(definition, volume, fs, entry, captures, parser, summary)
         this.progress()
@@ -359,7 +360,7 @@ class CollectionRun {
     entry: FileEntry,
     copyPath: string | undefined,
   ): Promise<CopiedFile | undefined> {
-    const key = `${volume.id}\0${entry.path.toLowerCase()}`
+    const key = `${volume.id}\0${entry.path}`
     const existing = this.copied.get(key)
     if (existing) {
       if (!existing.artifacts?.includes(definition.id)) existing.artifacts?.push(definition.id)

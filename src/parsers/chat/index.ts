@@ -2,6 +2,8 @@
  * Chat databases: Skype classic, Viber, iPhone backups (Messages, WhatsApp) and Android WhatsApp.
  */
 import type {Parser} from '../types.js'
+import {messagesDbParser} from './imessage.js'
 import {skypeMainParser} from './skype-main.js'
+import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser]
+export const chatParsers: Parser[] = [skypeMainParser, messagesDbParser, whatsAppChatStorageParser]

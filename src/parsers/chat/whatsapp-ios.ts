@@ -104,7 +104,7 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
     const conversation = session?.jid ?? (fromMe ? nonEmpty(row.ZTOJID) : nonEmpty(row.ZFROMJID))
     // in a group, ZFROMJID is the group; the author is the group member row
     const member = memberJid.get(integer(row.ZGROUPMEMBER) ?? -1) ?? null
-    const sender = fromMe ? account : (member ?? nonEmpty(row.ZFROMJID))
+    const sender = fromMe ? (ownJid ?? account) : (member ?? nonEmpty(row.ZFROMJID))
     const members = session?.group ? (membersBySession.get(integer(row.ZCHATSESSION) ?? -1) ?? []) : []
     const recipients = fromMe
       ? session?.group

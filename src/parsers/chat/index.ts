@@ -5,6 +5,7 @@ import type {Parser} from '../types.js'
 import {messagesDbParser} from './imessage.js'
 import {iphoneBackupParser} from './iphone-backup.js'
 import {skypeMainParser} from './skype-main.js'
+import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser]
+export const chatParsers: Parser[] = [skypeMainParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser]

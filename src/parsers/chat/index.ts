@@ -1,11 +1,13 @@
 /**
- * Chat databases: Skype classic, Viber, iPhone backups (Messages, WhatsApp) and Android WhatsApp.
+ * Chat databases: Skype classic, Viber, iPhone backups (Messages, WhatsApp), Apple Messages
+ * and WhatsApp iOS databases found as files, and Android WhatsApp.
  */
 import type {Parser} from '../types.js'
 import {messagesDbParser} from './imessage.js'
 import {iphoneBackupParser} from './iphone-backup.js'
 import {skypeMainParser} from './skype-main.js'
+import {viberParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser]

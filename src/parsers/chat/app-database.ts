@@ -7,6 +7,7 @@
 import {copyFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {ParseError, TrawlError, errorMessage} from '../../errors.js'
 import type {CollectedFile, RecordSource} from '../types.js'
 import type {ChatAttachment} from './chat-record.js'
 
@@ -45,4 +46,13 @@ export function besideEachOther(database: CollectedFile, wal: CollectedFile | un
   copyFileSync(database.copyPath, path)
   copyFileSync(wal.copyPath, `${path}-wal`)
   return path
+}
+
+/**
+ * A database that opened but fails while being read (a truncated or damaged page) surfaces
+ * as a ParseError naming the file, like one that cannot be opened at all.
+ */
+export function asParseError(error: unknown, file: string): TrawlError {
+  if (error instanceof TrawlError) return error
+  return new ParseError(`cannot read database: ${errorMessage(error)}`, file, {cause: error})
 }

@@ -12,7 +12,7 @@ import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext} from './app-database.js'
+import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'Messages'
@@ -216,6 +216,8 @@ export const messagesDbParser: Parser = {
           return input.collectRelated(`${home}/${relative}`)
         },
       })
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       db.close()
     }

@@ -20,7 +20,7 @@ import {posix} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
-import {besideEachOther, type AppDatabaseContext} from './app-database.js'
+import {besideEachOther, type AppDatabaseContext, asParseError} from './app-database.js'
 import {homeRelativeAttachmentPath, readMessagesDb, requireMessagesDb} from './imessage.js'
 import {PlistDate, parsePlist, type PlistValue} from './plist.js'
 import {readWhatsAppChatStorage, requireWhatsAppChatStorage} from './whatsapp-ios.js'
@@ -217,6 +217,8 @@ export const iphoneBackupParser: Parser = {
         const relative = stored.replace(/^\/+/, '')
         return (await collect(WHATSAPP.domain, `Message/${relative}`)) ?? (await collect(WHATSAPP.domain, relative))
       })
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       manifestDb.close()
     }

@@ -8,6 +8,7 @@
 import {ParseError} from '../../errors.js'
 import {unixSecondsToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
+import {asParseError} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {chatCall, chatContact, chatConversation, chatMessage, chatTransfer, integer, nonEmpty, pick, safeTime, text, type Direction} from './chat-record.js'
 import {decodeSkypeBody} from './skype-markup.js'
@@ -47,6 +48,8 @@ export const skypeMainParser: Parser = {
       requireTables(db, ['Messages', 'Conversations', 'Accounts'], 'Skype classic main.db', input.sourcePath)
       if (!tableColumns(db, 'Messages').has('body_xml')) throw new ParseError('not a Skype classic main.db: Messages has no body_xml', input.sourcePath)
       yield* readSkypeMain(db, input)
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       db.close()
     }

@@ -16,6 +16,7 @@
 import {ParseError} from '../../errors.js'
 import {unixMillisToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
+import {asParseError} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {chatCall, chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type Direction} from './chat-record.js'
 
@@ -201,6 +202,8 @@ export const viberParser: Parser = {
       if (isViberDesktopDb(db)) yield* readViberDesktop(db, input)
       else if (isViberAndroidData(db)) yield* readViberAndroidData(db, input)
       else throw new ParseError('not a Viber database: neither viber.db (Events, Messages, Contact) nor viber_data (calls, phonebookcontact)', input.sourcePath)
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       db.close()
     }

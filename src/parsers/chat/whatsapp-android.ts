@@ -14,7 +14,7 @@ import {ParseError} from '../../errors.js'
 import {unixMillisToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext} from './app-database.js'
+import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
 import {chatCall, chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'WhatsApp'
@@ -296,6 +296,8 @@ export const whatsAppAndroidParser: Parser = {
       if (kind === 'wa') yield* readWaContacts(db, context)
       else if (kind === 'msgstore-current') yield* readCurrent(db, context)
       else yield* readLegacy(db, context)
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       db.close()
     }

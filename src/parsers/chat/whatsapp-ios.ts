@@ -12,7 +12,7 @@ import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext} from './app-database.js'
+import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'WhatsApp'
@@ -155,6 +155,8 @@ export const whatsAppChatStorageParser: Parser = {
         source: (extra) => input.source(extra),
         collectAttachment: async (stored) => (await input.collectRelated(`${dir}/Message/${stored}`)) ?? (await input.collectRelated(`${dir}/${stored}`)),
       })
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
     } finally {
       db.close()
     }

@@ -4,7 +4,7 @@
  * path points at. A database found directly on the volume and one extracted from an
  * iPhone backup are read by the same reader with different contexts.
  */
-import {copyFileSync, mkdtempSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ParseError, TrawlError, errorMessage} from '../../errors.js'
@@ -38,14 +38,29 @@ export async function attachment(
 /**
  * Puts a database copy and its -wal side by side in a fresh scratch folder, so SQLite
  * applies the WAL (an extracted database's companions are collected as separate files).
+ * `remove` deletes that folder once the database is closed.
  */
-export function besideEachOther(database: CollectedFile, wal: CollectedFile | undefined, name: string): string {
-  if (!wal) return database.copyPath
+export function besideEachOther(database: CollectedFile, wal: CollectedFile | undefined, name: string): {path: string; remove: () => void} {
+  if (!wal) return {path: database.copyPath, remove: () => undefined}
   const dir = mkdtempSync(join(tmpdir(), 'trawl-chat-'))
   const path = join(dir, name)
   copyFileSync(database.copyPath, path)
   copyFileSync(wal.copyPath, `${path}-wal`)
-  return path
+  return {path, remove: () => rmSync(dir, {recursive: true, force: true})}
+}
+
+/** The same file asked for twice (an attachment shared by several messages) is collected once. */
+export function collectOnce(collect: (path: string) => Promise<CollectedFile | undefined>): (path: string) => Promise<CollectedFile | undefined> {
+  const seen = new Map<string, Promise<CollectedFile | undefined>>()
+  return (path) => {
+    const key = path.toLowerCase()
+    let pending = seen.get(key)
+    if (!pending) {
+      pending = collect(path)
+      seen.set(key, pending)
+    }
+    return pending
+  }
 }
 
 /**

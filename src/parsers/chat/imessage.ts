@@ -12,7 +12,7 @@ import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
+import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'Messages'
@@ -207,13 +207,14 @@ export const messagesDbParser: Parser = {
       // the database sits at <home>/Library/SMS/sms.db or <home>/Library/Messages/chat.db
       const dir = posix.dirname(input.sourcePath)
       const home = /\/Library\/(SMS|Messages)$/i.test(dir) ? posix.dirname(posix.dirname(dir)) : null
+      const collect = collectOnce((path) => input.collectRelated(path))
       yield* readMessagesDb(db, {
         account: input.captures.account ?? input.captures.phone ?? null,
         source: (extra) => input.source(extra),
         collectAttachment: async (stored) => {
           const relative = homeRelativeAttachmentPath(stored)
           if (home === null || relative === null) return undefined
-          return input.collectRelated(`${home}/${relative}`)
+          return collect(`${home}/${relative}`)
         },
       })
     } catch (error) {

@@ -20,7 +20,7 @@ import {posix} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
-import {besideEachOther, type AppDatabaseContext, asParseError} from './app-database.js'
+import {asParseError, besideEachOther, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {homeRelativeAttachmentPath, readMessagesDb, requireMessagesDb} from './imessage.js'
 import {PlistDate, parsePlist, type PlistValue} from './plist.js'
 import {readWhatsAppChatStorage, requireWhatsAppChatStorage} from './whatsapp-ios.js'
@@ -157,10 +157,11 @@ export const iphoneBackupParser: Parser = {
         const id = lookup.get(domain, relativePath)
         return typeof id === 'string' ? id : undefined
       }
+      const collectFile = collectOnce((path) => input.collectRelated(path))
       const collect = async (domain: string, relativePath: string): Promise<CollectedFile | undefined> => {
         const id = fileIdOf(domain, relativePath)
         if (id === undefined || !/^[0-9a-f]{40}$/i.test(id)) return undefined
-        return input.collectRelated(`${dir}/${id.slice(0, 2).toLowerCase()}/${id}`)
+        return collectFile(`${dir}/${id.slice(0, 2).toLowerCase()}/${id}`)
       }
 
       const present = {messages: fileIdOf(SMS.domain, SMS.relativePath) !== undefined, whatsapp: fileIdOf(WHATSAPP.domain, WHATSAPP.relativePath) !== undefined}
@@ -191,11 +192,20 @@ export const iphoneBackupParser: Parser = {
         const wal = await collect(target.domain, `${target.relativePath}-wal`)
         const origin = {udid: device.udid, manifest: input.bundlePath, domain: target.domain, relativePath: target.relativePath}
         const source = (extra: {table: string; rowid?: number}): RecordSource => ({file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume, ...extra})
+        const local = besideEachOther(file, wal, name)
         let db: SqliteDatabase
         try {
-          db = openWorkingCopy(besideEachOther(file, wal, name))
+          db = openWorkingCopy(local.path)
+        } catch (error) {
+          local.remove()
+          yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
+          return
+        }
+        try {
           check(db, where)
         } catch (error) {
+          db.close()
+          local.remove()
           yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
           return
         }
@@ -205,6 +215,7 @@ export const iphoneBackupParser: Parser = {
           yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
         } finally {
           db.close()
+          local.remove()
         }
       }
 

@@ -14,7 +14,7 @@ import {ParseError} from '../../errors.js'
 import {unixMillisToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
+import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {chatCall, chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'WhatsApp'
@@ -282,12 +282,13 @@ export const whatsAppAndroidParser: Parser = {
     try {
       const kind = whatsAppAndroidKind(db)
       if (kind === null) throw new ParseError('not a WhatsApp Android msgstore.db or wa.db: no message/jid/chat, messages(key_remote_jid) or wa_contacts tables', input.sourcePath)
+      const collect = collectOnce((path) => input.collectRelated(path))
       const context: AppDatabaseContext = {
         account: input.captures.account ?? input.captures.phone ?? null,
         source: (extra) => input.source(extra),
         collectAttachment: async (stored): Promise<CollectedFile | undefined> => {
           for (const candidate of mediaCandidates(input.sourcePath, stored)) {
-            const found = await input.collectRelated(candidate)
+            const found = await collect(candidate)
             if (found) return found
           }
           return undefined

@@ -12,7 +12,7 @@ import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {attachment, type AppDatabaseContext, asParseError} from './app-database.js'
+import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'WhatsApp'
@@ -150,10 +150,11 @@ export const whatsAppChatStorageParser: Parser = {
       requireWhatsAppChatStorage(db, input.sourcePath)
       // media paths are relative to the app group folder, under Message/
       const dir = input.sourcePath.includes('/') ? input.sourcePath.slice(0, input.sourcePath.lastIndexOf('/')) : ''
+      const collect = collectOnce((path) => input.collectRelated(path))
       yield* readWhatsAppChatStorage(db, {
         account: input.captures.account ?? input.captures.phone ?? null,
         source: (extra) => input.source(extra),
-        collectAttachment: async (stored) => (await input.collectRelated(`${dir}/Message/${stored}`)) ?? (await input.collectRelated(`${dir}/${stored}`)),
+        collectAttachment: async (stored) => (await collect(`${dir}/Message/${stored}`)) ?? (await collect(`${dir}/${stored}`)),
       })
     } catch (error) {
       throw asParseError(error, input.sourcePath)

@@ -105,13 +105,6 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
     }
   }
 
-  const chatOfMessage = new Map<number, number>()
-  for (const row of db.prepare('SELECT chat_id, message_id FROM chat_message_join').iterate() as Iterable<Record<string, unknown>>) {
-    const m = integer(row.message_id)
-    const c = integer(row.chat_id)
-    if (m !== null && c !== null && !chatOfMessage.has(m)) chatOfMessage.set(m, c)
-  }
-
   const attachmentsOf = new Map<number, Array<Record<string, unknown>>>()
   if (hasTable(db, 'attachment') && hasTable(db, 'message_attachment_join')) {
     const cols = tableColumns(db, 'attachment')
@@ -127,7 +120,8 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
 
   const cols = tableColumns(db, 'message')
   const statement = db.prepare(
-    `SELECT ROWID AS rowid, ${pick(cols, ['guid', 'text', 'attributedBody', 'subject', 'handle_id', 'service', 'account', 'destination_caller_id', 'date', 'date_read', 'date_delivered', 'is_from_me', 'is_read', 'is_sent', 'is_delivered', 'item_type', 'associated_message_type', 'associated_message_guid', 'error', 'cache_roomnames'])} FROM message ORDER BY ROWID`,
+    // the chat of each message by a join SQLite can index itself (real sms.db index it by message_id, not every copy does)
+    `SELECT m.ROWID AS rowid, j.chat_id AS chat_id, ${pick(cols, ['guid', 'text', 'attributedBody', 'subject', 'handle_id', 'service', 'account', 'destination_caller_id', 'date', 'date_read', 'date_delivered', 'is_from_me', 'is_read', 'is_sent', 'is_delivered', 'item_type', 'associated_message_type', 'associated_message_guid', 'error', 'cache_roomnames'], 'm')} FROM message m LEFT JOIN (SELECT message_id, min(chat_id) AS chat_id FROM chat_message_join GROUP BY message_id) j ON j.message_id = m.ROWID ORDER BY m.ROWID`,
   )
   // dates are nanoseconds since 2001 on iOS 11+: beyond 2^53, so read integers exactly
   statement.safeIntegers(true)
@@ -135,7 +129,7 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
     const rowid = integer(row.rowid)
     const fromMe = integer(row.is_from_me) === 1
     const handle = handles.get(integer(row.handle_id) ?? -1) ?? null
-    const chatId = rowid === null ? undefined : chatOfMessage.get(rowid)
+    const chatId = integer(row.chat_id) ?? undefined
     const chatMembers = chatId === undefined ? [] : (members.get(chatId) ?? [])
     // the account that sent or received: 'P:+1555..' / 'E:a@b' in `account`, bare in destination_caller_id
     const own = nonEmpty(row.destination_caller_id) ?? stripAccountPrefix(nonEmpty(row.account)) ?? account

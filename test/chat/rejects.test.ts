@@ -15,13 +15,13 @@ const REAL: Array<{file: string; readBy: string | null}> = [
   {file: 'chat/imessage/plaso_imessage_chat.db', readBy: 'apple-messages'},
   {file: 'chat/whatsapp/ileapp_ios15_ChatStorage.sqlite', readBy: 'whatsapp-ios'},
   {file: 'chat/viber/plaso_viber_data', readBy: 'viber-desktop'},
-  {file: 'chat/google_messages/dam_a10_bugle_db', readBy: null},
+  {file: 'chat/google_messages/dam_a10_bugle_db', readBy: 'google-messages'},
   {file: 'chat/hangouts/plaso_babel.db', readBy: null},
   {file: 'chat/kik/plaso_kik.sqlite', readBy: null},
   {file: 'chat/tango/plaso_tango_android_tc.db', readBy: null},
   {file: 'chat/tango/plaso_tango_profile.db', readBy: null},
   {file: 'chat/imo/plaso_IMODb2.sqlite', readBy: null},
-  {file: 'chat/sms/plaso_mmssms.db', readBy: null},
+  {file: 'chat/sms/plaso_mmssms.db', readBy: 'android-sms'},
 ]
 
 async function rejection(parser: Parser, file: string): Promise<unknown> {
@@ -51,6 +51,8 @@ describeShared('truncated real databases give a ParseError, never a crash', () =
     ['apple-messages', 'chat/imessage/plaso_imessage_chat.db'],
     ['whatsapp-ios', 'chat/whatsapp/ileapp_ios15_ChatStorage.sqlite'],
     ['viber-desktop', 'chat/viber/plaso_viber_data'],
+    ['android-sms', 'chat/sms/plaso_mmssms.db'],
+    ['google-messages', 'chat/google_messages/dam_a10_bugle_db'],
   ]
   for (const [id, file] of cases) {
     for (const keep of [0, 10, 100, 4096, 32768]) {

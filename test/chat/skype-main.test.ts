@@ -1,24 +1,10 @@
-import Database from 'better-sqlite3'
-import {copyFileSync, mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {skypeMainParser} from '../../src/parsers/chat/skype-main.js'
 import {decodeSkypeBody} from '../../src/parsers/chat/skype-markup.js'
-import {describeShared, sharedFile} from '../helpers/shared.js'
+import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
-
-function sqlCount(file: string, sql: string): number {
-  const dir = mkdtempSync(join(tmpdir(), 'trawl-sql-'))
-  const copy = join(dir, 'copy.db')
-  copyFileSync(file, copy)
-  const db = new Database(copy, {readonly: true})
-  try {
-    return (db.prepare(sql).get() as {n: number}).n
-  } finally {
-    db.close()
-  }
-}
+import {sqlCount} from './sql-count.js'
 
 describe('Skype body_xml markup', () => {
   it('decodes entities, emoticons, links and quotes to the text the user saw', () => {
@@ -90,5 +76,34 @@ describeShared('Skype classic main.db (plaso test data, 2013)', () => {
     expect(contact).toMatchObject({name: 'European Competitor', country: 'us', lastOnlineAt: '2013-07-30T21:27:47Z'})
     const conversation = records.find((r) => r.type === 'chat.conversation' && r.conversation === 'european.bbq.competitor')
     expect(conversation?.participants).toEqual(['european.bbq.competitor', 'gen.beringer'])
+  })
+})
+
+describe('Skype classic main.db with edits, a deletion and markup (fixtures/chat/build.sh)', () => {
+  const file = join(REPO_ROOT, 'fixtures/chat/skype/ana.skype/main.db')
+
+  it('decodes markup, keeps the raw body, flags the edit and the deletion, names the shared photo', async () => {
+    const records = await parseAll(skypeMainParser, parserInputFor(file))
+    const messages = records.filter((r) => r.type === 'chat.message')
+    expect(messages.length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Messages'))
+    expect(messages[0]).toMatchObject({
+      body: 'Good salary :) & free flat, see http://jobs.example/offer?a=1&b=2',
+      bodyRaw: 'Good salary <ss type="smile">:)</ss> &amp; free flat, see <a href="http://jobs.example/offer?a=1&amp;b=2">http://jobs.example/offer?a=1&amp;b=2</a>',
+      account: 'ana.skype',
+      direction: 'incoming',
+      recipients: ['ana.skype'],
+      sentAt: '2020-09-13T12:26:40Z',
+      deleted: false,
+      editedAt: null,
+    })
+    expect(messages[1]).toMatchObject({body: 'How much exactly?', direction: 'outgoing', editedBy: 'ana.skype', editedAt: '2020-09-13T12:28:10Z', deleted: false})
+    expect(messages[2]).toMatchObject({body: '', editedBy: 'recruiter.jobs', editedAt: '2020-09-13T12:31:40Z', deleted: true})
+    expect(messages[3].body).toBe('[13.09.2020 12:26:40] Jobs Abroad Ltd: Good salary\n\n<<< ok, send the contract')
+    expect(messages[4]).toMatchObject({messageTypeName: 'picture sharing', attachments: [{name: 'passport.jpg', path: null, bundlePath: null, sha256: null}]})
+    expect(String(messages[4].body)).toMatch(/^To view this shared photo, go to: https:\/\/login\.skype\.com/)
+    const [call] = records.filter((r) => r.type === 'chat.call')
+    expect(call).toMatchObject({direction: 'incoming', startedAt: '2020-09-13T12:33:20Z', duration: 95, participants: ['ana.skype', 'recruiter.jobs'], conversation: 'recruiter.jobs'})
+    const [transfer] = records.filter((r) => r.type === 'chat.transfer')
+    expect(transfer).toMatchObject({direction: 'incoming', fileName: 'contract.pdf', fileSize: 48213, status: 'completed', conversation: 'recruiter.jobs', finishedAt: '2020-09-13T12:35:02Z'})
   })
 })

@@ -207,7 +207,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
         app: APP,
         account,
         conversation: (convId === null ? null : conversationIdentity.get(convId)) ?? nonEmpty(row.partner_handle),
-        participants: [...new Set([...(host ? [host] : []), ...memberIds])],
+        participants: [...new Set([...(account ? [account] : []), ...(host ? [host] : []), ...memberIds])],
         host,
         direction: incoming === 1 ? 'incoming' : incoming === 0 ? 'outgoing' : host !== null && account !== null ? (host === account ? 'outgoing' : 'incoming') : null,
         startedAt,

@@ -41,6 +41,28 @@ describe('property lists, compared with what python plistlib wrote', () => {
     expect(() => parseBinaryPlist(Buffer.concat([body, trailer]), 'loop.plist')).toThrow(/contains itself/)
   })
 
+  it('stops a small plist whose shared arrays fan out exponentially', () => {
+    // object i (i < 40) is an array [i+1, i+1]; object 40 is 'x': 2^40 leaves if decoded naively
+    const objects: Buffer[] = []
+    for (let i = 0; i < 40; i++) objects.push(Buffer.from([0xa2, i + 1, i + 1]))
+    objects.push(Buffer.from([0x51, 0x78]))
+    const offsets: number[] = []
+    let at = 8
+    for (const o of objects) {
+      offsets.push(at)
+      at += o.length
+    }
+    const table = Buffer.alloc(objects.length * 2)
+    offsets.forEach((o, i) => table.writeUInt16BE(o, i * 2))
+    const trailer = Buffer.alloc(32)
+    trailer[6] = 2
+    trailer[7] = 1
+    trailer.writeBigUInt64BE(BigInt(objects.length), 8)
+    trailer.writeBigUInt64BE(0n, 16)
+    trailer.writeBigUInt64BE(BigInt(at), 24)
+    expect(() => parseBinaryPlist(Buffer.concat([Buffer.from('bplist00'), ...objects, table, trailer]), 'bomb.plist')).toThrow(/fan out/)
+  })
+
   it('never throws anything but a ParseError on truncated or corrupted binary plists', () => {
     const good = readFileSync(join(REPO_ROOT, 'fixtures/chat/iphone-backup', UDID, 'Manifest.plist'))
     fc.assert(

@@ -107,3 +107,13 @@ describe('Skype classic main.db with edits, a deletion and markup (fixtures/chat
     expect(transfer).toMatchObject({direction: 'incoming', fileName: 'contract.pdf', fileSize: 48213, status: 'completed', conversation: 'recruiter.jobs', finishedAt: '2020-09-13T12:35:02Z'})
   })
 })
+
+describe('Skype markup decoder on arbitrary input', () => {
+  it('never throws, and leaves plain text without markup unchanged', async () => {
+    const fc = (await import('fast-check')).default
+    fc.assert(fc.property(fc.string(), (s) => {
+      decodeSkypeBody(s)
+    }), {numRuns: 2000})
+    fc.assert(fc.property(fc.string().filter((s) => !/[<&]/.test(s)), (s) => decodeSkypeBody(s).text === s), {numRuns: 2000})
+  })
+})

@@ -23,6 +23,7 @@ export class PlistDate {
 
 const SECONDS_1970_TO_2001 = 978_307_200
 const MAX_DEPTH = 512
+const MAX_DECODED = 200_000
 
 export function parsePlist(data: Buffer, location: string): PlistValue {
   if (data.subarray(0, 6).toString('latin1') === 'bplist') return parseBinaryPlist(data, location)
@@ -62,8 +63,11 @@ export function parseBinaryPlist(data: Buffer, location: string): PlistValue {
   }
 
   const active = new Set<number>()
+  // shared sub-objects are decoded once per reference: a budget stops a small file that fans out exponentially
+  let budget = Math.max(MAX_DECODED, objectCount * 4)
   const decode = (ref: number, depth: number): PlistValue => {
     if (depth > MAX_DEPTH) fail('nesting too deep')
+    if (--budget < 0) fail('too many object references (shared objects fan out)')
     if (active.has(ref)) fail(`object ${ref} contains itself`)
     const at = offsetOf(ref)
     const marker = data[at]

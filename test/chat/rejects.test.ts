@@ -14,7 +14,7 @@ const REAL: Array<{file: string; readBy: string | null}> = [
   {file: 'chat/imessage/dam_ios14.1_sms.db', readBy: 'apple-messages'},
   {file: 'chat/imessage/plaso_imessage_chat.db', readBy: 'apple-messages'},
   {file: 'chat/whatsapp/ileapp_ios15_ChatStorage.sqlite', readBy: 'whatsapp-ios'},
-  {file: 'chat/viber/plaso_viber_data', readBy: 'viber-desktop'},
+  {file: 'chat/viber/plaso_viber_data', readBy: 'viber-android'},
   {file: 'chat/google_messages/dam_a10_bugle_db', readBy: 'google-messages'},
   {file: 'chat/hangouts/plaso_babel.db', readBy: null},
   {file: 'chat/kik/plaso_kik.sqlite', readBy: null},
@@ -50,7 +50,7 @@ describeShared('truncated real databases give a ParseError, never a crash', () =
     ['skype-main', 'chat/skype/plaso_skype_main.db'],
     ['apple-messages', 'chat/imessage/plaso_imessage_chat.db'],
     ['whatsapp-ios', 'chat/whatsapp/ileapp_ios15_ChatStorage.sqlite'],
-    ['viber-desktop', 'chat/viber/plaso_viber_data'],
+    ['viber-android', 'chat/viber/plaso_viber_data'],
     ['android-sms', 'chat/sms/plaso_mmssms.db'],
     ['google-messages', 'chat/google_messages/dam_a10_bugle_db'],
   ]

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
-import {viberParser} from '../../src/parsers/chat/viber.js'
+import {viberAndroidParser, viberDesktopParser} from '../../src/parsers/chat/viber.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {sqlCount} from './sql-count.js'
@@ -10,7 +10,7 @@ describe('Viber Desktop viber.db (fixtures/chat/build.sh)', () => {
   const file = join(REPO_ROOT, 'fixtures/chat/viber/viber.db')
 
   it('yields one message per Messages row, one call per Calls row, every contact and chat', async () => {
-    const records = await parseAll(viberParser, parserInputFor(file, {captures: {user: 'ana', account: '+15551230000'}}))
+    const records = await parseAll(viberDesktopParser, parserInputFor(file, {captures: {user: 'ana', account: '+15551230000'}}))
     const messages = records.filter((r) => r.type === 'chat.message')
     expect(messages.length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Messages'))
     expect(records.filter((r) => r.type === 'chat.call').length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Calls'))
@@ -38,7 +38,7 @@ describeShared('Viber for Android viber_data (plaso test data, 2022)', () => {
   const file = sharedFile('chat/viber/plaso_viber_data')
 
   it("4 calls as the table holds; plaso's [3]: +19198887386 2022-11-25T20:43:08.267 to 20:44:53.267, 105 s, outgoing video", async () => {
-    const records = await parseAll(viberParser, parserInputFor(file))
+    const records = await parseAll(viberAndroidParser, parserInputFor(file))
     const calls = records.filter((r) => r.type === 'chat.call')
     expect(calls.length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM calls'))
     expect(calls.length).toBe(4)
@@ -57,5 +57,6 @@ describeShared('Viber for Android viber_data (plaso test data, 2022)', () => {
 })
 
 it('rejects a database of another app with a ParseError', async () => {
-  await expect(parseAll(viberParser, parserInputFor(join(REPO_ROOT, 'fixtures/chat/android/com.whatsapp/databases/wa.db')))).rejects.toThrow(ParseError)
+  await expect(parseAll(viberAndroidParser, parserInputFor(join(REPO_ROOT, 'fixtures/chat/viber/viber.db')))).rejects.toThrow(ParseError)
+  await expect(parseAll(viberDesktopParser, parserInputFor(join(REPO_ROOT, 'fixtures/chat/android/com.whatsapp/databases/wa.db')))).rejects.toThrow(ParseError)
 })

@@ -7,8 +7,8 @@ import {androidSmsParser, googleMessagesParser} from './android-messages.js'
 import {messagesDbParser} from './imessage.js'
 import {iphoneBackupParser} from './iphone-backup.js'
 import {skypeMainParser} from './skype-main.js'
-import {viberParser} from './viber.js'
+import {viberAndroidParser, viberDesktopParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser]

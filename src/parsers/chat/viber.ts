@@ -1,5 +1,5 @@
 /**
- * Viber.
+ * Viber (two parsers, one per database).
  *
  * Viber Desktop viber.db (%APPDATA%\ViberPC\<phone number>\viber.db). Every message and
  * call is an Events row (EventID, TimeStamp in ms since 1970, Direction, ChatID, ContactID);
@@ -193,15 +193,30 @@ function* readViberAndroidData(db: SqliteDatabase, input: ParserInput): Generato
   }
 }
 
-export const viberParser: Parser = {
+export const viberDesktopParser: Parser = {
   id: 'viber-desktop',
-  description: 'Viber Desktop viber.db (messages, conversations, contacts, calls); also Viber for Android viber_data (calls, phonebook)',
+  description: 'Viber Desktop viber.db: messages, conversations and members, contacts, calls',
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
     const db = openWorkingCopy(input.copyPath)
     try {
-      if (isViberDesktopDb(db)) yield* readViberDesktop(db, input)
-      else if (isViberAndroidData(db)) yield* readViberAndroidData(db, input)
-      else throw new ParseError('not a Viber database: neither viber.db (Events, Messages, Contact) nor viber_data (calls, phonebookcontact)', input.sourcePath)
+      if (!isViberDesktopDb(db)) throw new ParseError('not a Viber Desktop viber.db: no Events, Messages and Contact tables', input.sourcePath)
+      yield* readViberDesktop(db, input)
+    } catch (error) {
+      throw asParseError(error, input.sourcePath)
+    } finally {
+      db.close()
+    }
+  },
+}
+
+export const viberAndroidParser: Parser = {
+  id: 'viber-android',
+  description: 'Viber for Android viber_data: calls and phonebook contacts',
+  async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
+    const db = openWorkingCopy(input.copyPath)
+    try {
+      if (!isViberAndroidData(db)) throw new ParseError('not a Viber for Android viber_data: no calls(viber_call_type) and phonebookcontact tables', input.sourcePath)
+      yield* readViberAndroidData(db, input)
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {

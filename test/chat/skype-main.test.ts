@@ -96,7 +96,7 @@ describe('Skype classic main.db with edits, a deletion and markup (fixtures/chat
       deleted: false,
       editedAt: null,
     })
-    expect(messages[1]).toMatchObject({body: 'How much exactly?', direction: 'outgoing', editedBy: 'ana.skype', editedAt: '2020-09-13T12:28:10Z', deleted: false})
+    expect(messages[1]).toMatchObject({body: 'How much exactly?', direction: 'outgoing', sentAt: '2020-09-13T12:27:40.789Z', editedBy: 'ana.skype', editedAt: '2020-09-13T12:28:10Z', deleted: false})
     expect(messages[2]).toMatchObject({body: '', editedBy: 'recruiter.jobs', editedAt: '2020-09-13T12:31:40Z', deleted: true})
     expect(messages[3].body).toBe('[13.09.2020 12:26:40] Jobs Abroad Ltd: Good salary\n\n<<< ok, send the contract')
     expect(messages[4]).toMatchObject({messageTypeName: 'picture sharing', attachments: [{name: 'passport.jpg', path: null, bundlePath: null, sha256: null}]})

@@ -6,7 +6,7 @@
  * between Skype 3 and 7.
  */
 import {ParseError} from '../../errors.js'
-import {unixSecondsToIso} from '../../time.js'
+import {unixMillisToIso, unixSecondsToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import {asParseError} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
@@ -103,7 +103,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
   }
 
   const msgCols = tableColumns(db, 'Messages')
-  const messageSql = `SELECT id, ${pick(msgCols, ['convo_id', 'chatname', 'author', 'from_dispname', 'dialog_partner', 'timestamp', 'type', 'chatmsg_type', 'chatmsg_status', 'sending_status', 'body_xml', 'edited_by', 'edited_timestamp', 'identities', 'remote_id'])} FROM Messages ORDER BY id`
+  const messageSql = `SELECT id, ${pick(msgCols, ['convo_id', 'chatname', 'author', 'from_dispname', 'dialog_partner', 'timestamp', 'timestamp__ms', 'type', 'chatmsg_type', 'chatmsg_status', 'sending_status', 'body_xml', 'edited_by', 'edited_timestamp', 'identities', 'remote_id'])} FROM Messages ORDER BY id`
   for (const row of db.prepare(messageSql).iterate() as Iterable<Record<string, unknown>>) {
     const id = integer(row.id)
     const convoId = integer(row.convo_id)
@@ -128,7 +128,8 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       senderName: nonEmpty(row.from_dispname),
       recipients,
       direction: author === null || account === null ? null : author === account ? 'outgoing' : 'incoming',
-      sentAt: safeTime(unixSecondsToIso, row.timestamp),
+      // Skype 7 adds timestamp__ms (milliseconds) beside the seconds of older versions
+      sentAt: safeTime(unixMillisToIso, row.timestamp__ms) ?? safeTime(unixSecondsToIso, row.timestamp),
       body: decoded?.text ?? null,
       bodyRaw: raw,
       attachments: (decoded?.files ?? []).map((name) => ({name, path: null, bundlePath: null, sha256: null})),

@@ -72,6 +72,10 @@ describeShared('Skype classic main.db (plaso test data, 2013)', () => {
     const [call] = records.filter((r) => r.type === 'chat.call')
     expect(call).toMatchObject({startedAt: '2013-07-01T22:12:17Z', endedAt: '2013-07-01T22:23:03Z', duration: 646, participants: ['gen.beringer', 'european.bbq.competitor'], direction: 'outgoing'})
 
+    // plaso [15]: account email genberinger@gmail.com country us
+    expect(records.filter((r) => r.type === 'chat.account')).toEqual([
+      expect.objectContaining({account: 'gen.beringer', name: 'Gen Beringer', emails: 'genberinger@gmail.com', country: 'us', source: expect.objectContaining({table: 'Accounts', rowid: 1})}),
+    ])
     const contact = records.find((r) => r.type === 'chat.contact' && r.handle === 'european.bbq.competitor')
     expect(contact).toMatchObject({name: 'European Competitor', country: 'us', lastOnlineAt: '2013-07-30T21:27:47Z'})
     const conversation = records.find((r) => r.type === 'chat.conversation' && r.conversation === 'european.bbq.competitor')

@@ -57,8 +57,25 @@ export const skypeMainParser: Parser = {
 }
 
 function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
-  const accountRow = db.prepare('SELECT skypename FROM Accounts ORDER BY id LIMIT 1').get() as {skypename?: unknown} | undefined
-  const account = nonEmpty(accountRow?.skypename) ?? input.captures.account ?? null
+  const accountCols = tableColumns(db, 'Accounts')
+  const accounts = db.prepare(`SELECT id, ${pick(accountCols, ['skypename', 'fullname', 'emails', 'phone_mobile', 'country', 'city', 'profile_timestamp', 'liveid_membername'])} FROM Accounts ORDER BY id`).all() as Array<Record<string, unknown>>
+  const account = nonEmpty(accounts[0]?.skypename) ?? input.captures.account ?? null
+  for (const row of accounts) {
+    // the profile of the user this main.db belongs to
+    yield {
+      type: 'chat.account',
+      source: input.source({table: 'Accounts', rowid: integer(row.id) ?? undefined}),
+      app: APP,
+      account: nonEmpty(row.skypename),
+      name: nonEmpty(row.fullname),
+      emails: nonEmpty(row.emails),
+      phone: nonEmpty(row.phone_mobile),
+      country: nonEmpty(row.country),
+      city: nonEmpty(row.city),
+      microsoftAccount: nonEmpty(row.liveid_membername),
+      profileUpdatedAt: safeTime(unixSecondsToIso, row.profile_timestamp),
+    }
+  }
 
   // participants per conversation (Participants.convo_id -> Conversations.id)
   const participants = new Map<number, string[]>()

@@ -173,7 +173,12 @@ export const iphoneBackupParser: Parser = {
         fileCount: counts.regular ?? 0,
         manifestEntries: counts.files,
         databases: [...(present.messages ? ['Messages sms.db'] : []), ...(present.whatsapp ? ['WhatsApp ChatStorage.sqlite'] : [])],
+        ...(device.encrypted === true
+          ? {note: 'encrypted backup with a readable Manifest.db (iOS 10.0/10.1): the files it lists are encrypted with the backup password and were not read'}
+          : {}),
       }
+      // the stored files of an encrypted backup are ciphertext: reading them would only produce errors
+      if (device.encrypted === true) return
 
       const extracted = async function* (
         target: {domain: string; relativePath: string},

@@ -8,7 +8,8 @@
  * <backup>/<first two hex digits of fileID>/<fileID>; flags 1 = file, 2 = directory, 4 = symlink.
  * Info.plist (XML) and Manifest.plist (binary) beside it describe the device and say whether
  * the backup is encrypted; when it is, Manifest.db and every file are AES ciphertext and
- * only the plists can be read.
+ * only the plists can be read. Backups of iOS 9 and earlier map their files in
+ * Manifest.mbdb instead (manifest-mbdb.ts) and store them flat as <backup>/<fileID>.
  *
  * From the map this parser extracts the Messages database (HomeDomain Library/SMS/sms.db,
  * attachments in MediaDomain) and WhatsApp (AppDomainGroup-group.net.whatsapp.WhatsApp.shared
@@ -22,6 +23,7 @@ import {openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from 
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
 import {asParseError, besideEachOther, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {homeRelativeAttachmentPath, readMessagesDb, requireMessagesDb} from './imessage.js'
+import {isMbdb, parseMbdb, type MbdbEntry} from './manifest-mbdb.js'
 import {PlistDate, parsePlist, type PlistValue} from './plist.js'
 import {readWhatsAppChatStorage, requireWhatsAppChatStorage} from './whatsapp-ios.js'
 
@@ -84,16 +86,6 @@ export function backupDevice(info: Dict | undefined, manifest: Dict | undefined,
   }
 }
 
-function isSqliteFile(path: string): boolean {
-  const head = Buffer.alloc(16)
-  const fd = openSync(path, 'r')
-  try {
-    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === 'SQLite format 3\0'
-  } finally {
-    closeSync(fd)
-  }
-}
-
 export const iphoneBackupParser: Parser = {
   id: 'iphone-backup',
   description: 'iPhone backup (Manifest.db, Info.plist, Manifest.plist): device, encryption, and the Messages and WhatsApp databases inside with their attachments',
@@ -130,38 +122,35 @@ export const iphoneBackupParser: Parser = {
       manifestPlist: manifest.file?.bundlePath ?? null,
     }
 
-    if (!isSqliteFile(input.copyPath)) {
-      if (device.encrypted === true) {
-        // the examiner must know the phone's messages are here, behind the backup password
-        yield {
-          type: 'chat.backup',
-          source: input.source(),
-          ...backup,
-          manifestReadable: false,
-          note: 'encrypted backup: Manifest.db and the files are encrypted with the backup password; only the device details in Info.plist/Manifest.plist could be read',
-          databases: [],
-        }
-        return
+    const head = readHead(input.copyPath)
+    let map: BackupMap
+    if (isMbdb(head)) {
+      map = mbdbMap(parseMbdb(readFileSync(input.copyPath), input.sourcePath), dir)
+    } else if (head.toString('latin1') === 'SQLite format 3\0') {
+      map = manifestDbMap(input, dir)
+    } else if (device.encrypted === true) {
+      // the examiner must know the phone's messages are here, behind the backup password
+      yield {
+        type: 'chat.backup',
+        source: input.source(),
+        ...backup,
+        manifestReadable: false,
+        note: 'encrypted backup: Manifest.db and the files are encrypted with the backup password; only the device details in Info.plist/Manifest.plist could be read',
+        databases: [],
       }
+      return
+    } else {
       throw new ParseError(`Manifest.db is not an SQLite database and Manifest.plist does not mark the backup encrypted (IsEncrypted=${device.encrypted})`, input.sourcePath)
     }
 
-    const manifestDb = openWorkingCopy(input.copyPath)
     try {
-      requireTables(manifestDb, ['Files'], 'iPhone backup Manifest.db', input.sourcePath)
-      const cols = tableColumns(manifestDb, 'Files')
-      if (!cols.has('fileid') || !cols.has('domain') || !cols.has('relativepath')) throw new ParseError('not an iPhone backup Manifest.db: Files has no fileID/domain/relativePath', input.sourcePath)
-      const counts = manifestDb.prepare('SELECT count(*) AS files, sum(flags = 1) AS regular FROM Files').get() as {files: number; regular: number | null}
-      const lookup = manifestDb.prepare('SELECT fileID FROM Files WHERE domain = ? AND relativePath = ? LIMIT 1').pluck()
-      const fileIdOf = (domain: string, relativePath: string): string | undefined => {
-        const id = lookup.get(domain, relativePath)
-        return typeof id === 'string' ? id : undefined
-      }
+      const fileIdOf = map.fileIdOf
+      const counts = {files: map.entries, regular: map.files}
       const collectFile = collectOnce((path) => input.collectRelated(path))
       const collect = async (domain: string, relativePath: string): Promise<CollectedFile | undefined> => {
         const id = fileIdOf(domain, relativePath)
         if (id === undefined || !/^[0-9a-f]{40}$/i.test(id)) return undefined
-        return collectFile(`${dir}/${id.slice(0, 2).toLowerCase()}/${id}`)
+        return collectFile(map.storedPath(id))
       }
 
       const present = {messages: fileIdOf(SMS.domain, SMS.relativePath) !== undefined, whatsapp: fileIdOf(WHATSAPP.domain, WHATSAPP.relativePath) !== undefined}
@@ -170,11 +159,12 @@ export const iphoneBackupParser: Parser = {
         source: input.source({table: 'Files'}),
         ...backup,
         manifestReadable: true,
-        fileCount: counts.regular ?? 0,
+        manifest: map.kind,
+        fileCount: counts.regular,
         manifestEntries: counts.files,
         databases: [...(present.messages ? ['Messages sms.db'] : []), ...(present.whatsapp ? ['WhatsApp ChatStorage.sqlite'] : [])],
         ...(device.encrypted === true
-          ? {note: 'encrypted backup with a readable Manifest.db (iOS 10.0/10.1): the files it lists are encrypted with the backup password and were not read'}
+          ? {note: 'encrypted backup with a readable file map (Manifest.mbdb, or Manifest.db of iOS 10.0/10.1): the files it lists are encrypted with the backup password and were not read'}
           : {}),
       }
       // the stored files of an encrypted backup are ciphertext: reading them would only produce errors
@@ -236,7 +226,67 @@ export const iphoneBackupParser: Parser = {
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {
-      manifestDb.close()
+      map.close()
     }
   },
+}
+
+/** Where each backed-up file is stored: from Manifest.db (iOS 10+) or Manifest.mbdb (earlier). */
+interface BackupMap {
+  fileIdOf(domain: string, relativePath: string): string | undefined
+  storedPath(fileId: string): string
+  /** Entries in the map, and how many of them are regular files. */
+  entries: number
+  files: number
+  kind: 'Manifest.db' | 'Manifest.mbdb'
+  close(): void
+}
+
+function readHead(path: string): Buffer {
+  const head = Buffer.alloc(16)
+  const fd = openSync(path, 'r')
+  try {
+    return head.subarray(0, readSync(fd, head, 0, 16, 0))
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function manifestDbMap(input: ParserInput, dir: string): BackupMap {
+  const db = openWorkingCopy(input.copyPath)
+  try {
+    requireTables(db, ['Files'], 'iPhone backup Manifest.db', input.sourcePath)
+    const cols = tableColumns(db, 'Files')
+    if (!cols.has('fileid') || !cols.has('domain') || !cols.has('relativepath')) throw new ParseError('not an iPhone backup Manifest.db: Files has no fileID/domain/relativePath', input.sourcePath)
+    const counts = db.prepare(`SELECT count(*) AS entries, ${cols.has('flags') ? 'sum(flags = 1)' : 'count(*)'} AS files FROM Files`).get() as {entries: number; files: number | null}
+    const lookup = db.prepare('SELECT fileID FROM Files WHERE domain = ? AND relativePath = ? LIMIT 1').pluck()
+    return {
+      kind: 'Manifest.db',
+      entries: counts.entries,
+      files: counts.files ?? 0,
+      fileIdOf: (domain, relativePath) => {
+        const id = lookup.get(domain, relativePath)
+        return typeof id === 'string' ? id : undefined
+      },
+      // iOS 10 and later: <backup>/<first two hex digits>/<fileID>
+      storedPath: (id) => `${dir}/${id.slice(0, 2).toLowerCase()}/${id}`,
+      close: () => db.close(),
+    }
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+function mbdbMap(entries: MbdbEntry[], dir: string): BackupMap {
+  const byPath = new Map(entries.map((e) => [`${e.domain}\u0000${e.path}`, e.fileId]))
+  return {
+    kind: 'Manifest.mbdb',
+    entries: entries.length,
+    files: entries.filter((e) => (e.mode & 0xf000) === 0x8000).length,
+    fileIdOf: (domain, relativePath) => byPath.get(`${domain}\u0000${relativePath}`),
+    // before iOS 10 the files sit in the backup folder itself
+    storedPath: (id) => `${dir}/${id}`,
+    close: () => undefined,
+  }
 }

@@ -156,7 +156,7 @@ export const iphoneBackupParser: Parser = {
       const present = {messages: fileIdOf(SMS.domain, SMS.relativePath) !== undefined, whatsapp: fileIdOf(WHATSAPP.domain, WHATSAPP.relativePath) !== undefined}
       yield {
         type: 'chat.backup',
-        source: input.source({table: 'Files'}),
+        source: input.source(map.kind === 'Manifest.db' ? {table: 'Files'} : {}),
         ...backup,
         manifestReadable: true,
         manifest: map.kind,
@@ -181,7 +181,7 @@ export const iphoneBackupParser: Parser = {
         const where = `${target.domain}/${target.relativePath} in ${input.sourcePath}`
         const file = await collect(target.domain, target.relativePath)
         if (!file) {
-          yield {type: 'error', source: input.source({table: 'Files'}), error: `${where}: listed in Manifest.db but its file ${backupFileId(target.domain, target.relativePath)} is missing`}
+          yield {type: 'error', source: input.source(map.kind === 'Manifest.db' ? {table: 'Files'} : {}), error: `${where}: listed in ${map.kind} but its file ${backupFileId(target.domain, target.relativePath)} is missing`}
           return
         }
         const wal = await collect(target.domain, `${target.relativePath}-wal`)
@@ -193,7 +193,7 @@ export const iphoneBackupParser: Parser = {
           db = openWorkingCopy(local.path)
         } catch (error) {
           local.remove()
-          yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
+          yield {type: 'error', source: {file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume}, error: `${where}: ${errorMessage(error)}`}
           return
         }
         try {
@@ -201,13 +201,13 @@ export const iphoneBackupParser: Parser = {
         } catch (error) {
           db.close()
           local.remove()
-          yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
+          yield {type: 'error', source: {file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume}, error: `${where}: ${errorMessage(error)}`}
           return
         }
         try {
           for await (const record of read(db, {account, source, collectAttachment})) yield {...record, backup: origin}
         } catch (error) {
-          yield {type: 'error', source: source({table: 'Files'}), error: `${where}: ${errorMessage(error)}`}
+          yield {type: 'error', source: {file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume}, error: `${where}: ${errorMessage(error)}`}
         } finally {
           db.close()
           local.remove()

@@ -29,6 +29,7 @@ import {RecordStore} from '../bundle/records.js'
 import {BundleZipWriter} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import {ListingCache} from '../fs/listing-cache.js'
 import {installRoot, toolVersion} from '../install.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
@@ -202,9 +203,10 @@ class CollectionRun {
           this.errors.push({volume: volume.id, message: `volume ${volume.id} not read: ${volume.unreadable ?? 'no file system driver'}`})
           continue
         }
+        const fs = new ListingCache(volume.fs)
         for (const definition of this.definitions) {
           if (this.options.signal?.aborted) throw new InterruptedError('signal')
-          await this.collectArtifact(definition, volume, volume.fs)
+          await this.collectArtifact(definition, volume, fs)
         }
       }
       if (this.options.live && !this.options.signal?.aborted) await this.collectLive()

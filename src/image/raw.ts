@@ -1,0 +1,32 @@
+import {FileByteSource} from './byte-source.js'
+import type {ByteSource} from './byte-source.js'
+
+/**
+ * A raw (dd) image: the media bytes as they are, in one file (.dd, .raw, .img,
+ * .bin, or a raw device). It has no signature; it is what an image is when
+ * nothing else claims it.
+ */
+export class RawImage implements ByteSource {
+  readonly format = 'raw'
+  private readonly file: FileByteSource
+
+  constructor(readonly path: string) {
+    this.file = new FileByteSource(path)
+  }
+
+  get size(): number {
+    return this.file.size
+  }
+
+  get segments(): string[] {
+    return [this.path]
+  }
+
+  read(offset: number, length: number): Buffer {
+    return this.file.read(offset, length)
+  }
+
+  close(): void {
+    this.file.close()
+  }
+}

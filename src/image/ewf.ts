@@ -330,6 +330,11 @@ export class EwfImage implements ByteSource {
     return this.segmentFiles.map((s) => s.path)
   }
 
+  /** Decompressed chunks held in the LRU cache now (bounded by the cacheBytes option). */
+  get cachedChunks(): number {
+    return this.cache.size
+  }
+
   get chunkCount(): number {
     return Math.ceil(this.size / this.chunkSize)
   }

@@ -1,5 +1,6 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {SourceNotFoundError, TrawlError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
 import type {ByteSource} from './byte-source.js'
 import {EwfImage, isEwf} from './ewf.js'
@@ -39,7 +40,19 @@ export function detectImageFormat(path: string): 'ewf' | 'split-raw' | 'raw' {
  * for a damaged EWF set or a split set with a missing segment.
  */
 export function openImage(path: string): OpenedImage {
-  const absolute = resolve(path)
+  try {
+    return openImageUnchecked(resolve(path))
+  } catch (error) {
+    // A segment that cannot be opened (permissions, vanished, a device in use) is an unreadable source.
+    const code = (error as NodeJS.ErrnoException).code
+    if (!(error instanceof TrawlError) && typeof code === 'string') {
+      throw new SourceNotFoundError((error as NodeJS.ErrnoException).path ?? path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${errorMessage(error)})`)
+    }
+    throw error
+  }
+}
+
+function openImageUnchecked(absolute: string): OpenedImage {
   if (isEwf(readHead(absolute, 8))) {
     const ewf = EwfImage.open(absolute)
     const metadata: Record<string, string> = {...ewf.metadata}

@@ -293,9 +293,37 @@ export interface EwfStoredHashes {
 }
 
 /**
+ * Where one table section's chunks are: enough to re-read the table on demand,
+ * so the index held in memory is one small record per table (at most 16375
+ * chunks each), not one per chunk, and stays small for a multi-terabyte image.
+ */
+interface ChunkTable {
+  segment: number
+  /** Offset and length of the table section's data (header, entries, checksum). */
+  dataOffset: number
+  dataLength: number
+  /** Media chunk number of the table's first entry. */
+  firstChunk: number
+  count: number
+  /** End of the last chunk: the end of the section holding it. */
+  lastEnd: number
+  /** 'disk.E02 table' or 'disk.E02 table2' when the table was damaged. */
+  name: string
+}
+
+/** A loaded table: absolute start of every chunk, and its compressed flag. */
+interface LoadedTable {
+  starts: Float64Array
+  compressed: Uint8Array
+}
+
+/** Tables kept parsed in memory (64 KiB each at most). */
+const TABLE_CACHE = 16
+
+/**
  * An EWF image opened read-only as one ByteSource of its media data. Opening
- * walks every section of every segment once and builds the chunk index; chunk
- * data is read, checked and decompressed on demand, through a bounded LRU cache.
+ * walks every section of every segment once, checking each table; chunk data
+ * is read, checked and decompressed on demand, through a bounded LRU cache.
  */
 export class EwfImage implements ByteSource {
   readonly format = 'ewf'
@@ -308,11 +336,9 @@ export class EwfImage implements ByteSource {
   /** Problems found while opening that did not stop reading (e.g. table used from table2). */
   readonly warnings: string[]
   private readonly segmentFiles: Segment[]
-  private readonly chunkSegment: Uint16Array
-  private readonly chunkOffset: Float64Array
-  private readonly chunkStored: Uint32Array
-  private readonly chunkCompressed: Uint8Array
+  private readonly tables: ChunkTable[]
   private readonly chunksIndexed: number
+  private readonly loadedTables = new Map<number, LoadedTable>()
   private readonly cache = new Map<number, Buffer>()
   private readonly cacheLimit: number
 
@@ -322,7 +348,7 @@ export class EwfImage implements ByteSource {
     metadata: Record<string, string>
     storedHashes: EwfStoredHashes
     warnings: string[]
-    chunks: {segment: number[]; offset: number[]; stored: number[]; compressed: number[]}
+    tables: ChunkTable[]
     cacheBytes: number
   }) {
     this.segmentFiles = init.segments
@@ -332,12 +358,9 @@ export class EwfImage implements ByteSource {
     this.warnings = init.warnings
     this.chunkSize = init.media.sectorsPerChunk * init.media.bytesPerSector
     this.size = init.media.sectorCount * init.media.bytesPerSector
-    const n = init.chunks.offset.length
-    this.chunkSegment = Uint16Array.from(init.chunks.segment)
-    this.chunkOffset = Float64Array.from(init.chunks.offset)
-    this.chunkStored = Uint32Array.from(init.chunks.stored)
-    this.chunkCompressed = Uint8Array.from(init.chunks.compressed)
-    this.chunksIndexed = n
+    this.tables = init.tables
+    const lastTable = init.tables[init.tables.length - 1]
+    this.chunksIndexed = lastTable ? lastTable.firstChunk + lastTable.count : 0
     this.cacheLimit = Math.max(1, Math.floor(init.cacheBytes / Math.max(1, this.chunkSize)))
   }
 
@@ -374,7 +397,8 @@ export class EwfImage implements ByteSource {
     let header: Record<string, string> | undefined
     const storedHashes: EwfStoredHashes = {}
     const warnings: string[] = []
-    const chunks = {segment: [] as number[], offset: [] as number[], stored: [] as number[], compressed: [] as number[]}
+    const tables: ChunkTable[] = []
+    let indexed = 0
 
     for (let n = 1; ; n++) {
       const path = n === 1 ? first : ewfSegmentName(first, n)
@@ -432,7 +456,9 @@ export class EwfImage implements ByteSource {
           case 'table': {
             if (!media) throw new CorruptImageError(`${name}: table section before any volume section`, offset)
             try {
-              addTable(parseTableSection(readData(), dataStart, `${name} table`), segment, sections, chunks, name, file.size)
+              const table = parseTableSection(readData(), dataStart, `${name} table`)
+              tables.push(indexTable(table, segment, sections, {dataStart, dataLength, firstChunk: indexed, name: `${name} table`, fileSize: file.size}))
+              indexed += table.entries.length
               previousTableOk = true
             } catch (error) {
               if (!(error instanceof CorruptImageError)) throw error
@@ -443,7 +469,9 @@ export class EwfImage implements ByteSource {
           }
           case 'table2': {
             if (previousTableOk === false) {
-              addTable(parseTableSection(readData(), dataStart, `${name} table2`), segment, sections, chunks, name, file.size)
+              const table = parseTableSection(readData(), dataStart, `${name} table2`)
+              tables.push(indexTable(table, segment, sections, {dataStart, dataLength, firstChunk: indexed, name: `${name} table2`, fileSize: file.size}))
+              indexed += table.entries.length
               previousTableOk = true
             }
             break
@@ -496,11 +524,11 @@ export class EwfImage implements ByteSource {
     const mediaSize = media.sectorCount * media.bytesPerSector
     const chunkSize = media.sectorsPerChunk * media.bytesPerSector
     const expected = Math.ceil(mediaSize / chunkSize)
-    if (chunks.offset.length < expected) {
-      warnings.push(`tables index ${chunks.offset.length} of ${expected} chunks; the rest of the media cannot be read`)
+    if (indexed < expected) {
+      warnings.push(`tables index ${indexed} of ${expected} chunks; the rest of the media cannot be read`)
     }
     const metadata = ewfMetadataFromHeader(header2 ?? header ?? {})
-    return new EwfImage({segments, media, metadata, storedHashes, warnings, chunks, cacheBytes: options.cacheBytes ?? 32 * 1024 * 1024})
+    return new EwfImage({segments, media, metadata, storedHashes, warnings, tables, cacheBytes: options.cacheBytes ?? 32 * 1024 * 1024})
 
     function decodeHeader(data: Buffer, unicode: boolean, where: string, at: number): Record<string, string> | undefined {
       try {
@@ -564,14 +592,15 @@ export class EwfImage implements ByteSource {
     if (index >= this.chunksIndexed) {
       throw new CorruptImageError(`chunk ${index} (media offset ${index * this.chunkSize}) is not listed in any table section`)
     }
-    const segment = this.segmentFiles[this.chunkSegment[index]]
-    const offset = this.chunkOffset[index]
-    const stored = this.chunkStored[index]
+    const {table, loaded, entry} = this.locate(index)
+    const segment = this.segmentFiles[table.segment]
+    const offset = loaded.starts[entry]
+    const stored = (entry + 1 < table.count ? loaded.starts[entry + 1] : table.lastEnd) - offset
     const where = `chunk ${index} (media offset ${index * this.chunkSize}) in ${basename(segment.path)}`
     if (stored > this.chunkSize * 2 + 4096) throw new CorruptImageError(`${where}: table gives it ${stored} bytes for a ${this.chunkSize}-byte chunk`, offset)
     const raw = segment.file.read(offset, stored)
     if (raw.length < stored) throw new CorruptImageError(`${where}: segment truncated, ${raw.length} of ${stored} bytes`, offset)
-    if (this.chunkCompressed[index]) {
+    if (loaded.compressed[entry]) {
       let data: Buffer
       try {
         data = inflateSync(raw)
@@ -590,45 +619,75 @@ export class EwfImage implements ByteSource {
     return raw.subarray(0, expected)
   }
 
+  /** The table listing chunk `index` (binary search on first chunks), parsed again if not in memory. */
+  private locate(index: number): {table: ChunkTable; loaded: LoadedTable; entry: number} {
+    let lo = 0
+    let hi = this.tables.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.tables[mid].firstChunk <= index) lo = mid
+      else hi = mid - 1
+    }
+    const table = this.tables[lo]
+    let loaded = this.loadedTables.get(lo)
+    if (loaded) {
+      this.loadedTables.delete(lo)
+    } else {
+      const file = this.segmentFiles[table.segment].file
+      const parsed = parseTableSection(file.read(table.dataOffset, table.dataLength), table.dataOffset, table.name)
+      if (parsed.entries.length !== table.count) throw new CorruptImageError(`${table.name} changed since the image was opened`, table.dataOffset)
+      loaded = loadTable(parsed)
+      if (this.loadedTables.size >= TABLE_CACHE) this.loadedTables.delete(this.loadedTables.keys().next().value as number)
+    }
+    this.loadedTables.set(lo, loaded)
+    return {table, loaded, entry: index - table.firstChunk}
+  }
+
   close(): void {
     for (const s of this.segmentFiles) s.file.close()
     this.cache.clear()
+    this.loadedTables.clear()
   }
 }
 
+function loadTable(table: EwfTable): LoadedTable {
+  const n = table.entries.length
+  const starts = new Float64Array(n)
+  const compressed = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    starts[i] = table.baseOffset + (table.entries[i] & 0x7fffffff)
+    compressed[i] = table.entries[i] >>> 31
+  }
+  return {starts, compressed}
+}
+
 /**
- * Adds one table's chunks to the index. A chunk's stored size runs to the next
- * entry; the last entry's runs to the end of the section holding it (the
- * sectors section in EnCase 2 and later, the table section itself in EnCase 1).
+ * Checks one table's chunk offsets and records where it is. A chunk's stored
+ * size runs to the next entry; the last entry's runs to the end of the section
+ * holding it (the sectors section in EnCase 2 and later, the table section
+ * itself in EnCase 1 and SMART).
  */
-function addTable(
+function indexTable(
   table: EwfTable,
   segment: Segment,
   sections: EwfSectionDescriptor[],
-  chunks: {segment: number[]; offset: number[]; stored: number[]; compressed: number[]},
-  name: string,
-  fileSize: number,
-): void {
-  const n = table.entries.length
-  const starts = new Array<number>(n)
-  for (let i = 0; i < n; i++) starts[i] = table.baseOffset + (table.entries[i] & 0x7fffffff)
+  where: {dataStart: number; dataLength: number; firstChunk: number; name: string; fileSize: number},
+): ChunkTable {
+  const {starts} = loadTable(table)
+  const n = starts.length
+  let lastEnd = where.fileSize
+  if (n > 0) {
+    const holder = sections.find((s) => s.offset <= starts[n - 1] && starts[n - 1] < sectionEnd(s))
+    lastEnd = holder ? sectionEnd(holder) : where.fileSize
+  }
   for (let i = 0; i < n; i++) {
     const start = starts[i]
-    let end: number
-    if (i + 1 < n) {
-      end = starts[i + 1]
-    } else {
-      const holder = sections.find((s) => s.offset <= start && start < sectionEnd(s))
-      end = holder ? sectionEnd(holder) : fileSize
+    const end = i + 1 < n ? starts[i + 1] : lastEnd
+    if (start >= where.fileSize || end > where.fileSize || end <= start) {
+      throw new CorruptImageError(`${where.name}: entry ${i} points to bytes ${start}-${end} outside the segment (${where.fileSize} bytes)`, start)
     }
-    if (start >= fileSize || end > fileSize || end <= start) {
-      throw new CorruptImageError(`${name}: table entry ${i} points to bytes ${start}-${end} outside the segment (${fileSize} bytes)`, start)
-    }
-    chunks.segment.push(segment.number - 1)
-    chunks.offset.push(start)
-    chunks.stored.push(end - start)
-    chunks.compressed.push(table.entries[i] >>> 31)
   }
+  return {segment: segment.number - 1, dataOffset: where.dataStart, dataLength: where.dataLength, firstChunk: where.firstChunk, count: n, lastEnd, name: where.name}
 }
 
 function sectionEnd(s: EwfSectionDescriptor): number {

@@ -282,7 +282,7 @@ interface Segment {
 }
 
 export interface EwfOpenOptions {
-  /** Bytes of decompressed chunks kept in memory (default 32 MiB). */
+  /** Bytes of decompressed chunks kept in memory (default 8 MiB: file-system metadata reads are local, and a small cache keeps the garbage collector out of streaming reads). */
   cacheBytes?: number
 }
 
@@ -317,6 +317,10 @@ interface LoadedTable {
   compressed: Uint8Array
 }
 
+/** A compressed chunk this small is a run of one byte value; at most this many distinct ones are remembered. */
+const SMALL_CHUNK_BYTES = 256
+const SMALL_CHUNK_MEMO = 64
+
 /** Tables kept parsed in memory (64 KiB each at most). */
 const TABLE_CACHE = 16
 
@@ -339,6 +343,8 @@ export class EwfImage implements ByteSource {
   private readonly tables: ChunkTable[]
   private readonly chunksIndexed: number
   private readonly loadedTables = new Map<number, LoadedTable>()
+  /** Decoded chunks keyed by their few compressed bytes (see readChunk). */
+  private readonly smallChunks = new Map<string, Buffer>()
   private readonly cache = new Map<number, Buffer>()
   private readonly cacheLimit: number
 
@@ -528,7 +534,7 @@ export class EwfImage implements ByteSource {
       warnings.push(`tables index ${indexed} of ${expected} chunks; the rest of the media cannot be read`)
     }
     const metadata = ewfMetadataFromHeader(header2 ?? header ?? {})
-    return new EwfImage({segments, media, metadata, storedHashes, warnings, tables, cacheBytes: options.cacheBytes ?? 32 * 1024 * 1024})
+    return new EwfImage({segments, media, metadata, storedHashes, warnings, tables, cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024})
 
     function decodeHeader(data: Buffer, unicode: boolean, where: string, at: number): Record<string, string> | undefined {
       try {
@@ -601,19 +607,27 @@ export class EwfImage implements ByteSource {
     const raw = segment.file.read(offset, stored)
     if (raw.length < stored) throw new CorruptImageError(`${where}: segment truncated, ${raw.length} of ${stored} bytes`, offset)
     if (loaded.compressed[entry]) {
+      // A chunk that compresses to a few bytes (zero-filled or one repeated byte, common
+      // on disks) decompresses the same way every time: decode each such stream once.
+      const key = stored <= SMALL_CHUNK_BYTES ? `${expected}:${raw.toString('latin1')}` : undefined
+      const known = key === undefined ? undefined : this.smallChunks.get(key)
+      if (known) return known
       let data: Buffer
       try {
-        data = inflateSync(raw)
+        // One output buffer the size of a chunk: no growing and joining of 16 KiB pieces.
+        data = inflateSync(raw, {chunkSize: Math.max(16384, this.chunkSize + 1024)})
       } catch (error) {
         throw new CorruptImageError(`${where}: compressed data is corrupt (${errorMessage(error)})`, offset)
       }
       if (data.length < expected) throw new CorruptImageError(`${where}: decompresses to ${data.length} bytes, expected ${expected}`, offset)
-      return data.length === expected ? data : data.subarray(0, expected)
+      const chunk = data.length === expected ? data : data.subarray(0, expected)
+      if (key !== undefined && this.smallChunks.size < SMALL_CHUNK_MEMO) this.smallChunks.set(key, chunk)
+      return chunk
     }
     if (stored >= expected + 4) {
-      const checksum = raw.readUInt32LE(stored - 4)
-      if (adler32(raw, 0, stored - 4) !== checksum) throw new CorruptImageError(`${where}: checksum mismatch`, offset)
-      return raw.subarray(0, expected)
+      const checked = checkStoredChunk(raw, stored - 4, raw.readUInt32LE(stored - 4))
+      if (!checked) throw new CorruptImageError(`${where}: checksum mismatch`, offset)
+      return checked.length === expected ? checked : checked.subarray(0, expected)
     }
     if (stored < expected) throw new CorruptImageError(`${where}: holds ${stored} bytes, expected ${expected}`, offset)
     return raw.subarray(0, expected)
@@ -647,6 +661,38 @@ export class EwfImage implements ByteSource {
     for (const s of this.segmentFiles) s.file.close()
     this.cache.clear()
     this.loadedTables.clear()
+    this.smallChunks.clear()
+  }
+}
+
+/**
+ * Checks an uncompressed chunk against its stored Adler-32 with zlib's native
+ * Adler-32: the bytes are wrapped as a zlib stream of stored (uncompressed)
+ * deflate blocks (RFC 1950/1951) ending in that checksum, and inflated, which
+ * verifies it. Twice as fast as Adler-32 in JavaScript on the read path.
+ * Returns the chunk bytes, or undefined when the checksum does not match.
+ */
+function checkStoredChunk(raw: Buffer, length: number, checksum: number): Buffer | undefined {
+  const blocks = Math.max(1, Math.ceil(length / 65535))
+  const stream = Buffer.allocUnsafe(2 + blocks * 5 + length + 4)
+  stream[0] = 0x78 // CMF: deflate, 32 KiB window
+  stream[1] = 0x01 // FLG: no dictionary, check bits
+  let at = 2
+  let done = 0
+  do {
+    const n = Math.min(65535, length - done)
+    stream[at] = done + n >= length ? 1 : 0 // BFINAL, BTYPE 00 (stored)
+    stream.writeUInt16LE(n, at + 1)
+    stream.writeUInt16LE(~n & 0xffff, at + 3)
+    raw.copy(stream, at + 5, done, done + n)
+    at += 5 + n
+    done += n
+  } while (done < length)
+  stream.writeUInt32BE(checksum, at)
+  try {
+    return inflateSync(stream, {chunkSize: Math.max(64, length + 64)})
+  } catch {
+    return undefined
   }
 }
 

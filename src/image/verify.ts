@@ -30,7 +30,8 @@ export async function verifyImage(path: string, options: VerifyOptions = {}): Pr
   const image = openImage(path)
   try {
     const source = image.source
-    const block = options.blockSize ?? 4 * 1024 * 1024
+    // EWF: one chunk per step, so each read is the decompressed chunk itself, not a copy.
+    const block = options.blockSize ?? image.ewf?.chunkSize ?? 4 * 1024 * 1024
     const md5 = createHash('md5')
     const sha1 = createHash('sha1')
     for (let offset = 0, step = 0; offset < source.size; step++) {
@@ -41,7 +42,7 @@ export async function verifyImage(path: string, options: VerifyOptions = {}): Pr
       offset += bytes.length
       options.onProgress?.(offset, source.size)
       // Let signals and progress output through on long images.
-      if (step % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve))
+      if (step % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve))
     }
     const computed = {md5: md5.digest('hex'), sha1: sha1.digest('hex')}
     const stored = image.description.storedHashes ?? {}

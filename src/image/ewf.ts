@@ -387,7 +387,10 @@ export class EwfImage implements ByteSource {
   /** Opens the EWF image that `path` (any of its segments) belongs to. */
   static open(path: string, options: EwfOpenOptions = {}): EwfImage {
     const first = ewfFirstSegment(path)
-    const start = existsSync(first) ? first : path
+    if (first !== path && !existsSync(first)) {
+      throw new CorruptImageError(`EWF image ${path}: its first segment ${basename(first)} is missing`)
+    }
+    const start = first
     const segments: Segment[] = []
     try {
       return EwfImage.build(start, segments, options)

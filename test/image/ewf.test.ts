@@ -175,6 +175,12 @@ describe('damaged EWF images', () => {
     expect(() => EwfImage.open(join(dir, 'gpt-u.E01'))).toThrow(/segment gpt-u\.E03 is missing/)
   })
 
+  it('a missing first segment is named when another segment is opened', () => {
+    const dir = copySet(gptSet)
+    unlinkSync(join(dir, 'gpt-u.E01'))
+    expect(() => EwfImage.open(join(dir, 'gpt-u.E03'))).toThrow(/its first segment gpt-u\.E01 is missing/)
+  })
+
   it('a truncated last segment is a CorruptImageError, not a hang', () => {
     const dir = copySet(gptSet)
     truncateSync(join(dir, 'gpt-u.E05'), 300)

@@ -1,4 +1,5 @@
 import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -241,5 +242,43 @@ describeShared('real images as evidence sources', () => {
     } finally {
       await source.close()
     }
+  })
+})
+
+/** fls -r -p lines as path (before any ':stream') -> MFT entry number, allocated entries only. */
+function flsEntries(text: string): Map<string, string> {
+  const entries = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const m = /^([rd-])\/([rd-]) (\d+)-\d+-\d+:\t(.+)$/.exec(line)
+    if (!m) continue
+    entries.set(m[4].replace(/:[^/]*$/, ''), m[3])
+  }
+  return entries
+}
+
+describe.skipIf(!ntfsDriver)('NTFS partitions of the image fixtures, once the NTFS driver is registered', () => {
+  for (const [image, partition, listing] of [
+    ['mbr.E01', 2, 'mbr.raw.p2.fls.txt'],
+    ['mbr.raw.001', 5, 'mbr.raw.p7.fls.txt'],
+    ['gpt-u.E01', 3, 'gpt.raw.p3.fls.txt'],
+  ] as const) {
+    it(`${image} p${partition} lists the same allocated files and MFT entries as fls -r -p`, async () => {
+      const source = await openSource(imageFixture(image))
+      try {
+        const listed = await listVolume(source, '', {recursive: true, partition})
+        const ours = new Map(listed.entries.filter((e) => !e.deleted).map((e) => [e.path, e.inode?.split('-')[0]]))
+        expect(ours).toEqual(flsEntries(golden(listing)))
+      } finally {
+        await source.close()
+      }
+    })
+  }
+
+  it('cat of mbr.E01 p2 hello.txt has the SHA-256 of icat', async () => {
+    const file = await openImageFile(imageFixture('mbr.E01'), 'HELLO.TXT', {partition: 2})
+    const hash = createHash('sha256')
+    for await (const chunk of file.stream) hash.update(chunk as Buffer)
+    await file.close()
+    expect(hash.digest('hex')).toBe(golden('mbr.raw.p2.hello.sha256.txt').split(' ')[0])
   })
 })

@@ -159,6 +159,8 @@ export function ewfMetadataFromHeader(values: Record<string, string>): Record<st
   for (const [key, value] of Object.entries(values)) {
     if (value === '') continue
     const name = HEADER_NAMES[key] ?? `header.${key}`
+    // "0" means no password was set ([EWF] "Header2 values").
+    if (name === 'passwordHash' && value.trim() === '0') continue
     metadata[name] = name === 'acquisitionDate' || name === 'systemDate' ? headerDate(value) : value
   }
   return metadata

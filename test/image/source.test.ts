@@ -7,10 +7,12 @@ import {ExitCode, UnsupportedFormatError, UsageError} from '../../src/errors.js'
 import {fileSystemDrivers} from '../../src/fs/drivers.js'
 import {adler32, parseSectionDescriptor} from '../../src/image/ewf.js'
 import {imageInfo} from '../../src/image/info.js'
-import {openImageFile} from '../../src/image/extract.js'
+import {openImageFile, openVolumeFile} from '../../src/image/extract.js'
 import {chooseVolume, formatFlsLines, listVolume, splitStreamPath, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
-import type {EvidenceVolume} from '../../src/source/types.js'
+import type {EvidenceSource, EvidenceVolume} from '../../src/source/types.js'
+import type {ReadOnlyFileSystem} from '../../src/fs/types.js'
+import {Readable} from 'node:stream'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {golden, imageFixture, parseMmls, scratchDir} from './fixtures.js'
 
@@ -124,12 +126,42 @@ describe('listing and reading a volume (through a directory source, the same int
     expect(splitStreamPath('a:b/c.txt')).toEqual({path: 'a:b/c.txt'})
   })
 
-  it('cat streams the byte-exact content', async () => {
-    const file = await openImageFile(tree(), 'USERS/alice/AppData/History')
-    const chunks: Buffer[] = []
-    for await (const chunk of file.stream) chunks.push(chunk as Buffer)
-    await file.close()
-    expect(Buffer.concat(chunks).equals(Buffer.alloc(5000, 7))).toBe(true)
+  it('cat opens the default stream or the named stream of the chosen volume', async () => {
+    // An in-memory volume: the engine is tested apart from any one file system.
+    const opened: Array<[string, string | undefined]> = []
+    const fs: ReadOnlyFileSystem = {
+      kind: 'memory',
+      async list() {
+        return []
+      },
+      async stat(path) {
+        return {path, name: path, kind: 'file', size: 3, times: {}}
+      },
+      async open(path, options) {
+        opened.push([path, options?.stream])
+        return Readable.from([Buffer.from(`${path}|${options?.stream ?? ''}`)])
+      },
+    }
+    const source: EvidenceSource = {
+      description: {kind: 'image', path: 'memory.dd'},
+      volumes: [
+        {id: 'p1', description: {scheme: 'mbr', index: 1}, unreadable: 'file system ext2 is not read by trawl'},
+        {id: 'p2', description: {scheme: 'mbr', index: 2}, fs},
+      ],
+      async close() {},
+    }
+    const read = async (spec: string, partition?: number) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of await openVolumeFile(source, spec, {partition})) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString()
+    }
+    expect(await read('/Users/Alice/notes.txt')).toBe('Users/Alice/notes.txt|')
+    expect(await read('Test Directory\\notes.txt:ads', 2)).toBe('Test Directory/notes.txt|ads')
+    expect(opened).toEqual([
+      ['Users/Alice/notes.txt', undefined],
+      ['Test Directory/notes.txt', 'ads'],
+    ])
+    await expect(read('x.txt', 1)).rejects.toThrow(/p1: file system ext2 is not read by trawl/)
   })
 
   it('an image whose partitions trawl cannot read says so, per partition', async () => {

@@ -145,6 +145,30 @@ describe('EWF fixture gpt-u.E01..E05 (uncompressed, 1 MiB segments)', () => {
   })
 })
 
+describe('EWF formats ewfacquire writes (SMART, FTK, EnCase 2-6, linen 5-6, EWF-X) and chunk geometries', () => {
+  const formats = ['fmt-smart.s01', 'fmt-ftk.E01', 'fmt-encase2.E01', 'fmt-encase3.E01', 'fmt-encase4.E01', 'fmt-encase5.E01', 'fmt-linen5.E01', 'fmt-linen6.E01', 'fmt-ewfx.e01', 'fmt-b16.E01', 'fmt-p4096.E01']
+  for (const name of formats) {
+    it(`${name}: the same bytes as the raw disk, and what ewfinfo reports`, () => {
+      const info = golden(`${name}.ewfinfo.txt`)
+      const image = EwfImage.open(imageFixture(name))
+      try {
+        expect(readAll(image, 77_777).equals(readFileSync(imageFixture('formats.raw')))).toBe(true)
+        expect(image.metadata.caseNumber).toBe(ewfField(info, 'Case number'))
+        expect(image.metadata.examiner).toBe(ewfField(info, 'Examiner name'))
+        expect(image.metadata.evidenceNumber).toBe(ewfField(info, 'Evidence number'))
+        expect(image.media.bytesPerSector).toBe(Number(ewfField(info, 'Bytes per sector')))
+        expect(image.media.sectorCount).toBe(Number(ewfField(info, 'Number of sectors')))
+        expect(image.media.sectorsPerChunk).toBe(Number(ewfField(info, 'Sectors per chunk')))
+        expect(image.storedHashes.md5).toBe(ewfField(info, 'MD5'))
+        expect(image.storedHashes.md5).toBe(golden('formats.raw.md5sum.txt').split(' ')[0])
+        expect(image.warnings).toEqual([])
+      } finally {
+        image.close()
+      }
+    })
+  }
+})
+
 /** Copies a fixture set into a scratch folder to damage it. */
 function copySet(names: string[]): string {
   const dir = scratchDir()

@@ -1,9 +1,9 @@
 import {closeSync, openSync, readSync} from 'node:fs'
 import {resolve} from 'node:path'
-import {SourceNotFoundError, TrawlError, errorMessage} from '../errors.js'
+import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
 import type {ByteSource} from './byte-source.js'
-import {EwfImage, isEwf} from './ewf.js'
+import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
 
@@ -53,7 +53,10 @@ export function openImage(path: string): OpenedImage {
 }
 
 function openImageUnchecked(absolute: string): OpenedImage {
-  if (isEwf(readHead(absolute, 8))) {
+  const head = readHead(absolute, 8)
+  const variant = unreadEwfVariant(head)
+  if (variant) throw new UnsupportedFormatError(`${absolute}: ${variant} images are not read by trawl (convert with ewfexport to raw or E01)`)
+  if (isEwf(head)) {
     const ewf = EwfImage.open(absolute)
     const metadata: Record<string, string> = {...ewf.metadata}
     metadata.bytesPerSector = String(ewf.media.bytesPerSector)

@@ -27,6 +27,21 @@ const LVF_SIGNATURE = Buffer.from([0x4c, 0x56, 0x46, 0x09, 0x0d, 0x0a, 0xff, 0x0
 const FILE_HEADER_SIZE = 13
 const SECTION_DESCRIPTOR_SIZE = 76
 
+/** Logical evidence version 2 (.Lx01) starts "LEF2\r\n\x81\x00". */
+const LEF2_SIGNATURE = Buffer.from([0x4c, 0x45, 0x46, 0x32, 0x0d, 0x0a, 0x81, 0x00])
+
+/**
+ * The name of an EWF variant trawl recognises but does not read (Ex01, L01,
+ * Lx01), from a file's first bytes; undefined for anything else.
+ */
+export function unreadEwfVariant(head: Buffer): string | undefined {
+  const signature = head.subarray(0, 8)
+  if (signature.equals(EWF2_SIGNATURE)) return 'EWF version 2 (Ex01)'
+  if (signature.equals(LVF_SIGNATURE)) return 'EWF logical evidence (L01)'
+  if (signature.equals(LEF2_SIGNATURE)) return 'EWF version 2 logical evidence (Lx01)'
+  return undefined
+}
+
 /** True if these are the first bytes of an EWF (E01/S01) segment file. */
 export function isEwf(head: Buffer): boolean {
   return head.length >= 8 && head.subarray(0, 8).equals(EWF_SIGNATURE)

@@ -5,7 +5,7 @@ import type {ByteSource} from '../image/byte-source.js'
 import {SliceByteSource} from '../image/byte-source.js'
 import {openImage, readHead} from '../image/detect.js'
 import type {OpenedImage} from '../image/detect.js'
-import {isEwf} from '../image/ewf.js'
+import {isEwf, unreadEwfVariant} from '../image/ewf.js'
 import {RawImage} from '../image/raw.js'
 import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
@@ -120,7 +120,9 @@ export const imageOpener: SourceOpener = {
   async detect(path) {
     const info = await stat(path)
     if (!info.isFile() && !info.isBlockDevice()) return false
-    if (isEwf(readHead(path, 8))) return true
+    const head = readHead(path, 8)
+    // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
+    if (isEwf(head) || unreadEwfVariant(head)) return true
     try {
       if (findSplitRawSegments(path)) return true
     } catch (error) {

@@ -341,6 +341,7 @@ describe('damaged EWF images', () => {
     // EWF2 files start "EVF2\r\n\x81\x00"; give it the v1 signature check a v2 body by hand
     writeFileSync(ex01, Buffer.concat([Buffer.from([0x45, 0x56, 0x46, 0x32, 0x0d, 0x0a, 0x81, 0x00]), Buffer.alloc(100)]))
     expect(() => EwfImage.open(ex01)).toThrow(UnsupportedFormatError)
+    expect(() => openImage(ex01)).toThrow(/EWF version 2 \(Ex01\) images are not read by trawl/)
     const bare = join(dir, 'bare.E01')
     writeFileSync(bare, Buffer.concat([header, Buffer.alloc(10)]))
     expect(() => EwfImage.open(bare)).toThrow(CorruptImageError)

@@ -197,6 +197,7 @@ class CollectionRun {
 
   async execute(): Promise<CollectResult> {
     let interrupted = false
+    for (const warning of this.source.warnings ?? []) this.errors.push({message: `source: ${warning}`})
     try {
       for (const volume of this.source.volumes) {
         if (!volume.fs) {

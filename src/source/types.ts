@@ -48,6 +48,8 @@ export interface SourceDescription {
 export interface EvidenceSource {
   description: SourceDescription
   volumes: EvidenceVolume[]
+  /** Non-fatal problems found while opening (a partition running past the image end, a bad GPT copy). */
+  warnings?: string[]
   close(): Promise<void>
 }
 

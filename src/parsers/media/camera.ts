@@ -1,0 +1,56 @@
+/**
+ * Camera identity: pictures that share a body serial number came from one
+ * camera; without a serial, make + model is the best (weaker) link.
+ */
+import type {ParsedRecord} from '../types.js'
+import type {ExifRecord} from './exif.js'
+
+export interface CameraGroup {
+  /** 'body-serial' (one physical camera), 'make-model' (one kind of camera) or 'none' (no identity recorded). */
+  basis: 'body-serial' | 'make-model' | 'none'
+  make: string | null
+  model: string | null
+  bodySerial: string | null
+  /** How many pictures, and their bundle paths (sorted). */
+  pictures: number
+  files: string[]
+  /** Earliest and latest DateTimeOriginal (local wall-clock text, as recorded). */
+  firstTaken: string | null
+  lastTaken: string | null
+}
+
+function clean(value: string | null): string | null {
+  const trimmed = value?.replace(/\0/g, '').trim()
+  return trimmed ? trimmed : null
+}
+
+/** Groups media.exif records by camera; other record types are ignored. Largest groups first. */
+export function groupByCamera(records: Iterable<ParsedRecord>): CameraGroup[] {
+  const groups = new Map<string, CameraGroup>()
+  for (const record of records) {
+    if (record.type !== 'media.exif') continue
+    const picture = record as ExifRecord
+    const make = clean(picture.make)
+    const model = clean(picture.model)
+    const bodySerial = clean(picture.bodySerial)
+    // Serial numbers are unique per maker, not across makers: the make stays in the key.
+    const basis: CameraGroup['basis'] = bodySerial ? 'body-serial' : make || model ? 'make-model' : 'none'
+    const key = JSON.stringify(basis === 'body-serial' ? [basis, make?.toUpperCase(), bodySerial] : [basis, make?.toUpperCase(), model?.toUpperCase()])
+    let group = groups.get(key)
+    if (!group) {
+      group = {basis, make, model, bodySerial, pictures: 0, files: [], firstTaken: null, lastTaken: null}
+      groups.set(key, group)
+    }
+    group.pictures++
+    group.files.push(picture.file)
+    const taken = picture.dateTimeOriginal?.local
+    if (taken) {
+      if (group.firstTaken === null || taken < group.firstTaken) group.firstTaken = taken
+      if (group.lastTaken === null || taken > group.lastTaken) group.lastTaken = taken
+    }
+  }
+  const result = [...groups.values()]
+  for (const group of result) group.files.sort()
+  const label = (g: CameraGroup) => `${g.make ?? ''} ${g.model ?? ''} ${g.bodySerial ?? ''}`
+  return result.sort((a, b) => b.pictures - a.pictures || label(a).localeCompare(label(b)))
+}

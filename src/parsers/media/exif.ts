@@ -1,0 +1,350 @@
+/**
+ * Picture EXIF with exifr: camera identity, times with their UTC offset, GPS fix,
+ * size, orientation and the embedded thumbnail's hash. exifr is given the path of
+ * the scratch copy, so it reads only the chunks that hold metadata, never the
+ * whole picture; the file's SHA-256 is streamed alongside.
+ */
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {open} from 'node:fs/promises'
+import exifr from 'exifr'
+import {errorMessage, ParseError} from '../../errors.js'
+import type {ParsedRecord, Parser, ParserInput} from '../types.js'
+import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
+import {photoMapOutputs} from './photo-map.js'
+import {EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
+
+// exifr ships as UMD: Node's ESM loader sees only its default export, whose typing misnames the class.
+const {Exifr} = exifr as unknown as {Exifr: typeof import('exifr').Exifr}
+
+/** A GPS fix from the GPS IFD, with references applied (south, west and below sea level are negative). */
+export interface GpsFix {
+  latitude: number
+  longitude: number
+  /** Metres above (negative: below) sea level. */
+  altitude: number | null
+  /** GPSDateStamp + GPSTimeStamp, UTC by definition; null when either is missing. */
+  time: string | null
+  /** Direction the camera pointed, degrees (GPSImgDirection). */
+  direction: number | null
+  /** 'T' true north or 'M' magnetic north (GPSImgDirectionRef). */
+  directionRef: string | null
+}
+
+export interface ExifThumbnail {
+  present: boolean
+  length: number | null
+  sha256: string | null
+}
+
+export interface ExifRecord extends ParsedRecord {
+  type: 'media.exif'
+  file: string
+  sha256: string
+  size: number
+  format: PictureFormat
+  /** False when the picture carries no EXIF (or trawl does not read EXIF from this format). */
+  exif: boolean
+  make: string | null
+  model: string | null
+  software: string | null
+  lensMake: string | null
+  lensModel: string | null
+  /** EXIF BodySerialNumber (0xA431). */
+  bodySerial: string | null
+  lensSerial: string | null
+  /** DateTimeOriginal + SubSecTimeOriginal + OffsetTimeOriginal: when the picture was taken. */
+  dateTimeOriginal: ExifTime | null
+  /** CreateDate (DateTimeDigitized) + SubSecTimeDigitized + OffsetTimeDigitized. */
+  dateTimeDigitized: ExifTime | null
+  /** ModifyDate (IFD0 DateTime) + SubSecTime + OffsetTime: last change by the camera or software. */
+  dateTimeModified: ExifTime | null
+  /** GPS fix, or null when the picture has no usable latitude and longitude. */
+  gps: GpsFix | null
+  /** PixelXDimension/PixelYDimension, else IFD0 ImageWidth/ImageLength (TIFF and RAW). */
+  imageWidth: number | null
+  imageHeight: number | null
+  /** EXIF Orientation 1-8. */
+  orientation: number | null
+  thumbnail: ExifThumbnail
+  /** Problems met while reading (bad offsets, values of the wrong type). */
+  warnings: string[]
+}
+
+// TIFF/EXIF tag numbers (EXIF 2.32, CIPA DC-008-2019, tables 4-14).
+const TAG = {
+  Make: 0x010f,
+  Model: 0x0110,
+  Orientation: 0x0112,
+  Software: 0x0131,
+  ImageWidth: 0x0100,
+  ImageLength: 0x0101,
+  ModifyDate: 0x0132,
+  ThumbnailOffset: 0x0201,
+  ThumbnailLength: 0x0202,
+  DateTimeOriginal: 0x9003,
+  CreateDate: 0x9004,
+  OffsetTime: 0x9010,
+  OffsetTimeOriginal: 0x9011,
+  OffsetTimeDigitized: 0x9012,
+  SubSecTime: 0x9290,
+  SubSecTimeOriginal: 0x9291,
+  SubSecTimeDigitized: 0x9292,
+  PixelXDimension: 0xa002,
+  PixelYDimension: 0xa003,
+  BodySerialNumber: 0xa431,
+  LensMake: 0xa433,
+  LensModel: 0xa434,
+  LensSerialNumber: 0xa435,
+  GPSLatitudeRef: 0x0001,
+  GPSLatitude: 0x0002,
+  GPSLongitudeRef: 0x0003,
+  GPSLongitude: 0x0004,
+  GPSAltitudeRef: 0x0005,
+  GPSAltitude: 0x0006,
+  GPSTimeStamp: 0x0007,
+  GPSImgDirectionRef: 0x0010,
+  GPSImgDirection: 0x0011,
+  GPSDateStamp: 0x001d,
+} as const
+
+/**
+ * exifr options: only the TIFF blocks we report (IFD0, EXIF, GPS, IFD1), raw
+ * numeric tag keys and untranslated values, read in chunks from the file.
+ */
+const EXIFR_OPTIONS = {
+  tiff: true,
+  exif: true,
+  gps: true,
+  ifd1: true,
+  interop: false,
+  makerNote: false,
+  userComment: false,
+  xmp: false,
+  icc: false,
+  iptc: false,
+  jfif: false,
+  ihdr: false,
+  translateKeys: false,
+  translateValues: false,
+  reviveValues: false,
+  sanitize: true,
+  mergeOutput: false,
+  silentErrors: true,
+  chunked: true,
+  // The EXIF APP1 segment of a JPEG is at most 64 KiB and sits at the start.
+  firstChunkSize: 65_536,
+  chunkSize: 65_536,
+  chunkLimit: 8,
+}
+
+/** How long one picture may take before it is reported as unreadable (a hostile file must not stall a run). */
+export const EXIF_TIME_LIMIT_MS = 15_000
+
+type TagMap = Record<number, unknown>
+
+interface ExifrOutput {
+  ifd0?: TagMap
+  exif?: TagMap
+  gps?: TagMap
+  ifd1?: TagMap
+  errors?: unknown[]
+}
+
+/** SHA-256 of a file, streamed. */
+export async function sha256File(path: string): Promise<{sha256: string; size: number}> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) {
+    hash.update(chunk as Buffer)
+    size += (chunk as Buffer).length
+  }
+  return {sha256: hash.digest('hex'), size}
+}
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.alloc(length)
+    const {bytesRead} = await handle.read(buffer, 0, length, 0)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+function text(map: TagMap | undefined, tag: number): string | null {
+  const value = tagText(map?.[tag])
+  return value === null || value === '' ? null : value
+}
+
+function gpsFix(gps: TagMap | undefined, warnings: string[]): GpsFix | null {
+  if (!gps) return null
+  const latitude = signedCoordinate(gps[TAG.GPSLatitude], gps[TAG.GPSLatitudeRef], 'S')
+  const longitude = signedCoordinate(gps[TAG.GPSLongitude], gps[TAG.GPSLongitudeRef], 'W')
+  if (latitude === null || longitude === null) return null
+  if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+    warnings.push(`GPS position out of range: latitude ${latitude}, longitude ${longitude}`)
+    return null
+  }
+  return {
+    latitude,
+    longitude,
+    altitude: signedAltitude(gps[TAG.GPSAltitude], gps[TAG.GPSAltitudeRef]),
+    time: gpsTimeUtc(gps[TAG.GPSDateStamp], gps[TAG.GPSTimeStamp]),
+    direction: tagNumber(gps[TAG.GPSImgDirection]),
+    directionRef: text(gps, TAG.GPSImgDirectionRef),
+  }
+}
+
+class ExifTimeLimitError extends Error {}
+
+/** Runs `work`, rejecting after `ms`; `onTimeout` releases what the work holds open. */
+async function withTimeLimit<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout()
+      reject(new ExifTimeLimitError(`EXIF reading did not finish within ${ms / 1000} s`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([work, limit])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface ExifReading {
+  output: ExifrOutput | undefined
+  thumbnail: Uint8Array | undefined
+  thumbnailError: string | undefined
+}
+
+async function readExif(path: string): Promise<ExifReading> {
+  const exr = new Exifr(EXIFR_OPTIONS as ConstructorParameters<typeof Exifr>[0])
+  const closeFile = () => {
+    const file = (exr as unknown as {file?: {close?: () => unknown}}).file
+    void Promise.resolve(file?.close?.()).catch(() => undefined)
+  }
+  const work = (async (): Promise<ExifReading> => {
+    try {
+      await exr.read(path)
+      const output = (await exr.parse()) as ExifrOutput | undefined
+      let thumbnail: Uint8Array | undefined
+      let thumbnailError: string | undefined
+      const length = tagNumber(output?.ifd1?.[TAG.ThumbnailLength])
+      if (output?.ifd1?.[TAG.ThumbnailOffset] !== undefined && length) {
+        try {
+          thumbnail = await exr.extractThumbnail()
+        } catch (error) {
+          thumbnailError = errorMessage(error)
+        }
+      }
+      return {output, thumbnail, thumbnailError}
+    } finally {
+      closeFile()
+    }
+  })()
+  return withTimeLimit(work, EXIF_TIME_LIMIT_MS, closeFile)
+}
+
+function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: string; size: number}): ExifRecord {
+  return {
+    type: 'media.exif',
+    file: input.bundlePath,
+    sha256: hash.sha256,
+    size: hash.size,
+    format,
+    exif: false,
+    make: null,
+    model: null,
+    software: null,
+    lensMake: null,
+    lensModel: null,
+    bodySerial: null,
+    lensSerial: null,
+    dateTimeOriginal: null,
+    dateTimeDigitized: null,
+    dateTimeModified: null,
+    gps: null,
+    imageWidth: null,
+    imageHeight: null,
+    orientation: null,
+    thumbnail: {present: false, length: null, sha256: null},
+    warnings: [],
+    source: input.source(),
+  }
+}
+
+function fillFromExif(record: ExifRecord, reading: ExifReading): void {
+  const {ifd0, exif, gps, ifd1} = reading.output ?? {}
+  const warnings = record.warnings
+  record.exif = Boolean(ifd0 || exif || gps)
+  record.make = text(ifd0, TAG.Make)
+  record.model = text(ifd0, TAG.Model)
+  record.software = text(ifd0, TAG.Software)
+  record.lensMake = text(exif, TAG.LensMake)
+  record.lensModel = text(exif, TAG.LensModel)
+  record.bodySerial = text(exif, TAG.BodySerialNumber)
+  record.lensSerial = text(exif, TAG.LensSerialNumber)
+  record.dateTimeOriginal = exifTime(exif?.[TAG.DateTimeOriginal], exif?.[TAG.SubSecTimeOriginal], exif?.[TAG.OffsetTimeOriginal])
+  record.dateTimeDigitized = exifTime(exif?.[TAG.CreateDate], exif?.[TAG.SubSecTimeDigitized], exif?.[TAG.OffsetTimeDigitized])
+  record.dateTimeModified = exifTime(ifd0?.[TAG.ModifyDate], exif?.[TAG.SubSecTime], exif?.[TAG.OffsetTime])
+  record.gps = gpsFix(gps, warnings)
+  record.imageWidth = tagNumber(exif?.[TAG.PixelXDimension]) ?? tagNumber(ifd0?.[TAG.ImageWidth])
+  record.imageHeight = tagNumber(exif?.[TAG.PixelYDimension]) ?? tagNumber(ifd0?.[TAG.ImageLength])
+  record.orientation = tagNumber(ifd0?.[TAG.Orientation])
+  const thumbnailLength = tagNumber(ifd1?.[TAG.ThumbnailLength])
+  if (reading.thumbnail && reading.thumbnail.length > 0) {
+    record.thumbnail = {
+      present: true,
+      length: reading.thumbnail.length,
+      sha256: createHash('sha256').update(reading.thumbnail).digest('hex'),
+    }
+  } else if (thumbnailLength) {
+    // IFD1 names a thumbnail that cannot be read: say so rather than claim there is none.
+    record.thumbnail = {present: true, length: thumbnailLength, sha256: null}
+    warnings.push(`embedded thumbnail (${thumbnailLength} bytes) could not be read${reading.thumbnailError ? `: ${reading.thumbnailError}` : ''}`)
+  }
+  for (const error of reading.output?.errors ?? []) warnings.push(errorMessage(error))
+}
+
+async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
+  const head = await readHead(input.copyPath, 4096)
+  const format = sniffPicture(head)
+  if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
+  const hashing = sha256File(input.copyPath)
+  // Reading runs alongside hashing; a failure is reported after the hash is known.
+  const reading: Promise<ExifReading | Error> = EXIFR_FILE_FORMATS.has(format)
+    ? readExif(input.copyPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+    : Promise.resolve({output: undefined, thumbnail: undefined, thumbnailError: undefined})
+  const [hash, result] = await Promise.all([hashing, reading])
+  const record = baseRecord(input, format, hash)
+  if (result instanceof Error) {
+    yield {
+      type: 'error',
+      source: input.source(),
+      file: input.bundlePath,
+      sha256: hash.sha256,
+      format,
+      error: `EXIF unreadable: ${result.message}`,
+    }
+    return
+  }
+  if (!EXIFR_FILE_FORMATS.has(format)) record.warnings.push(`EXIF of ${format.toUpperCase()} files is not read by this version`)
+  fillFromExif(record, result)
+  if (record.warnings.length > 0 && EXIFR_FILE_FORMATS.has(format)) {
+    // Partial damage: the fields that could be read stay, and the damage is counted as an error.
+    yield {type: 'error', source: input.source(), file: input.bundlePath, sha256: hash.sha256, format, error: `EXIF damaged: ${record.warnings.join('; ')}`}
+  }
+  yield record
+}
+
+export const exifParser: Parser = {
+  id: 'exif',
+  description: 'Picture EXIF (camera, serials, times with offsets, GPS, size, thumbnail) by exifr, for JPEG, HEIC/AVIF, TIFF, PNG and TIFF-based RAW',
+  accepts: (head: Buffer) => sniffPicture(head) !== undefined,
+  parse: parseExif,
+  finalize: (records: ParsedRecord[]) => photoMapOutputs(records),
+}

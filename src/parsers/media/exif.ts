@@ -96,6 +96,8 @@ const TAG = {
   LensMake: 0xa433,
   LensModel: 0xa434,
   LensSerialNumber: 0xa435,
+  ExifIFDPointer: 0x8769,
+  GPSInfoIFDPointer: 0x8825,
   GPSLatitudeRef: 0x0001,
   GPSLatitude: 0x0002,
   GPSLongitudeRef: 0x0003,
@@ -128,7 +130,8 @@ const EXIFR_OPTIONS = {
   translateKeys: false,
   translateValues: false,
   reviveValues: false,
-  sanitize: true,
+  // Keep the sub-IFD pointer tags: checkStructure needs them to tell a missing IFD from a damaged one.
+  sanitize: false,
   mergeOutput: false,
   silentErrors: true,
   chunked: true,
@@ -182,7 +185,10 @@ function gpsFix(gps: TagMap | undefined, warnings: string[]): GpsFix | null {
   if (!gps) return null
   const latitude = signedCoordinate(gps[TAG.GPSLatitude], gps[TAG.GPSLatitudeRef], 'S')
   const longitude = signedCoordinate(gps[TAG.GPSLongitude], gps[TAG.GPSLongitudeRef], 'W')
-  if (latitude === null || longitude === null) return null
+  if (latitude === null || longitude === null) {
+    if (gps[TAG.GPSLatitude] !== undefined || gps[TAG.GPSLongitude] !== undefined) warnings.push('GPS latitude/longitude present but unreadable')
+    return null
+  }
   if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
     warnings.push(`GPS position out of range: latitude ${latitude}, longitude ${longitude}`)
     return null
@@ -197,10 +203,10 @@ function gpsFix(gps: TagMap | undefined, warnings: string[]): GpsFix | null {
   }
 }
 
-class ExifTimeLimitError extends Error {}
+export class ExifTimeLimitError extends Error {}
 
 /** Runs `work`, rejecting after `ms`; `onTimeout` releases what the work holds open. */
-async function withTimeLimit<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+export async function withTimeLimit<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -277,9 +283,36 @@ function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: st
   }
 }
 
+/**
+ * exifr skips an IFD it cannot reach and reads a looping pointer once: both leave a
+ * trace in its output that is reported here, as exiftool warns of them.
+ */
+function checkStructure(output: ExifrOutput | undefined, warnings: string[]): void {
+  const {ifd0, exif, gps, ifd1} = output ?? {}
+  const exifPointer = tagNumber(ifd0?.[TAG.ExifIFDPointer])
+  if (exifPointer && !exif) warnings.push(`EXIF IFD pointer (${exifPointer}) leads outside the EXIF data`)
+  const gpsPointer = tagNumber(ifd0?.[TAG.GPSInfoIFDPointer])
+  if (gpsPointer && !gps) warnings.push(`GPS IFD pointer (${gpsPointer}) leads outside the EXIF data`)
+  // A sub-IFD holding the pointer tags of IFD0 is IFD0 (or itself) reached again: a loop.
+  for (const [name, block] of [['EXIF', exif], ['GPS', gps], ['IFD1', ifd1]] as const) {
+    if (block && (block[TAG.ExifIFDPointer] !== undefined || block[TAG.GPSInfoIFDPointer] !== undefined)) {
+      warnings.push(`${name} IFD points back at an IFD already read (IFD loop)`)
+    }
+  }
+}
+
+/** A time tag that holds text but not a valid time (all-zero or blank means "not set" and is not reported). */
+function checkTime(name: string, time: ExifTime | null, offsetValue: unknown, warnings: string[]): void {
+  if (!time) return
+  if (time.local === null && !/^[\s0:]*$/.test(time.raw)) warnings.push(`${name} ${JSON.stringify(time.raw)} is not a valid date and time`)
+  const offsetText = tagText(offsetValue)?.trim()
+  if (offsetText && time.offset === null) warnings.push(`offset of ${name} ${JSON.stringify(offsetText)} is not a UTC offset`)
+}
+
 function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   const {ifd0, exif, gps, ifd1} = reading.output ?? {}
   const warnings = record.warnings
+  checkStructure(reading.output, warnings)
   record.exif = Boolean(ifd0 || exif || gps)
   record.make = text(ifd0, TAG.Make)
   record.model = text(ifd0, TAG.Model)
@@ -291,6 +324,9 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   record.dateTimeOriginal = exifTime(exif?.[TAG.DateTimeOriginal], exif?.[TAG.SubSecTimeOriginal], exif?.[TAG.OffsetTimeOriginal])
   record.dateTimeDigitized = exifTime(exif?.[TAG.CreateDate], exif?.[TAG.SubSecTimeDigitized], exif?.[TAG.OffsetTimeDigitized])
   record.dateTimeModified = exifTime(ifd0?.[TAG.ModifyDate], exif?.[TAG.SubSecTime], exif?.[TAG.OffsetTime])
+  checkTime('DateTimeOriginal', record.dateTimeOriginal, exif?.[TAG.OffsetTimeOriginal], warnings)
+  checkTime('CreateDate', record.dateTimeDigitized, exif?.[TAG.OffsetTimeDigitized], warnings)
+  checkTime('ModifyDate', record.dateTimeModified, exif?.[TAG.OffsetTime], warnings)
   record.gps = gpsFix(gps, warnings)
   record.imageWidth = tagNumber(exif?.[TAG.PixelXDimension]) ?? tagNumber(ifd0?.[TAG.ImageWidth])
   record.imageHeight = tagNumber(exif?.[TAG.PixelYDimension]) ?? tagNumber(ifd0?.[TAG.ImageLength])

@@ -1,0 +1,100 @@
+/**
+ * A sorted table of fixed-width binary digests in one Buffer, searched by
+ * bisection. Millions of digests cost their raw size (16/20/32 bytes each) and
+ * no per-entry JS object, unlike a Set of hex strings (~100 bytes each).
+ */
+
+export class DigestTable {
+  private constructor(
+    /** Digest width in bytes. */
+    readonly width: number,
+    private readonly data: Buffer,
+    /** Number of distinct digests. */
+    readonly size: number,
+  ) {}
+
+  static empty(width: number): DigestTable {
+    return new DigestTable(width, Buffer.alloc(0), 0)
+  }
+
+  /** Builds from `count` digests packed in `packed` (any order, duplicates allowed). */
+  static fromPacked(width: number, packed: Buffer, count: number): DigestTable {
+    if (count === 0) return DigestTable.empty(width)
+    // Sort keys: the first 32 bits of the digest in the high half, the entry index
+    // in the low half, so one native numeric sort orders (almost) everything.
+    const keys = new BigUint64Array(count)
+    for (let i = 0; i < count; i++) keys[i] = (BigInt(packed.readUInt32BE(i * width)) << 32n) | BigInt(i)
+    keys.sort()
+    const order = new Uint32Array(count)
+    for (let i = 0; i < count; i++) order[i] = Number(keys[i] & 0xffffffffn)
+    // Entries sharing their first 32 bits (rare for hashes) are ordered by the whole digest.
+    const prefix = (i: number) => packed.readUInt32BE(order[i] * width)
+    for (let start = 0; start < count; ) {
+      let end = start + 1
+      while (end < count && prefix(end) === prefix(start)) end++
+      if (end - start > 1) {
+        const run = Array.from(order.subarray(start, end)).sort((a, b) =>
+          packed.compare(packed, b * width, b * width + width, a * width, a * width + width),
+        )
+        order.set(run, start)
+      }
+      start = end
+    }
+    const data = Buffer.allocUnsafe(count * width)
+    let size = 0
+    for (let i = 0; i < count; i++) {
+      const from = order[i] * width
+      if (size > 0 && packed.compare(data, (size - 1) * width, size * width, from, from + width) === 0) continue
+      packed.copy(data, size * width, from, from + width)
+      size++
+    }
+    return new DigestTable(width, data.subarray(0, size * width), size)
+  }
+
+  has(digest: Buffer): boolean {
+    if (digest.length !== this.width) return false
+    let low = 0
+    let high = this.size - 1
+    while (low <= high) {
+      const mid = (low + high) >>> 1
+      const at = mid * this.width
+      const order = digest.compare(this.data, at, at + this.width)
+      if (order === 0) return true
+      if (order < 0) high = mid - 1
+      else low = mid + 1
+    }
+    return false
+  }
+
+  /** Bytes held. */
+  get byteLength(): number {
+    return this.data.length
+  }
+}
+
+/** Collects digests into a growing Buffer, then builds a DigestTable. */
+export class DigestTableBuilder {
+  private packed: Buffer
+  private count = 0
+
+  constructor(readonly width: number) {
+    this.packed = Buffer.allocUnsafe(width * 4096)
+  }
+
+  /** Adds a digest given as hex of exactly 2 * width characters (validated by the caller). */
+  addHex(hex: string): void {
+    if ((this.count + 1) * this.width > this.packed.length) {
+      const grown = Buffer.allocUnsafe(this.packed.length * 2)
+      this.packed.copy(grown, 0, 0, this.count * this.width)
+      this.packed = grown
+    }
+    this.packed.write(hex, this.count * this.width, this.width, 'hex')
+    this.count++
+  }
+
+  build(): DigestTable {
+    const table = DigestTable.fromPacked(this.width, this.packed, this.count)
+    this.packed = Buffer.alloc(0)
+    return table
+  }
+}

@@ -24,7 +24,11 @@ function clean(value: string | null): string | null {
   return trimmed ? trimmed : null
 }
 
-/** Groups media.exif records by camera; other record types are ignored. Largest groups first. */
+/**
+ * Groups media.exif records by camera; other record types are ignored. Largest
+ * groups first (serial-number groups before make-model ones at equal size); the
+ * pictures with no camera identity come last.
+ */
 export function groupByCamera(records: Iterable<ParsedRecord>): CameraGroup[] {
   const groups = new Map<string, CameraGroup>()
   for (const record of records) {
@@ -52,5 +56,12 @@ export function groupByCamera(records: Iterable<ParsedRecord>): CameraGroup[] {
   const result = [...groups.values()]
   for (const group of result) group.files.sort()
   const label = (g: CameraGroup) => `${g.make ?? ''} ${g.model ?? ''} ${g.bodySerial ?? ''}`
-  return result.sort((a, b) => b.pictures - a.pictures || label(a).localeCompare(label(b)))
+  const rank = {'body-serial': 0, 'make-model': 1, none: 2} as const
+  return result.sort(
+    (a, b) =>
+      Number(a.basis === 'none') - Number(b.basis === 'none') ||
+      b.pictures - a.pictures ||
+      rank[a.basis] - rank[b.basis] ||
+      label(a).localeCompare(label(b)),
+  )
 }

@@ -4,6 +4,19 @@
  * no per-entry JS object, unlike a Set of hex strings (~100 bytes each).
  */
 
+/**
+ * Compares `width` bytes of `a` at `aAt` with `b` at `bAt`. A plain loop: digests
+ * differ in their first bytes, and Buffer#compare's argument checks cost more
+ * than the comparison itself.
+ */
+function compareAt(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number, width: number): number {
+  for (let k = 0; k < width; k++) {
+    const diff = a[aAt + k] - b[bAt + k]
+    if (diff !== 0) return diff
+  }
+  return 0
+}
+
 export class DigestTable {
   private constructor(
     /** Digest width in bytes. */
@@ -20,22 +33,27 @@ export class DigestTable {
   /** Builds from `count` digests packed in `packed` (any order, duplicates allowed). */
   static fromPacked(width: number, packed: Buffer, count: number): DigestTable {
     if (count === 0) return DigestTable.empty(width)
-    // Sort keys: the first 32 bits of the digest in the high half, the entry index
-    // in the low half, so one native numeric sort orders (almost) everything.
-    const keys = new BigUint64Array(count)
-    for (let i = 0; i < count; i++) keys[i] = (BigInt(packed.readUInt32BE(i * width)) << 32n) | BigInt(i)
+    // One native numeric sort of doubles: the digest's leading bits in the high part,
+    // the entry index in the low bits, kept within the 53 exact bits of a double.
+    const indexBits = Math.max(1, Math.ceil(Math.log2(count + 1)))
+    const prefixBits = Math.min(32, 53 - indexBits)
+    const indexScale = 2 ** indexBits
+    const prefixShift = 2 ** (32 - prefixBits)
+    const keys = new Float64Array(count)
+    for (let i = 0; i < count; i++) {
+      const leading = width >= 4 ? packed.readUInt32BE(i * width) : packed.readUIntBE(i * width, width) * 2 ** (8 * (4 - width))
+      keys[i] = Math.floor(leading / prefixShift) * indexScale + i
+    }
     keys.sort()
     const order = new Uint32Array(count)
-    for (let i = 0; i < count; i++) order[i] = Number(keys[i] & 0xffffffffn)
-    // Entries sharing their first 32 bits (rare for hashes) are ordered by the whole digest.
-    const prefix = (i: number) => packed.readUInt32BE(order[i] * width)
+    for (let i = 0; i < count; i++) order[i] = keys[i] % indexScale
+    // Entries sharing their leading bits (rare for hashes) are ordered by the whole digest.
+    const bucket = (i: number) => Math.floor(keys[i] / indexScale)
     for (let start = 0; start < count; ) {
       let end = start + 1
-      while (end < count && prefix(end) === prefix(start)) end++
+      while (end < count && bucket(end) === bucket(start)) end++
       if (end - start > 1) {
-        const run = Array.from(order.subarray(start, end)).sort((a, b) =>
-          packed.compare(packed, b * width, b * width + width, a * width, a * width + width),
-        )
+        const run = Array.from(order.subarray(start, end)).sort((a, b) => compareAt(packed, a * width, packed, b * width, width))
         order.set(run, start)
       }
       start = end
@@ -44,7 +62,7 @@ export class DigestTable {
     let size = 0
     for (let i = 0; i < count; i++) {
       const from = order[i] * width
-      if (size > 0 && packed.compare(data, (size - 1) * width, size * width, from, from + width) === 0) continue
+      if (size > 0 && compareAt(packed, from, data, (size - 1) * width, width) === 0) continue
       packed.copy(data, size * width, from, from + width)
       size++
     }
@@ -58,7 +76,7 @@ export class DigestTable {
     while (low <= high) {
       const mid = (low + high) >>> 1
       const at = mid * this.width
-      const order = digest.compare(this.data, at, at + this.width)
+      const order = compareAt(digest, 0, this.data, at, this.width)
       if (order === 0) return true
       if (order < 0) high = mid - 1
       else low = mid + 1

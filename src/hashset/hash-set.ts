@@ -162,19 +162,32 @@ class LoadedHashSet implements HashSet {
   }
 }
 
-/** Yields the lines of a file (LF or CRLF), streaming; bytes are read as Latin-1 (hex and CSV only need ASCII). */
-async function* lines(path: string): AsyncIterable<string> {
+/**
+ * Calls `onLine` for each line of a file (LF or CRLF), streaming. Bytes are read as
+ * Latin-1: hex digests and CSV structure are ASCII. Lines are handed over
+ * synchronously per chunk; an async iterator per line costs more than the parsing.
+ */
+async function forEachLine(path: string, onLine: (line: string) => void): Promise<void> {
   let rest = ''
   for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20, encoding: 'latin1'})) {
     const text = rest + (chunk as string)
     let start = 0
     for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      yield text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl)
+      onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl))
       start = nl + 1
     }
     rest = text.slice(start)
   }
-  if (rest !== '') yield rest.endsWith('\r') ? rest.slice(0, -1) : rest
+  if (rest !== '') onLine(rest.endsWith('\r') ? rest.slice(0, -1) : rest)
+}
+
+/** The first token of a plain line: up to whitespace, ',' or ';' (md5sum writes 'digest  name'). */
+function firstToken(line: string): string {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (c === 32 || c === 9 || c === 44 || c === 59) return line.slice(0, i)
+  }
+  return line
 }
 
 interface CsvColumns {
@@ -195,13 +208,18 @@ async function loadTextSet(path: string, builder: DigestSetBuilder): Promise<Has
   let format: HashSetFormat | undefined
   let csv: CsvColumns | undefined
   let first = true
-  for await (let line of lines(path)) {
+  await forEachLine(path, (line) => {
     if (first) {
       line = line.replace(/^\u00ef\u00bb\u00bf/, '') // UTF-8 byte-order mark read as Latin-1
       first = false
     }
+    // Fast path: a bare digest line (the bulk of any large list) needs no trimming.
+    if (csv === undefined && format === 'plain' && (line.length === 32 || line.length === 40 || line.length === 64)) {
+      if (!builder.addAny(line)) builder.invalidLines++
+      return
+    }
     const trimmed = line.trim()
-    if (trimmed === '') continue
+    if (trimmed === '') return
     // hashdeep: '%%%% HASHDEEP-1.0', then '%%%% size,md5,sha256,filename'; '##' comments.
     if (trimmed.startsWith('%%%%')) {
       const header = csvHeader(trimmed.slice(4).trim())
@@ -209,26 +227,24 @@ async function loadTextSet(path: string, builder: DigestSetBuilder): Promise<Has
         csv = header
         format = 'hashdeep'
       }
-      continue
+      return
     }
-    if (trimmed.startsWith('#')) continue
+    if (trimmed.startsWith('#')) return
     if (format === undefined) {
       // The first meaningful line decides: a CSV header naming hash columns, else a plain list.
       csv = csvHeader(trimmed)
       format = csv ? 'csv' : 'plain'
-      if (csv) continue
+      if (csv) return
     }
     if (csv) {
       const fields = splitCsvLine(trimmed)
       let added = false
       for (const [algorithm, index] of csv.columns) if (builder.addAs(algorithm, fields[index] ?? '')) added = true
       if (!added) builder.invalidLines++
-    } else {
-      // A plain line is a digest, optionally followed by a name as md5sum/sha256sum write it.
-      const token = trimmed.split(/[\s,;]/, 1)[0]
-      if (!builder.addAny(token)) builder.invalidLines++
+    } else if (!builder.addAny(firstToken(trimmed))) {
+      builder.invalidLines++
     }
-  }
+  })
   return format ?? 'plain'
 }
 

@@ -51,6 +51,14 @@ describe('EXIF of pictures written by exiftool (fixtures/media/build.sh)', () =>
     expect(record.gps?.longitude).toBeLessThan(0)
   })
 
+  it('uses the hash the engine computed for the copy when it is given one', async () => {
+    const sha256 = 'ab'.repeat(32)
+    const input = {...parserInputFor(join(FIXTURES, 'gps-offset.jpg')), sha256}
+    const record = exifRecord(await parseAll(exifParser, input))
+    expect(record.sha256).toBe(sha256)
+    expect(record.size).toBe(1376)
+  })
+
   it('no-exif.jpg: still a picture record, with its hash and no EXIF', async () => {
     const record = exifRecord(await parseFixture('no-exif.jpg'))
     expect(record).toMatchObject({exif: false, make: null, gps: null, thumbnail: {present: false, length: null, sha256: null}, warnings: []})

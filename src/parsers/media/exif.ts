@@ -6,7 +6,7 @@
  */
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {open} from 'node:fs/promises'
+import {open, stat} from 'node:fs/promises'
 import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
@@ -163,6 +163,16 @@ export async function sha256File(path: string): Promise<{sha256: string; size: n
     size += (chunk as Buffer).length
   }
   return {sha256: hash.digest('hex'), size}
+}
+
+/**
+ * The engine hashes every copy as it makes it; when it hands that hash to the parser
+ * (an optional `sha256` beside the ParserInput fields) the picture is not read twice.
+ */
+function knownHash(input: ParserInput): Promise<{sha256: string; size: number}> | undefined {
+  const known = (input as ParserInput & {sha256?: unknown}).sha256
+  if (typeof known !== 'string' || !/^[0-9a-f]{64}$/.test(known)) return undefined
+  return stat(input.copyPath).then((info) => ({sha256: known, size: info.size}))
 }
 
 async function readHead(path: string, length: number): Promise<Buffer> {
@@ -350,7 +360,7 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const head = await readHead(input.copyPath, 4096)
   const format = sniffPicture(head)
   if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
-  const hashing = sha256File(input.copyPath)
+  const hashing = knownHash(input) ?? sha256File(input.copyPath)
   // Reading runs alongside hashing; a failure is reported after the hash is known.
   const reading: Promise<ExifReading | Error> = EXIFR_FILE_FORMATS.has(format)
     ? readExif(input.copyPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))

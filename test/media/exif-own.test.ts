@@ -59,6 +59,13 @@ describe('EXIF of pictures written by exiftool (fixtures/media/build.sh)', () =>
     expect(record.size).toBe(1376)
   })
 
+  it('the container formats are told apart by content: WebP chunk, AVIF item, ORF and RAF', async () => {
+    for (const [file, format] of [['gps.webp', 'webp'], ['camera.avif', 'avif'], ['olympus.orf', 'orf'], ['fuji.raf', 'raf']]) {
+      const record = exifRecord(await parseFixture(file))
+      expect([file, record.format, record.exif]).toEqual([file, format, true])
+    }
+  })
+
   it('no-exif.jpg: still a picture record, with its hash and no EXIF', async () => {
     const record = exifRecord(await parseFixture('no-exif.jpg'))
     expect(record).toMatchObject({exif: false, make: null, gps: null, thumbnail: {present: false, length: null, sha256: null}, warnings: []})
@@ -79,6 +86,10 @@ const HOSTILE: Record<string, {error: RegExp; fields?: Partial<ExifRecord>}> = {
   'dates-invalid.jpg': {error: /CreateDate "2021:02:31 10:00:00" is not a valid date and time.*offset of CreateDate "\+99:00" is not a UTC offset/},
   'ifd-offset-outside.tif': {error: /outside the bounds/, fields: {exif: false}},
   'header-only.tif': {error: /outside the bounds/, fields: {exif: false}},
+  // the oversize chunk is cut at the end of the file: what it holds is still read
+  'webp-exif-oversize.webp': {error: /WebP EXIF chunk at offset 30 claims 4294967280 bytes/, fields: {format: 'webp', make: 'HostileCam', model: 'H-1'}},
+  'webp-chunk-outside.webp': {error: /WebP chunk "VP8X" at offset 12 runs past the end of the file/, fields: {format: 'webp', exif: false}},
+  'raf-preview-outside.raf': {error: /RAF header names no preview JPEG inside the file/, fields: {format: 'raf', exif: false}},
 }
 
 describe('hostile pictures: an error record, no crash, no hang', () => {

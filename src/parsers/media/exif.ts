@@ -12,7 +12,9 @@ import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
 import {photoMapOutputs} from './photo-map.js'
-import {EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
+import {findRafPreview} from './raf.js'
+import {EMBEDDED_EXIF_FORMATS, EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
+import {findWebpExif, type ByteRange} from './webp.js'
 
 // exifr ships as UMD: Node's ESM loader sees only its default export, whose typing misnames the class.
 const {Exifr} = exifr as unknown as {Exifr: typeof import('exifr').Exifr}
@@ -69,6 +71,8 @@ export interface ExifRecord extends ParsedRecord {
   thumbnail: ExifThumbnail
   /** Problems met while reading (bad offsets, values of the wrong type). */
   warnings: string[]
+  /** Why no EXIF was read from a container (e.g. 'no EXIF chunk'), when that is the case. */
+  notes?: string[]
 }
 
 // TIFF/EXIF tag numbers (EXIF 2.32, CIPA DC-008-2019, tables 4-14).
@@ -235,9 +239,11 @@ interface ExifReading {
   output: ExifrOutput | undefined
   thumbnail: Uint8Array | undefined
   thumbnailError: string | undefined
+  /** Damage found around the EXIF (in its container), reported as warnings. */
+  problems: string[]
 }
 
-async function readExif(path: string): Promise<ExifReading> {
+async function readExif(input: string | Buffer): Promise<ExifReading> {
   const exr = new Exifr(EXIFR_OPTIONS as ConstructorParameters<typeof Exifr>[0])
   const closeFile = () => {
     const file = (exr as unknown as {file?: {close?: () => unknown}}).file
@@ -245,7 +251,7 @@ async function readExif(path: string): Promise<ExifReading> {
   }
   const work = (async (): Promise<ExifReading> => {
     try {
-      await exr.read(path)
+      await exr.read(input)
       const output = (await exr.parse()) as ExifrOutput | undefined
       let thumbnail: Uint8Array | undefined
       let thumbnailError: string | undefined
@@ -257,12 +263,55 @@ async function readExif(path: string): Promise<ExifReading> {
           thumbnailError = errorMessage(error)
         }
       }
-      return {output, thumbnail, thumbnailError}
+      return {output, thumbnail, thumbnailError, problems: []}
     } finally {
       closeFile()
     }
   })()
   return withTimeLimit(work, EXIF_TIME_LIMIT_MS, closeFile)
+}
+
+/**
+ * EXIF embedded in a container exifr does not read (WebP chunk, RAF preview JPEG):
+ * only that byte range is read, capped, and given to exifr as a buffer.
+ */
+const EMBEDDED_EXIF_CAP = 1 << 20
+
+/** Why a container gave no EXIF: `damaged` when its structure is broken rather than simply without EXIF. */
+interface NoExif {
+  note: string
+  damaged: boolean
+}
+
+async function readEmbeddedExif(path: string, format: PictureFormat): Promise<ExifReading | NoExif> {
+  const handle = await open(path, 'r')
+  let bytes: Buffer
+  let problem: string | undefined
+  try {
+    const {size} = await handle.stat()
+    let range: ByteRange | undefined
+    if (format === 'webp') {
+      const found = await findWebpExif(handle, size)
+      range = found.range
+      problem = found.problem
+      if (!range) return problem ? {note: problem, damaged: true} : {note: 'no EXIF chunk in the WebP file', damaged: false}
+    } else {
+      range = await findRafPreview(handle, size)
+      if (!range) return {note: 'RAF header names no preview JPEG inside the file', damaged: true}
+    }
+    // A RAF preview JPEG starts with its EXIF APP1 segment (at most 64 KiB): the head suffices.
+    const length = Math.min(range.length, EMBEDDED_EXIF_CAP)
+    bytes = Buffer.alloc(length)
+    const {bytesRead} = await handle.read(bytes, 0, length, range.offset)
+    bytes = bytes.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+  // Some WebP writers keep the JPEG APP1 'Exif\0\0' prefix before the TIFF header.
+  if (bytes.toString('latin1', 0, 6) === 'Exif\0\0') bytes = bytes.subarray(6)
+  const reading = await readExif(bytes)
+  if (problem) reading.problems.push(problem)
+  return reading
 }
 
 function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: string; size: number}): ExifRecord {
@@ -322,6 +371,7 @@ function checkTime(name: string, time: ExifTime | null, offsetValue: unknown, wa
 function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   const {ifd0, exif, gps, ifd1} = reading.output ?? {}
   const warnings = record.warnings
+  warnings.push(...reading.problems)
   checkStructure(reading.output, warnings)
   record.exif = Boolean(ifd0 || exif || gps)
   record.make = text(ifd0, TAG.Make)
@@ -362,9 +412,12 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
   const hashing = knownHash(input) ?? sha256File(input.copyPath)
   // Reading runs alongside hashing; a failure is reported after the hash is known.
-  const reading: Promise<ExifReading | Error> = EXIFR_FILE_FORMATS.has(format)
-    ? readExif(input.copyPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
-    : Promise.resolve({output: undefined, thumbnail: undefined, thumbnailError: undefined})
+  const read: Promise<ExifReading | NoExif> = EXIFR_FILE_FORMATS.has(format)
+    ? readExif(input.copyPath)
+    : EMBEDDED_EXIF_FORMATS.has(format)
+      ? readEmbeddedExif(input.copyPath, format)
+      : Promise.resolve({note: `EXIF of ${format.toUpperCase()} files is not read by this version`, damaged: false})
+  const reading = read.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
   const [hash, result] = await Promise.all([hashing, reading])
   const record = baseRecord(input, format, hash)
   if (result instanceof Error) {
@@ -378,9 +431,19 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
     }
     return
   }
-  if (!EXIFR_FILE_FORMATS.has(format)) record.warnings.push(`EXIF of ${format.toUpperCase()} files is not read by this version`)
+  if ('note' in result) {
+    // A container without EXIF, or a RAW format whose EXIF trawl does not locate: said so in the record.
+    if (result.damaged) {
+      record.warnings.push(result.note)
+      yield {type: 'error', source: input.source(), file: input.bundlePath, sha256: hash.sha256, format, error: `EXIF damaged: ${result.note}`}
+    } else {
+      record.notes = [result.note]
+    }
+    yield record
+    return
+  }
   fillFromExif(record, result)
-  if (record.warnings.length > 0 && EXIFR_FILE_FORMATS.has(format)) {
+  if (record.warnings.length > 0) {
     // Partial damage: the fields that could be read stay, and the damage is counted as an error.
     yield {type: 'error', source: input.source(), file: input.bundlePath, sha256: hash.sha256, format, error: `EXIF damaged: ${record.warnings.join('; ')}`}
   }

@@ -30,7 +30,12 @@ export type PictureFormat =
 /** Formats whose EXIF exifr reads straight from the file (TIFF-based RAWs are TIFF to exifr). */
 export const EXIFR_FILE_FORMATS: ReadonlySet<PictureFormat> = new Set<PictureFormat>([
   'jpeg', 'png', 'tiff', 'heic', 'heif', 'avif', 'cr2', 'nef', 'arw', 'dng', 'pef', 'srw',
+  // exifr's TIFF reader takes any 'II'/'MM' header, so ORF ('IIRO') and RW2 ('IIU') read as TIFF
+  'orf', 'rw2',
 ])
+
+/** Formats whose EXIF trawl locates itself (a WebP chunk, the RAF preview JPEG) and gives to exifr as bytes. */
+export const EMBEDDED_EXIF_FORMATS: ReadonlySet<PictureFormat> = new Set<PictureFormat>(['webp', 'raf'])
 
 function ascii(head: Buffer, start: number, length: number): string {
   if (head.length < start + length) return ''

@@ -33,6 +33,7 @@ export class DigestTable {
   /** Builds from `count` digests packed in `packed` (any order, duplicates allowed). */
   static fromPacked(width: number, packed: Buffer, count: number): DigestTable {
     if (count === 0) return DigestTable.empty(width)
+    if (width < 4) throw new RangeError(`digest width ${width} is below 4 bytes`)
     // One native numeric sort of doubles: the digest's leading bits in the high part,
     // the entry index in the low bits, kept within the 53 exact bits of a double.
     const indexBits = Math.max(1, Math.ceil(Math.log2(count + 1)))
@@ -40,8 +41,9 @@ export class DigestTable {
     const indexScale = 2 ** indexBits
     const prefixShift = 2 ** (32 - prefixBits)
     const keys = new Float64Array(count)
-    for (let i = 0; i < count; i++) {
-      const leading = width >= 4 ? packed.readUInt32BE(i * width) : packed.readUIntBE(i * width, width) * 2 ** (8 * (4 - width))
+    for (let i = 0, o = 0; i < count; i++, o += width) {
+      // leading 32 bits, big-endian (digests are at least 4 bytes wide)
+      const leading = packed[o] * 0x1000000 + ((packed[o + 1] << 16) | (packed[o + 2] << 8) | packed[o + 3])
       keys[i] = Math.floor(leading / prefixShift) * indexScale + i
     }
     keys.sort()
@@ -63,7 +65,8 @@ export class DigestTable {
     for (let i = 0; i < count; i++) {
       const from = order[i] * width
       if (size > 0 && compareAt(packed, from, data, (size - 1) * width, width) === 0) continue
-      packed.copy(data, size * width, from, from + width)
+      // a plain loop: Buffer#copy's per-call overhead dominates for 16-32 bytes
+      for (let k = 0, to = size * width; k < width; k++) data[to + k] = packed[from + k]
       size++
     }
     return new DigestTable(width, data.subarray(0, size * width), size)
@@ -90,6 +93,14 @@ export class DigestTable {
   }
 }
 
+/** Value of each ASCII hex digit, -1 for anything else. */
+const HEX_VALUE = new Int8Array(256).fill(-1)
+for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c
+for (let c = 0; c < 6; c++) {
+  HEX_VALUE[65 + c] = 10 + c
+  HEX_VALUE[97 + c] = 10 + c
+}
+
 /** Collects digests into a growing Buffer, then builds a DigestTable. */
 export class DigestTableBuilder {
   private packed: Buffer
@@ -99,15 +110,27 @@ export class DigestTableBuilder {
     this.packed = Buffer.allocUnsafe(width * 4096)
   }
 
-  /** Adds a digest given as hex of exactly 2 * width characters (validated by the caller). */
-  addHex(hex: string): void {
+  /**
+   * Adds a digest given as hex text of exactly 2 * width characters starting at `start`.
+   * Returns false, adding nothing, if any of them is not a hex digit.
+   */
+  addHex(hex: string, start = 0): boolean {
+    if (hex.length - start < this.width * 2) return false
     if ((this.count + 1) * this.width > this.packed.length) {
       const grown = Buffer.allocUnsafe(this.packed.length * 2)
       this.packed.copy(grown, 0, 0, this.count * this.width)
       this.packed = grown
     }
-    this.packed.write(hex, this.count * this.width, this.width, 'hex')
+    const at = this.count * this.width
+    for (let k = 0; k < this.width; k++) {
+      const high = HEX_VALUE[hex.charCodeAt(start + 2 * k) & 0xff]
+      const low = HEX_VALUE[hex.charCodeAt(start + 2 * k + 1) & 0xff]
+      // charCodeAt above 255 is masked: reject it explicitly
+      if (high < 0 || low < 0 || hex.charCodeAt(start + 2 * k) > 255 || hex.charCodeAt(start + 2 * k + 1) > 255) return false
+      this.packed[at + k] = (high << 4) | low
+    }
     this.count++
+    return true
   }
 
   build(): DigestTable {

@@ -114,17 +114,14 @@ class DigestSetBuilder {
   /** Adds a hex digest of any known length; returns false if it is not one. */
   addAny(hex: string): boolean {
     const algorithm = algorithmOfHexLength(hex.length)
-    if (!algorithm || !HEX.test(hex)) return false
-    this.builders[algorithm].addHex(hex)
-    return true
+    return algorithm !== undefined && this.builders[algorithm].addHex(hex)
   }
 
   /** Adds a digest that must be of `algorithm` (a CSV column); empty cells are skipped. */
   addAs(algorithm: HashAlgorithm, hex: string): boolean {
     if (hex === '') return false
-    if (hex.length !== DIGEST_BYTES[algorithm] * 2 || !HEX.test(hex)) return false
-    this.builders[algorithm].addHex(hex)
-    return true
+    if (hex.length !== DIGEST_BYTES[algorithm] * 2) return false
+    return this.builders[algorithm].addHex(hex)
   }
 
   build(): Record<HashAlgorithm, DigestTable> {

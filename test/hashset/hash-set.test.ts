@@ -139,3 +139,13 @@ describe('DigestTable', () => {
     expect(table.has(Buffer.from('0000000101', 'hex'))).toBe(false)
   })
 })
+
+describe('digest text that is not hex', () => {
+  it('a line of digest length with a non-hex character is counted invalid, not stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trawl-hashset-'))
+    writeFileSync(join(dir, 'bad.txt'), `${'g'.repeat(32)}\n${'a'.repeat(31)}\u00e9\n${'c'.repeat(64)}\n`)
+    const set = await loadHashSet(join(dir, 'bad.txt'))
+    expect(set.counts).toEqual({md5: 0, sha1: 0, sha256: 1})
+    expect(set.invalidLines).toBe(2)
+  })
+})

@@ -43,6 +43,7 @@ export function expectMatchesExiftool(record: ExifRecord, golden: Golden): void 
     lensMake: record.lensMake,
     lensModel: record.lensModel,
     bodySerial: record.bodySerial,
+    makerNoteSerial: record.makerNoteSerial,
     lensSerial: record.lensSerial,
     original: record.dateTimeOriginal && [record.dateTimeOriginal.raw, record.dateTimeOriginal.subSec, record.dateTimeOriginal.offset],
     digitized: record.dateTimeDigitized && [record.dateTimeDigitized.raw, record.dateTimeDigitized.subSec, record.dateTimeDigitized.offset],
@@ -59,6 +60,8 @@ export function expectMatchesExiftool(record: ExifRecord, golden: Golden): void 
     lensMake: str(g('ExifIFD:LensMake')),
     lensModel: str(g('ExifIFD:LensModel')),
     bodySerial: str(g('ExifIFD:SerialNumber')),
+    // MakerNote layouts trawl reads (see src/parsers/media/makernote.ts)
+    makerNoteSerial: str(g('Nikon:SerialNumber') ?? g('Olympus:SerialNumber')),
     lensSerial: str(g('ExifIFD:LensSerialNumber')),
     original: g('ExifIFD:DateTimeOriginal') === undefined ? null : [str(g('ExifIFD:DateTimeOriginal')), str(g('ExifIFD:SubSecTimeOriginal')), str(g('ExifIFD:OffsetTimeOriginal'))],
     digitized: g('ExifIFD:CreateDate') === undefined ? null : [str(g('ExifIFD:CreateDate')), str(g('ExifIFD:SubSecTimeDigitized')), str(g('ExifIFD:OffsetTimeDigitized'))],

@@ -121,7 +121,11 @@ describeShared('map of the real geotagged pictures', () => {
     expect(groups[0]).toBe(coolpix)
     // HEIC/TIFF without Make/Model and the JPEG without EXIF: no identity, listed last
     expect(groups.at(-1)).toMatchObject({basis: 'none', pictures: 6})
-    expect(groups.filter((g) => g.basis === 'body-serial')).toEqual([])
+    // no EXIF BodySerialNumber in these files: the Nikon and Olympus serials come from their MakerNotes
+    expect(groups.filter((g) => g.basis === 'body-serial').map((g) => [g.make, g.model, g.bodySerial, g.pictures])).toEqual([
+      ['NIKON CORPORATION', 'NIKON D3100', '6754846', 1],
+      ['OLYMPUS IMAGING CORP.', 'u1020,S1020', 'F70501740', 1],
+    ])
     expect(groups.reduce((n, g) => n + g.pictures, 0)).toBe(records.filter((r) => r.type === 'media.exif').length)
   })
 })

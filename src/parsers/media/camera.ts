@@ -36,7 +36,8 @@ export function groupByCamera(records: Iterable<ParsedRecord>): CameraGroup[] {
     const picture = record as ExifRecord
     const make = clean(picture.make)
     const model = clean(picture.model)
-    const bodySerial = clean(picture.bodySerial)
+    // The EXIF BodySerialNumber, else the serial the maker keeps in its MakerNote.
+    const bodySerial = clean(picture.bodySerial) ?? clean(picture.makerNoteSerial ?? null)
     // Serial numbers are unique per maker, not across makers: the make stays in the key.
     const basis: CameraGroup['basis'] = bodySerial ? 'body-serial' : make || model ? 'make-model' : 'none'
     const key = JSON.stringify(basis === 'body-serial' ? [basis, make?.toUpperCase(), bodySerial] : [basis, make?.toUpperCase(), model?.toUpperCase()])

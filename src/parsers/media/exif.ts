@@ -11,6 +11,7 @@ import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
+import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
 import {findRafPreview} from './raf.js'
 import {EMBEDDED_EXIF_FORMATS, EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
@@ -54,6 +55,9 @@ export interface ExifRecord extends ParsedRecord {
   lensModel: string | null
   /** EXIF BodySerialNumber (0xA431). */
   bodySerial: string | null
+  /** Serial number from the maker's own MakerNote (Nikon, Olympus/OM System) and where it was read. */
+  makerNoteSerial: string | null
+  makerNoteSerialSource: string | null
   lensSerial: string | null
   /** DateTimeOriginal + SubSecTimeOriginal + OffsetTimeOriginal: when the picture was taken. */
   dateTimeOriginal: ExifTime | null
@@ -96,6 +100,7 @@ const TAG = {
   SubSecTimeDigitized: 0x9292,
   PixelXDimension: 0xa002,
   PixelYDimension: 0xa003,
+  MakerNote: 0x927c,
   BodySerialNumber: 0xa431,
   LensMake: 0xa433,
   LensModel: 0xa434,
@@ -124,7 +129,8 @@ const EXIFR_OPTIONS = {
   gps: true,
   ifd1: true,
   interop: false,
-  makerNote: false,
+  // The MakerNote bytes are kept for the serial numbers some makers store only there.
+  makerNote: true,
   userComment: false,
   xmp: false,
   icc: false,
@@ -328,6 +334,8 @@ function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: st
     lensMake: null,
     lensModel: null,
     bodySerial: null,
+    makerNoteSerial: null,
+    makerNoteSerialSource: null,
     lensSerial: null,
     dateTimeOriginal: null,
     dateTimeDigitized: null,
@@ -381,6 +389,9 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   record.lensModel = text(exif, TAG.LensModel)
   record.bodySerial = text(exif, TAG.BodySerialNumber)
   record.lensSerial = text(exif, TAG.LensSerialNumber)
+  const fromMakerNote = makerNoteSerial(exif?.[TAG.MakerNote])
+  record.makerNoteSerial = fromMakerNote?.serial ?? null
+  record.makerNoteSerialSource = fromMakerNote?.source ?? null
   record.dateTimeOriginal = exifTime(exif?.[TAG.DateTimeOriginal], exif?.[TAG.SubSecTimeOriginal], exif?.[TAG.OffsetTimeOriginal])
   record.dateTimeDigitized = exifTime(exif?.[TAG.CreateDate], exif?.[TAG.SubSecTimeDigitized], exif?.[TAG.OffsetTimeDigitized])
   record.dateTimeModified = exifTime(ifd0?.[TAG.ModifyDate], exif?.[TAG.SubSecTime], exif?.[TAG.OffsetTime])

@@ -11,3 +11,4 @@ export {
   type HashSet,
   type HashSetFormat,
 } from './hash-set.js'
+export {FileHasher, hashMatchesJsonl, KnownFileSets, type HashMatchRecord, type HashSetSummary} from './known-files.js'

@@ -33,6 +33,8 @@ function isoFromExiftool(value: string | number | undefined): string | null {
   return String(value).replace(/^(\d{4}):(\d{2}):(\d{2}) /, '$1-$2-$3T')
 }
 
+const PIXEL_SIZE_FORMATS = new Set(['jpeg', 'png', 'webp', 'heic', 'heif', 'avif', 'tiff'])
+
 /** Asserts every field of a media.exif record equals exiftool's value (GPS to 1e-7 degree, times exactly). */
 export function expectMatchesExiftool(record: ExifRecord, golden: Golden): void {
   const g = (tag: string) => golden[tag]
@@ -51,6 +53,7 @@ export function expectMatchesExiftool(record: ExifRecord, golden: Golden): void 
     imageWidth: record.imageWidth,
     imageHeight: record.imageHeight,
     orientation: record.orientation,
+    pixelSize: record.pixelWidth === null ? null : `${record.pixelWidth} ${record.pixelHeight}`,
     thumbnailPresent: record.thumbnail.present,
     thumbnailSha256: record.thumbnail.sha256,
   }).toEqual({
@@ -69,6 +72,8 @@ export function expectMatchesExiftool(record: ExifRecord, golden: Golden): void 
     imageWidth: firstNumber(g('ExifIFD:ExifImageWidth') ?? g('IFD0:ImageWidth')),
     imageHeight: firstNumber(g('ExifIFD:ExifImageHeight') ?? g('IFD0:ImageHeight')),
     orientation: firstNumber(g('IFD0:Orientation')),
+    // Composite:ImageSize is the image data's own size for these formats (RAW: the sensor's, not read by trawl)
+    pixelSize: PIXEL_SIZE_FORMATS.has(record.format) ? str(g('Composite:ImageSize')) : null,
     thumbnailPresent: g('IFD1:ThumbnailLength') !== undefined,
     thumbnailSha256: str(g('trawl:ThumbnailSHA256')),
   })

@@ -13,6 +13,7 @@ import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
+import {pixelSize, type PixelSize} from './pixel-size.js'
 import {findRafPreview} from './raf.js'
 import {EMBEDDED_EXIF_FORMATS, EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
 import {findWebpExif, type ByteRange} from './webp.js'
@@ -70,6 +71,12 @@ export interface ExifRecord extends ParsedRecord {
   /** PixelXDimension/PixelYDimension, else IFD0 ImageWidth/ImageLength (TIFF and RAW). */
   imageWidth: number | null
   imageHeight: number | null
+  /**
+   * The size the image data itself declares (JPEG SOF, PNG IHDR, WebP header, HEIF
+   * primary item 'ispe', TIFF IFD0); null for camera RAW. May differ from the EXIF size after an edit.
+   */
+  pixelWidth: number | null
+  pixelHeight: number | null
   /** EXIF Orientation 1-8. */
   orientation: number | null
   thumbnail: ExifThumbnail
@@ -185,12 +192,16 @@ function knownHash(input: ParserInput): Promise<{sha256: string; size: number}> 
   return stat(input.copyPath).then((info) => ({sha256: known, size: info.size}))
 }
 
-async function readHead(path: string, length: number): Promise<Buffer> {
+/** The first bytes (for the signature) and the size the image data declares, reading headers only. */
+async function readHeadAndSize(path: string): Promise<{head: Buffer; format: PictureFormat | undefined; size: PixelSize | undefined}> {
   const handle = await open(path, 'r')
   try {
-    const buffer = Buffer.alloc(length)
-    const {bytesRead} = await handle.read(buffer, 0, length, 0)
-    return buffer.subarray(0, bytesRead)
+    const buffer = Buffer.alloc(4096)
+    const {bytesRead} = await handle.read(buffer, 0, 4096, 0)
+    const head = buffer.subarray(0, bytesRead)
+    const format = sniffPicture(head)
+    const {size: fileSize} = await handle.stat()
+    return {head, format, size: format ? await pixelSize(handle, format, head, fileSize) : undefined}
   } finally {
     await handle.close()
   }
@@ -343,6 +354,8 @@ function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: st
     gps: null,
     imageWidth: null,
     imageHeight: null,
+    pixelWidth: null,
+    pixelHeight: null,
     orientation: null,
     thumbnail: {present: false, length: null, sha256: null},
     warnings: [],
@@ -402,6 +415,11 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   record.imageWidth = tagNumber(exif?.[TAG.PixelXDimension]) ?? tagNumber(ifd0?.[TAG.ImageWidth])
   record.imageHeight = tagNumber(exif?.[TAG.PixelYDimension]) ?? tagNumber(ifd0?.[TAG.ImageLength])
   record.orientation = tagNumber(ifd0?.[TAG.Orientation])
+  if (record.format === 'tiff') {
+    // A plain TIFF's IFD0 describes its main image.
+    record.pixelWidth = tagNumber(ifd0?.[TAG.ImageWidth])
+    record.pixelHeight = tagNumber(ifd0?.[TAG.ImageLength])
+  }
   const thumbnailLength = tagNumber(ifd1?.[TAG.ThumbnailLength])
   if (reading.thumbnail && reading.thumbnail.length > 0) {
     record.thumbnail = {
@@ -418,8 +436,7 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
 }
 
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
-  const head = await readHead(input.copyPath, 4096)
-  const format = sniffPicture(head)
+  const {format, size: declaredSize} = await readHeadAndSize(input.copyPath)
   if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
   const hashing = knownHash(input) ?? sha256File(input.copyPath)
   // Reading runs alongside hashing; a failure is reported after the hash is known.
@@ -431,6 +448,8 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const reading = read.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
   const [hash, result] = await Promise.all([hashing, reading])
   const record = baseRecord(input, format, hash)
+  record.pixelWidth = declaredSize?.width ?? null
+  record.pixelHeight = declaredSize?.height ?? null
   if (result instanceof Error) {
     yield {
       type: 'error',

@@ -101,6 +101,20 @@ for (let c = 0; c < 6; c++) {
   HEX_VALUE[97 + c] = 10 + c
 }
 
+/** Decodes `2 * target.length` hex characters into `target`; false if any is not a hex digit. */
+export function decodeHexInto(hex: string, target: Uint8Array, start = 0): boolean {
+  if (hex.length - start < target.length * 2) return false
+  for (let k = 0; k < target.length; k++) {
+    const a = hex.charCodeAt(start + 2 * k)
+    const b = hex.charCodeAt(start + 2 * k + 1)
+    const high = a < 256 ? HEX_VALUE[a] : -1
+    const low = b < 256 ? HEX_VALUE[b] : -1
+    if (high < 0 || low < 0) return false
+    target[k] = (high << 4) | low
+  }
+  return true
+}
+
 /** Collects digests into a growing Buffer, then builds a DigestTable. */
 export class DigestTableBuilder {
   private packed: Buffer
@@ -115,20 +129,13 @@ export class DigestTableBuilder {
    * Returns false, adding nothing, if any of them is not a hex digit.
    */
   addHex(hex: string, start = 0): boolean {
-    if (hex.length - start < this.width * 2) return false
     if ((this.count + 1) * this.width > this.packed.length) {
       const grown = Buffer.allocUnsafe(this.packed.length * 2)
       this.packed.copy(grown, 0, 0, this.count * this.width)
       this.packed = grown
     }
     const at = this.count * this.width
-    for (let k = 0; k < this.width; k++) {
-      const high = HEX_VALUE[hex.charCodeAt(start + 2 * k) & 0xff]
-      const low = HEX_VALUE[hex.charCodeAt(start + 2 * k + 1) & 0xff]
-      // charCodeAt above 255 is masked: reject it explicitly
-      if (high < 0 || low < 0 || hex.charCodeAt(start + 2 * k) > 255 || hex.charCodeAt(start + 2 * k + 1) > 255) return false
-      this.packed[at + k] = (high << 4) | low
-    }
+    if (!decodeHexInto(hex, this.packed.subarray(at, at + this.width), start)) return false
     this.count++
     return true
   }

@@ -9,7 +9,7 @@ import {open, stat} from 'node:fs/promises'
 import {basename} from 'node:path'
 import Database from 'better-sqlite3'
 import {FileNotFoundError, ParseError, errorMessage} from '../errors.js'
-import {DigestTable, DigestTableBuilder} from './digest-table.js'
+import {decodeHexInto, DigestTable, DigestTableBuilder} from './digest-table.js'
 
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256'
 
@@ -53,8 +53,6 @@ export interface HashSet {
   /** The first digest of `hashes` in the set, strongest algorithm first. */
   match(hashes: FileHashes): HashMatch | undefined
 }
-
-const HEX = /^[0-9a-fA-F]+$/
 
 function algorithmOfHexLength(length: number): HashAlgorithm | undefined {
   return length === 32 ? 'md5' : length === 40 ? 'sha1' : length === 64 ? 'sha256' : undefined
@@ -146,12 +144,16 @@ class LoadedHashSet implements HashSet {
     this.byteLength = tables.md5.byteLength + tables.sha1.byteLength + tables.sha256.byteLength
   }
 
+  /** One reusable buffer per width for the digest being looked up. */
+  private readonly scratch: Record<HashAlgorithm, Buffer> = {md5: Buffer.alloc(16), sha1: Buffer.alloc(20), sha256: Buffer.alloc(32)}
+
   match(hashes: FileHashes): HashMatch | undefined {
     for (const algorithm of MATCH_ORDER) {
       const hex = hashes[algorithm]
       if (!hex || this.tables[algorithm].size === 0) continue
-      if (hex.length !== DIGEST_BYTES[algorithm] * 2 || !HEX.test(hex)) continue
-      if (this.tables[algorithm].has(Buffer.from(hex, 'hex'))) {
+      const digest = this.scratch[algorithm]
+      if (hex.length !== digest.length * 2 || !decodeHexInto(hex, digest)) continue
+      if (this.tables[algorithm].has(digest)) {
         return {set: this.name, setPath: this.path, algorithm, hash: hex.toLowerCase()}
       }
     }

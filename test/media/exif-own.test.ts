@@ -89,6 +89,9 @@ const HOSTILE: Record<string, {error: RegExp; fields?: Partial<ExifRecord>}> = {
   // the oversize chunk is cut at the end of the file: what it holds is still read
   'webp-exif-oversize.webp': {error: /WebP EXIF chunk at offset 30 claims 4294967280 bytes/, fields: {format: 'webp', make: 'HostileCam', model: 'H-1'}},
   'webp-chunk-outside.webp': {error: /WebP chunk "VP8X" at offset 12 runs past the end of the file/, fields: {format: 'webp', exif: false}},
+  // exifr alone never returns on these (a microtask loop no timer can stop): caught before it is called
+  'heif-box-size-zero.heic': {error: /HEIF box "free" at offset 24 declares size 0/, fields: {format: 'heic', exif: false}},
+  'heif-largesize-zero.heic': {error: /HEIF box "free" at offset 24 declares size 0/, fields: {format: 'heic', exif: false}},
   'raf-preview-outside.raf': {error: /RAF header names no preview JPEG inside the file/, fields: {format: 'raf', exif: false}},
 }
 

@@ -11,6 +11,7 @@ import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
+import {findHeifMeta} from './heif.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
@@ -331,6 +332,21 @@ async function readEmbeddedExif(path: string, format: PictureFormat): Promise<Ex
   return reading
 }
 
+const HEIF_FORMATS = new Set<PictureFormat>(['heic', 'heif', 'avif'])
+
+/** HEIF/AVIF go to exifr only once their top-level boxes are known to lead to 'meta' (see heif.ts). */
+async function readHeifExif(path: string): Promise<ExifReading | NoExif> {
+  const handle = await open(path, 'r')
+  let meta: Awaited<ReturnType<typeof findHeifMeta>>
+  try {
+    meta = await findHeifMeta(handle, (await handle.stat()).size)
+  } finally {
+    await handle.close()
+  }
+  if ('problem' in meta) return {note: meta.problem, damaged: true}
+  return readExif(path)
+}
+
 function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: string; size: number}): ExifRecord {
   return {
     type: 'media.exif',
@@ -441,7 +457,9 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const hashing = knownHash(input) ?? sha256File(input.copyPath)
   // Reading runs alongside hashing; a failure is reported after the hash is known.
   const read: Promise<ExifReading | NoExif> = EXIFR_FILE_FORMATS.has(format)
-    ? readExif(input.copyPath)
+    ? HEIF_FORMATS.has(format)
+      ? readHeifExif(input.copyPath)
+      : readExif(input.copyPath)
     : EMBEDDED_EXIF_FORMATS.has(format)
       ? readEmbeddedExif(input.copyPath, format)
       : Promise.resolve({note: `EXIF of ${format.toUpperCase()} files is not read by this version`, damaged: false})

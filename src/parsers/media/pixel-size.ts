@@ -8,6 +8,7 @@
  *   pitm and ipma in the top-level 'meta' box).
  */
 import type {FileHandle} from 'node:fs/promises'
+import {findHeifMeta} from './heif.js'
 import type {PictureFormat} from './sniff.js'
 
 export interface PixelSize {
@@ -148,26 +149,9 @@ function heifPrimarySize(meta: Buffer): PixelSize | undefined {
 }
 
 async function heifSize(handle: FileHandle, fileSize: number): Promise<PixelSize | undefined> {
-  let at = 0
-  for (let count = 0; count < 64 && at + 8 <= fileSize; count++) {
-    const head = await readAt(handle, at, 16)
-    if (head.length < 8) return undefined
-    let size = head.readUInt32BE(0)
-    let header = 8
-    if (size === 1 && head.length >= 16) {
-      size = Number(head.readBigUInt64BE(8))
-      header = 16
-    } else if (size === 0) {
-      size = fileSize - at
-    }
-    if (size < header) return undefined
-    if (head.toString('latin1', 4, 8) === 'meta') {
-      const length = Math.min(size - header, MAX_META_BYTES, fileSize - at - header)
-      return heifPrimarySize(await readAt(handle, at + header, length))
-    }
-    at += size
-  }
-  return undefined
+  const meta = await findHeifMeta(handle, fileSize)
+  if ('problem' in meta) return undefined
+  return heifPrimarySize(await readAt(handle, meta.offset, Math.min(meta.length, MAX_META_BYTES)))
 }
 
 /** The size the image data declares, for the formats whose header trawl reads; undefined otherwise. */

@@ -11,7 +11,7 @@ import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
-import {findHeifMeta} from './heif.js'
+import {findHeifMeta, readHeifExifItem} from './heif.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
@@ -334,17 +334,33 @@ async function readEmbeddedExif(path: string, format: PictureFormat): Promise<Ex
 
 const HEIF_FORMATS = new Set<PictureFormat>(['heic', 'heif', 'avif'])
 
-/** HEIF/AVIF go to exifr only once their top-level boxes are known to lead to 'meta' (see heif.ts). */
+/**
+ * HEIF/AVIF: trawl finds the Exif item itself (top-level boxes, then iinf and iloc, see
+ * heif.ts) and gives exifr only its TIFF bytes. exifr's own HEIF walk loops forever on a
+ * box of size 0 and reads one extent of a split Exif item.
+ */
 async function readHeifExif(path: string): Promise<ExifReading | NoExif> {
   const handle = await open(path, 'r')
-  let meta: Awaited<ReturnType<typeof findHeifMeta>>
+  let item: Awaited<ReturnType<typeof readHeifExifItem>>
   try {
-    meta = await findHeifMeta(handle, (await handle.stat()).size)
+    const fileSize = (await handle.stat()).size
+    const meta = await findHeifMeta(handle, fileSize)
+    if ('problem' in meta) return {note: meta.problem, damaged: true}
+    const length = Math.min(meta.length, 4 << 20)
+    const payload = Buffer.alloc(length)
+    const {bytesRead} = await handle.read(payload, 0, length, meta.offset)
+    try {
+      item = await readHeifExifItem(handle, fileSize, payload.subarray(0, bytesRead), meta.offset)
+    } catch (error) {
+      // a box table cut short: reading past the meta payload
+      return {note: `HEIF meta box damaged: ${errorMessage(error)}`, damaged: true}
+    }
   } finally {
     await handle.close()
   }
-  if ('problem' in meta) return {note: meta.problem, damaged: true}
-  return readExif(path)
+  if (item === undefined) return {note: 'no Exif item in the HEIF file', damaged: false}
+  if ('problem' in item) return {note: item.problem, damaged: true}
+  return readExif(item)
 }
 
 function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: string; size: number}): ExifRecord {

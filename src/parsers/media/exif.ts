@@ -5,7 +5,6 @@
  * whole picture; the file's SHA-256 is streamed alongside.
  */
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
 import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
@@ -172,13 +171,25 @@ interface ExifrOutput {
   errors?: unknown[]
 }
 
-/** SHA-256 of a file, streamed. */
+/** Idle 1 MiB read buffers: hashing reuses them instead of allocating a chunk per read. */
+const idleHashBuffers: Buffer[] = []
+
+/** SHA-256 of a file, read 1 MiB at a time (a file handle and reused buffers cost less CPU than a stream). */
 export async function sha256File(path: string): Promise<{sha256: string; size: number}> {
   const hash = createHash('sha256')
+  const buffer = idleHashBuffers.pop() ?? Buffer.allocUnsafe(1 << 20)
+  const handle = await open(path, 'r')
   let size = 0
-  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) {
-    hash.update(chunk as Buffer)
-    size += (chunk as Buffer).length
+  try {
+    for (;;) {
+      const {bytesRead} = await handle.read(buffer, 0, buffer.length, size)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      size += bytesRead
+    }
+  } finally {
+    await handle.close()
+    if (idleHashBuffers.length < 8) idleHashBuffers.push(buffer)
   }
   return {sha256: hash.digest('hex'), size}
 }

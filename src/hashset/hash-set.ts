@@ -4,6 +4,7 @@
  * database itself. The format is detected from the content; each set is streamed
  * once into sorted binary digest tables (see DigestTable).
  */
+import {createHash, type Hash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
 import {basename} from 'node:path'
@@ -50,6 +51,8 @@ export interface HashSet {
   readonly invalidLines: number
   /** Bytes of digest storage. */
   readonly byteLength: number
+  /** SHA-256 of the set file as read, so a report can name exactly which list was used. */
+  readonly sha256: string
   /** The first digest of `hashes` in the set, strongest algorithm first. */
   match(hashes: FileHashes): HashMatch | undefined
 }
@@ -138,6 +141,7 @@ class LoadedHashSet implements HashSet {
     readonly format: HashSetFormat,
     private readonly tables: Record<HashAlgorithm, DigestTable>,
     readonly invalidLines: number,
+    readonly sha256: string,
   ) {
     this.counts = {md5: tables.md5.size, sha1: tables.sha1.size, sha256: tables.sha256.size}
     this.size = this.counts.md5 + this.counts.sha1 + this.counts.sha256
@@ -166,10 +170,11 @@ class LoadedHashSet implements HashSet {
  * Latin-1: hex digests and CSV structure are ASCII. Lines are handed over
  * synchronously per chunk; an async iterator per line costs more than the parsing.
  */
-async function forEachLine(path: string, onLine: (line: string) => void): Promise<void> {
+async function forEachLine(path: string, onLine: (line: string) => void, fileHash: Hash): Promise<void> {
   let rest = ''
-  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20, encoding: 'latin1'})) {
-    const text = rest + (chunk as string)
+  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) {
+    fileHash.update(chunk as Buffer)
+    const text = rest + (chunk as Buffer).toString('latin1')
     let start = 0
     for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
       onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl))
@@ -203,7 +208,7 @@ function csvHeader(line: string): CsvColumns | undefined {
   return columns.length > 0 ? {columns} : undefined
 }
 
-async function loadTextSet(path: string, builder: DigestSetBuilder): Promise<HashSetFormat> {
+async function loadTextSet(path: string, builder: DigestSetBuilder, fileHash: Hash): Promise<HashSetFormat> {
   let format: HashSetFormat | undefined
   let csv: CsvColumns | undefined
   let first = true
@@ -243,7 +248,7 @@ async function loadTextSet(path: string, builder: DigestSetBuilder): Promise<Has
     } else if (!builder.addAny(firstToken(trimmed))) {
       builder.invalidLines++
     }
-  })
+  }, fileHash)
   return format ?? 'plain'
 }
 
@@ -301,19 +306,22 @@ export async function loadHashSet(path: string, options: {name?: string} = {}): 
     await handle.close()
   }
   const builder = new DigestSetBuilder()
+  const fileHash = createHash('sha256')
   let format: HashSetFormat
   try {
     if (magic.toString('latin1') === 'SQLite format 3\0') {
+      // hashed before it is opened: SQLite only reads it (readonly), but the hash names the file as given
+      for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) fileHash.update(chunk as Buffer)
       loadNsrlSqlite(path, builder)
       format = 'nsrl-sqlite'
     } else {
-      format = await loadTextSet(path, builder)
+      format = await loadTextSet(path, builder, fileHash)
     }
   } catch (error) {
     if (error instanceof ParseError) throw error
     throw new ParseError(`cannot read hash set: ${errorMessage(error)}`, path, {cause: error})
   }
-  const set = new LoadedHashSet(options.name ?? basename(path), path, format, builder.build(), builder.invalidLines)
+  const set = new LoadedHashSet(options.name ?? basename(path), path, format, builder.build(), builder.invalidLines, fileHash.digest('hex'))
   if (set.size === 0) throw new ParseError('hash set holds no MD5, SHA-1 or SHA-256 digest', path)
   return set
 }

@@ -50,6 +50,8 @@ export interface HashSetSummary {
   name: string
   path: string
   format: HashSetFormat
+  /** SHA-256 of the set file: which exact list was used. */
+  sha256: string
   digests: number
   counts: Record<HashAlgorithm, number>
   invalidLines: number
@@ -91,6 +93,7 @@ export class KnownFileSets {
       name: set.name,
       path: set.path,
       format: set.format,
+      sha256: set.sha256,
       digests: set.size,
       counts: {...set.counts},
       invalidLines: set.invalidLines,

@@ -24,9 +24,10 @@ describe('--hashset wiring: KnownFileSets', () => {
       md5: createHash('md5').update(bytes).digest('hex'),
     })
     expect(known.check(hashes).map((m) => [m.set, m.algorithm])).toEqual([['NSRLFile.txt', 'sha1']])
+    const fileSha256 = (f: string) => createHash('sha256').update(readFileSync(join(SETS, f))).digest('hex')
     expect(known.summary()).toEqual([
-      {name: 'NSRLFile.txt', path: join(SETS, 'NSRLFile.txt'), format: 'csv', digests: 4, counts: {md5: 2, sha1: 2, sha256: 0}, invalidLines: 0},
-      {name: 'rdsv3.db', path: join(SETS, 'rdsv3.db'), format: 'nsrl-sqlite', digests: 6, counts: {md5: 2, sha1: 2, sha256: 2}, invalidLines: 0},
+      {name: 'NSRLFile.txt', path: join(SETS, 'NSRLFile.txt'), format: 'csv', sha256: fileSha256('NSRLFile.txt'), digests: 4, counts: {md5: 2, sha1: 2, sha256: 0}, invalidLines: 0},
+      {name: 'rdsv3.db', path: join(SETS, 'rdsv3.db'), format: 'nsrl-sqlite', sha256: fileSha256('rdsv3.db'), digests: 6, counts: {md5: 2, sha1: 2, sha256: 2}, invalidLines: 0},
     ])
   })
 

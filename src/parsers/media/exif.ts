@@ -1,8 +1,10 @@
 /**
  * Picture EXIF with exifr: camera identity, times with their UTC offset, GPS fix,
- * size, orientation and the embedded thumbnail's hash. exifr is given the path of
- * the scratch copy, so it reads only the chunks that hold metadata, never the
- * whole picture; the file's SHA-256 is streamed alongside.
+ * size, orientation and the embedded thumbnail's hash. For JPEG, PNG, TIFF and
+ * TIFF-based RAW exifr is given the path of the scratch copy, so it reads only the
+ * chunks that hold metadata, never the whole picture. For HEIF/AVIF, WebP and RAF
+ * trawl locates the EXIF bytes itself (heif.ts, webp.ts, raf.ts) and gives exifr
+ * only those. The file's SHA-256 is computed alongside, unless the engine gives it.
  */
 import {createHash} from 'node:crypto'
 import {open, stat} from 'node:fs/promises'

@@ -59,8 +59,8 @@ describe('EXIF of pictures written by exiftool (fixtures/media/build.sh)', () =>
     expect(record.size).toBe(1376)
   })
 
-  it('the container formats are told apart by content: WebP chunk, AVIF item, ORF and RAF', async () => {
-    for (const [file, format] of [['gps.webp', 'webp'], ['camera.avif', 'avif'], ['olympus.orf', 'orf'], ['fuji.raf', 'raf']]) {
+  it('the container formats are told apart by content: WebP chunk, AVIF item, ORF, RAF and CR3', async () => {
+    for (const [file, format] of [['gps.webp', 'webp'], ['camera.avif', 'avif'], ['olympus.orf', 'orf'], ['fuji.raf', 'raf'], ['canon.cr3', 'cr3']]) {
       const record = exifRecord(await parseFixture(file))
       expect([file, record.format, record.exif]).toEqual([file, format, true])
     }
@@ -118,7 +118,7 @@ describe('hostile pictures: an error record, no crash, no hang', () => {
     expect(record.dateTimeDigitized).toMatchObject({raw: '2021:02:31 10:00:00', local: null, utc: null})
   })
 
-  for (const [file, keep] of [['gps-offset.jpg', 4], ['camera.avif', 12], ['gps.webp', 16], ['fuji.raf', 16]] as const) {
+  for (const [file, keep] of [['gps-offset.jpg', 4], ['camera.avif', 12], ['gps.webp', 16], ['fuji.raf', 16], ['canon.cr3', 12]] as const) {
     it(`random damage to ${file} never makes the parser throw (fuzz)`, async () => {
       const original = readFileSync(join(FIXTURES, file))
       const dir = mkdtempSync(join(tmpdir(), 'trawl-exif-fuzz-'))

@@ -4,7 +4,7 @@
  * TIFF-based RAW exifr is given the path of the scratch copy, so it reads only the
  * chunks that hold metadata, never the whole picture. For HEIF/AVIF, WebP and RAF
  * trawl locates the EXIF bytes itself (heif.ts, webp.ts, raf.ts) and gives exifr
- * only those. The file's SHA-256 is computed alongside, unless the engine gives it.
+ * only those; Canon CR3 likewise (cr3.ts). The file's SHA-256 is computed alongside, unless the engine gives it.
  */
 import {createHash} from 'node:crypto'
 import {open, stat} from 'node:fs/promises'
@@ -12,6 +12,7 @@ import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
+import {readCr3Metadata} from './cr3.js'
 import {findHeifMeta, readHeifExifItem} from './heif.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
@@ -376,6 +377,28 @@ async function readHeifExif(path: string): Promise<ExifReading | NoExif> {
   return readExif(item)
 }
 
+/**
+ * Canon CR3: each CMT box is a TIFF whose first IFD is IFD0, the EXIF IFD or the GPS
+ * IFD; exifr reads each as "IFD0" and the blocks are put back where they belong.
+ */
+async function readCr3Exif(path: string): Promise<ExifReading | NoExif> {
+  const handle = await open(path, 'r')
+  let found: Awaited<ReturnType<typeof readCr3Metadata>>
+  try {
+    found = await readCr3Metadata(handle, (await handle.stat()).size)
+  } finally {
+    await handle.close()
+  }
+  if ('problem' in found) return {note: found.problem, damaged: true}
+  if (!found.ifd0 && !found.exif && !found.gps) return {note: 'no CMT metadata boxes in the CR3 file', damaged: false}
+  const read = async (tiff: Buffer | undefined) => (tiff ? readExif(tiff) : undefined)
+  const [ifd0, exif, gps] = [await read(found.ifd0), await read(found.exif), await read(found.gps)]
+  const output: ExifrOutput = {ifd0: ifd0?.output?.ifd0, exif: exif?.output?.ifd0, gps: gps?.output?.ifd0}
+  const errors = [ifd0, exif, gps].flatMap((r) => r?.output?.errors ?? [])
+  if (errors.length > 0) output.errors = errors
+  return {output, thumbnail: undefined, thumbnailError: undefined, problems: []}
+}
+
 function baseRecord(input: ParserInput, format: PictureFormat, hash: {sha256: string; size: number}): ExifRecord {
   return {
     type: 'media.exif',
@@ -489,8 +512,10 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
     ? HEIF_FORMATS.has(format)
       ? readHeifExif(input.copyPath)
       : readExif(input.copyPath)
-    : EMBEDDED_EXIF_FORMATS.has(format)
-      ? readEmbeddedExif(input.copyPath, format)
+    : format === 'cr3'
+      ? readCr3Exif(input.copyPath)
+      : EMBEDDED_EXIF_FORMATS.has(format)
+        ? readEmbeddedExif(input.copyPath, format)
       : Promise.resolve({note: `EXIF of ${format.toUpperCase()} files is not read by this version`, damaged: false})
   const reading = read.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
   const [hash, result] = await Promise.all([hashing, reading])

@@ -34,7 +34,7 @@ export const EXIFR_FILE_FORMATS: ReadonlySet<PictureFormat> = new Set<PictureFor
   'orf', 'rw2',
 ])
 
-/** Formats whose EXIF trawl locates itself (a WebP chunk, the RAF preview JPEG) and gives to exifr as bytes. */
+/** Formats whose EXIF trawl locates itself (a WebP chunk, the RAF preview JPEG) and gives to exifr as bytes; CR3 has its own reader (cr3.ts). */
 export const EMBEDDED_EXIF_FORMATS: ReadonlySet<PictureFormat> = new Set<PictureFormat>(['webp', 'raf'])
 
 function ascii(head: Buffer, start: number, length: number): string {

@@ -92,6 +92,8 @@ const HOSTILE: Record<string, {error: RegExp; fields?: Partial<ExifRecord>}> = {
   // exifr alone never returns on these (a microtask loop no timer can stop): caught before it is called
   'heif-box-size-zero.heic': {error: /HEIF box "free" at offset 24 declares size 0/, fields: {format: 'heic', exif: false}},
   'heif-largesize-zero.heic': {error: /HEIF box "free" at offset 24 declares size 0/, fields: {format: 'heic', exif: false}},
+  'heif-exif-outside.heic': {error: /HEIF Exif item extent \(offset 2147483392, 100 bytes\) lies outside the file/, fields: {format: 'heic', exif: false}},
+  'heif-iloc-huge-count.heic': {error: /HEIF (meta box damaged|Exif item 1 has no location in iloc)/, fields: {format: 'heic', exif: false}},
   'raf-preview-outside.raf': {error: /RAF header names no preview JPEG inside the file/, fields: {format: 'raf', exif: false}},
 }
 

@@ -63,9 +63,9 @@ it('own fixtures: one point per geotagged picture, names and descriptions XML-es
   expect(features).toHaveLength(2)
   // sorted by bundle path: Desktop before Pictures
   expect(features[0].geometry.coordinates).toEqual([-2.294481300089047, 48.85837010002704, 35])
-  expect(features[0].properties).toMatchObject({name: 'local-time.png', camera: 'PngMaker PM 2', time: null, takenLocal: '2019-12-31T23:59:59.07', takenOffset: null})
+  expect(features[0].properties).toMatchObject({name: 'local-time.png', camera: 'PngMaker PM 2', time: null, timeSource: null, takenLocal: '2019-12-31T23:59:59.07', takenOffset: null})
   expect(features[1].geometry.coordinates[2]).toBe(-12.5)
-  expect(features[1].properties).toMatchObject({name: '<Trip> & "Co".jpg', camera: 'TestMaker TM-1 <Field & "Lab">', bodySerial: 'SN0042', time: '2021-03-14T13:09:26.5Z', direction: 123.45})
+  expect(features[1].properties).toMatchObject({name: '<Trip> & "Co".jpg', camera: 'TestMaker TM-1 <Field & "Lab">', bodySerial: 'SN0042', time: '2021-03-14T13:09:26.5Z', timeSource: 'gps', direction: 123.45})
 
   const kml = outputs[1].data.toString('utf8')
   expect(kml).toContain('<name>&lt;Trip&gt; &amp; &quot;Co&quot;.jpg</name>')
@@ -76,6 +76,16 @@ it('own fixtures: one point per geotagged picture, names and descriptions XML-es
   expect(placemarks[0].description).toContain('2019-12-31T23:59:59.07 (local time, zone not recorded)')
   expect(placemarks[1].TimeStamp?.when).toBe('2021-03-14T13:09:26.5Z')
   expect(placemarks[1].description).toContain('SHA-256: d1a35f9676f5a907c0c95bd405a5574aae5569c11dce44727effc1eaef2698dd')
+})
+
+it('a picture without GPS time is placed at the camera-clock time when its offset is recorded', async () => {
+  const outputs = await exifParser.finalize!(await parseFiles([[join(FIXTURES, 'canon.cr3'), 'files/x/IMG_0001.CR3']]))
+  const [feature] = checkGeoJson(outputs[0].data.toString('utf8'))
+  expect(feature.geometry.coordinates).toEqual([-43.2075, -22.91125])
+  expect(feature.properties).toMatchObject({camera: 'Canon EOS R5', bodySerial: '012345678901', time: '2024-05-06T06:08:09.42Z', timeSource: 'camera-clock-with-offset', takenOffset: '+01:00'})
+  const [placemark] = checkKml(outputs[1].data.toString('utf8'))
+  expect(placemark.TimeStamp?.when).toBe('2024-05-06T06:08:09.42Z')
+  expect(placemark.Point.coordinates).toBe('-43.2075,-22.91125')
 })
 
 it('no geotagged pictures: an empty FeatureCollection and a valid KML document', async () => {

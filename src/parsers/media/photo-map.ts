@@ -19,6 +19,8 @@ interface MapPoint {
   altitude: number | null
   /** GPS time (UTC), else DateTimeOriginal in UTC when its offset is known. */
   timeUtc: string | null
+  /** Where timeUtc comes from: the GPS receiver, or the camera clock with its recorded offset. */
+  timeSource: 'gps' | 'camera-clock-with-offset' | null
   /** DateTimeOriginal as the camera clock showed it, zone unknown unless `offset`. */
   takenLocal: string | null
   offset: string | null
@@ -48,11 +50,12 @@ function mapPoints(records: ParsedRecord[]): MapPoint[] {
       file: picture.file,
       sha256: picture.sha256,
       camera: cameraName(picture),
-      bodySerial: picture.bodySerial,
+      bodySerial: picture.bodySerial ?? picture.makerNoteSerial ?? null,
       longitude: picture.gps.longitude,
       latitude: picture.gps.latitude,
       altitude: picture.gps.altitude,
       timeUtc: picture.gps.time ?? picture.dateTimeOriginal?.utc ?? null,
+      timeSource: picture.gps.time ? 'gps' : picture.dateTimeOriginal?.utc ? 'camera-clock-with-offset' : null,
       takenLocal: picture.dateTimeOriginal?.local ?? null,
       offset: picture.dateTimeOriginal?.offset ?? null,
       direction: picture.gps.direction,
@@ -75,6 +78,7 @@ export function photosGeoJson(records: ParsedRecord[]): string {
       camera: point.camera,
       bodySerial: point.bodySerial,
       time: point.timeUtc,
+      timeSource: point.timeSource,
       takenLocal: point.takenLocal,
       takenOffset: point.offset,
       direction: point.direction,
@@ -109,7 +113,7 @@ export function photosKml(records: ParsedRecord[]): string {
       `SHA-256: ${point.sha256}`,
       `Camera: ${point.camera ?? 'unknown'}${point.bodySerial ? ` (serial ${point.bodySerial})` : ''}`,
       `Taken (camera clock): ${point.takenLocal ?? 'unknown'}${point.takenLocal ? (point.offset ? ` ${point.offset}` : ' (local time, zone not recorded)') : ''}`,
-      `Time (UTC): ${point.timeUtc ?? 'unknown'}`,
+      `Time (UTC): ${point.timeUtc ?? 'unknown'}${point.timeSource === 'gps' ? ' (GPS)' : point.timeSource ? ' (camera clock and its recorded offset)' : ''}`,
     ].join('\n')
     const coordinates = [point.longitude, point.latitude, ...(point.altitude === null ? [] : [point.altitude])].join(',')
     lines.push('<Placemark>', `<name>${xmlEscape(point.name)}</name>`)

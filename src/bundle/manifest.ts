@@ -41,7 +41,7 @@ export interface ManifestEntry extends Digests {
   /** Artifact definitions that selected this file. */
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
-  hashSetMatches?: Array<{set: string; algorithm: string; label?: string}>
+  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string}>
   /** For live-system output: the command (or file) and how it ran: command line, times, exit code, missing. */
   command?: Record<string, unknown>
 }
@@ -81,7 +81,9 @@ export interface Manifest {
   /** SHA-256 of every archive byte before the manifest's own entry: seals ZIP headers as well as data. */
   archive: {sealedPrefixLength: number; sealedPrefixSha256: string}
   artifacts: ArtifactSummary[]
-  hashSets: Array<{name: string; entries: number}>
+  hashSets: Array<{name: string; entries: number; path?: string; format?: string; sha256?: string}>
+  /** Pictures grouped by camera identity (body serial, else make and model), when any were parsed. */
+  cameras?: Array<Record<string, unknown>>
   entries: ManifestEntry[]
   errors: RunError[]
 }

@@ -72,6 +72,13 @@ export class RecordStore {
       .map((row) => JSON.parse((row as {record: string}).record) as ParsedRecord)
   }
 
+  recordsOfType(type: string): ParsedRecord[] {
+    return this.db
+      .prepare('SELECT record FROM records WHERE type = ? ORDER BY id')
+      .all(type)
+      .map((row) => JSON.parse((row as {record: string}).record) as ParsedRecord)
+  }
+
   async close(): Promise<void> {
     this.db.exec('COMMIT')
     this.db.exec('CREATE INDEX records_type ON records(type); CREATE INDEX records_time ON records(time)')

@@ -40,6 +40,13 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
   ]
   const matched = m.entries.filter((e) => e.hashSetMatches?.length)
   if (m.hashSets.length > 0) lines.push(`Hash sets: ${m.hashSets.map((s) => `${s.name} (${s.entries})`).join(', ')}: ${matched.length} matching files`)
+  if (m.cameras && m.cameras.length > 0) {
+    lines.push('', 'Cameras (pictures grouped by body serial, else make and model):')
+    for (const c of m.cameras as Array<{basis: string; make: string | null; model: string | null; bodySerial: string | null; pictures: number}>) {
+      const name = [c.make, c.model].filter(Boolean).join(' ') || '(no camera recorded)'
+      lines.push(`  ${String(c.pictures).padStart(5)}  ${name}${c.bodySerial ? `, serial ${c.bodySerial}` : c.basis === 'make-model' ? ' (no serial)' : ''}`)
+    }
+  }
   const active = m.artifacts.filter((a) => a.files > 0 || a.errors > 0)
   if (active.length > 0) {
     lines.push('', table([['Artifact', 'Files', 'Records', 'Errors'], ...active.map((a) => [`${a.id}${a.parser && !a.parserAvailable ? ' (no parser yet)' : ''}`, String(a.files), String(a.records), String(a.errors)])]))

@@ -30,6 +30,7 @@ import {BundleZipWriter} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
+import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
@@ -39,11 +40,15 @@ import {collectLiveNetworkState} from '../live/index.js'
 import {nowIso} from '../time.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
 
-/** A loaded hash set that collection checks every copied file against. */
+/** A loaded hash set that collection checks every copied file against (see src/hashset). */
 export interface HashSetMatcher {
   readonly name: string
   readonly size: number
-  match(digests: Digests): {algorithm: string; label?: string} | undefined
+  readonly path?: string
+  readonly format?: string
+  /** SHA-256 of the set file, so the report names exactly which list was used. */
+  readonly sha256?: string
+  match(digests: Digests): {algorithm: string; hash?: string} | undefined
 }
 
 export interface CollectProgress {
@@ -174,6 +179,7 @@ class CollectionRun {
   private scratchCounter = 0
   private lastProgress = 0
   private live: Manifest['live']
+  private cameras: Array<Record<string, unknown>> = []
 
   constructor(
     private readonly options: CollectOptions,
@@ -445,8 +451,8 @@ class CollectionRun {
       const match = set.match(entry)
       if (!match) continue
       entry.hashSetMatches ??= []
-      entry.hashSetMatches.push({set: set.name, ...match})
-      this.hashMatches.push({type: 'hash.match', set: set.name, algorithm: match.algorithm, label: match.label, file: entry.path, sourcePath: entry.source?.path, volume: entry.source?.volume, sha256: entry.sha256, sha1: entry.sha1, md5: entry.md5})
+      entry.hashSetMatches.push({set: set.name, algorithm: match.algorithm, hash: match.hash})
+      this.hashMatches.push({type: 'hash.match', set: set.name, setPath: set.path, algorithm: match.algorithm, file: entry.path, sourcePath: entry.source?.path, volume: entry.source?.volume, size: entry.size, sha256: entry.sha256, sha1: entry.sha1, md5: entry.md5})
     }
   }
 
@@ -469,6 +475,7 @@ class CollectionRun {
       companions,
       bundlePath,
       sourcePath,
+      sha256: main.entry.sha256,
       volume: volume.id,
       artifact: {id: definition.id, name: definition.name, category: definition.category},
       captures,
@@ -507,6 +514,11 @@ class CollectionRun {
     }
   }
 
+  /** Every record the definitions using this parser produced. */
+  private recordsOfParser(parserId: string): ParsedRecord[] {
+    return this.definitions.filter((d) => d.parser === parserId).flatMap((d) => this.records.records(d.id))
+  }
+
   private async addRecord(definition: ArtifactDefinition, record: ParsedRecord, summary: ArtifactSummary): Promise<void> {
     await this.records.add(definition.id, record)
     summary.records++
@@ -517,6 +529,20 @@ class CollectionRun {
   private async seal(complete: boolean): Promise<CollectResult> {
     this.currentArtifact = undefined
     this.progress(true)
+    // outputs made from all records (maps, camera groups) are computed while the record store is open
+    const outputs = new Map<string, Buffer>()
+    try {
+      for (const definition of this.definitions) {
+        const parser = definition.parser ? getParser(definition.parser) : undefined
+        if (!parser?.finalize || !this.summaries.get(definition.id)?.records) continue
+        // several definitions share a parser: the last one's output covers all its records
+        for (const output of await parser.finalize(this.recordsOfParser(parser.id))) outputs.set(output.path, output.data)
+      }
+      const pictures = this.records.recordsOfType('media.exif')
+      if (pictures.length > 0) this.cameras = groupByCamera(pictures) as unknown as Array<Record<string, unknown>>
+    } catch (error) {
+      this.errors.push({message: `making the record summaries failed: ${errorMessage(error)}`})
+    }
     await this.records.close()
     const add = async (path: string, data: Buffer | Readable, kind: ManifestEntry['kind']) => {
       const written = Buffer.isBuffer(data) ? await this.writer.addBuffer(path, data) : await this.writer.addStream(path, data)
@@ -528,13 +554,7 @@ class CollectionRun {
       if (this.hashMatches.length > 0) {
         await add('parsed/hash-matches.jsonl', Buffer.from(this.hashMatches.map((m) => JSON.stringify(m)).join('\n') + '\n'), 'parsed')
       }
-      for (const definition of this.definitions) {
-        const parser = definition.parser ? getParser(definition.parser) : undefined
-        if (!parser?.finalize || !this.summaries.get(definition.id)?.records) continue
-        for (const output of await parser.finalize(this.records.records(definition.id))) {
-          if (!this.entries.some((e) => e.path === output.path)) await add(output.path, output.data, 'output')
-        }
-      }
+      for (const [path, data] of outputs) await add(path, data, 'output')
       const sums = Buffer.from(this.entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''), 'utf8')
       await add(SUMS_PATH, sums, 'sums')
       await add(SUMS_SIGNATURE_PATH, signDetached(sums, this.signer), 'sums')
@@ -590,7 +610,8 @@ class CollectionRun {
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},
       artifacts: [...this.summaries.values()],
-      hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size})),
+      hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256})),
+      ...(this.cameras.length > 0 ? {cameras: this.cameras} : {}),
       entries: this.entries,
       errors: this.errors,
     }

@@ -3,6 +3,7 @@ import {createReadStream} from 'node:fs'
 import {ExitCode} from '../errors.js'
 import {passphraseFromEnv} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
+import {loadHashSet} from '../hashset/index.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
 export interface RunCollectOptions {
@@ -17,6 +18,8 @@ export interface RunCollectOptions {
   evidenceItem?: string
   notes?: string
   targets?: string
+  /** Known-file hash sets to check every copied file against. */
+  hashSets?: string[]
   /** Record the running machine's network state too. */
   live?: boolean
   /** A folder of artifact definitions to use instead of the shipped ones. */
@@ -47,6 +50,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
   process.on('SIGTERM', onSignal)
   const showProgress = options.progress ?? Boolean(process.stderr.isTTY)
   try {
+    const hashSets = await Promise.all((options.hashSets ?? []).map((path) => loadHashSet(path)))
     const result = await collect({
       source: options.source,
       out: options.out,
@@ -59,6 +63,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       commandLine: options.commandLine,
       definitionsDir: options.definitions,
       live: options.live,
+      hashSets,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined,
     })
@@ -81,7 +86,9 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
         files: m.entries.filter((e) => e.kind === 'copy').length,
         bytes: m.entries.filter((e) => e.kind === 'copy').reduce((a, e) => a + e.size, 0),
         artifacts: m.artifacts,
-        hashSetMatches: m.entries.filter((e) => e.hashSetMatches?.length).map((e) => ({path: e.path, matches: e.hashSetMatches})),
+        hashSets: m.hashSets,
+        hashSetMatches: m.entries.filter((e) => e.hashSetMatches?.length).map((e) => ({path: e.path, sourcePath: e.source?.path, matches: e.hashSetMatches})),
+        cameras: m.cameras ?? [],
         errors: m.errors,
       },
     }

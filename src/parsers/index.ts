@@ -3,11 +3,12 @@
  */
 import {browserParsers} from './browser/index.js'
 import {chatParsers} from './chat/index.js'
+import {mediaParsers} from './media/index.js'
 import {networkParsers} from './network/index.js'
 import {registerParser} from './registry.js'
 import type {Parser} from './types.js'
 
-const families: Parser[][] = [browserParsers, chatParsers, networkParsers]
+const families: Parser[][] = [browserParsers, chatParsers, mediaParsers, networkParsers]
 
 let registered = false
 export function registerAllParsers(): void {

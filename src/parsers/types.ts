@@ -46,6 +46,8 @@ export interface ParserInput {
   companions: string[]
   bundlePath: string
   sourcePath: string
+  /** SHA-256 (hex) of the copy, computed by the engine while copying: parsers need not read the file again for it. */
+  sha256?: string
   volume: string
   artifact: {id: string; name: string; category: string}
   /** Named captures of the definition's path pattern, e.g. {user: 'ana', profile: 'Default'}. */

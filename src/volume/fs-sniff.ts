@@ -36,7 +36,7 @@ function ascii(buffer: Buffer, start: number, length: number): string {
 }
 
 function trimLabel(text: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
+   
   const t = text.replace(/\x00+$/, '').trim()
   return t && t !== 'NO NAME' ? t : undefined
 }

@@ -90,7 +90,7 @@ export function photosGeoJson(records: ParsedRecord[]): string {
 /** Escapes text for XML element content and attribute values; drops characters XML 1.0 forbids. */
 export function xmlEscape(value: string): string {
   return value
-    // eslint-disable-next-line no-control-regex
+     
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
     .replace(/&/g, '&amp;')

@@ -1,0 +1,587 @@
+import type {Readable} from 'node:stream'
+import {Readable as ReadableStream} from 'node:stream'
+import {CorruptImageError, FileNotFoundError, TrawlError} from '../errors.js'
+import type {FileSystemDriver} from '../fs/drivers.js'
+import type {DataStream, FileEntry, FileKind, ListOptions, ReadOnlyFileSystem, Timestamps} from '../fs/types.js'
+import type {ByteSource} from '../image/byte-source.js'
+import {filetimeToIso} from '../time.js'
+import {AttributeData, type NonResidentLayout} from './attribute-data.js'
+import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
+import {
+  ATTRIBUTE_COMPRESSED,
+  ATTRIBUTE_ENCRYPTED,
+  ATTRIBUTE_SPARSE,
+  AttributeType,
+  FILE_NAME_NAMESPACES,
+  NAMESPACE_DOS,
+  RECORD_IN_USE,
+  RECORD_IS_DIRECTORY,
+  REPARSE_TAG_MOUNT_POINT,
+  REPARSE_TAG_SYMLINK,
+  applyFixups,
+  hasBadSignature,
+  hasFileSignature,
+  parseAttributeList,
+  parseFileName,
+  parseMftRecord,
+  parseReparsePoint,
+  parseStandardInformation,
+  type FileNameAttribute,
+  type MftAttribute,
+  type ReparsePoint,
+  type StandardInformation,
+} from './mft-record.js'
+
+/** Well-known MFT entries (libfsntfs "The metadata files"). */
+const MFT_ENTRY = 0
+const VOLUME_ENTRY = 3
+const ROOT_ENTRY = 5
+const UPCASE_ENTRY = 10
+
+/** MFT entries read per sequential read of the listing pass. */
+const SCAN_CHUNK_BYTES = 8 * 1024 * 1024
+/** Problems kept for the examiner; past this only the count grows. */
+const MAX_PROBLEMS = 1000
+/** Deeper than this a path is treated as a directory cycle. */
+const MAX_DEPTH = 2048
+
+/** $STANDARD_INFORMATION file attribute flags worth naming (MS-FSCC 2.6). */
+const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
+  [0x0001, 'read-only'],
+  [0x0002, 'hidden'],
+  [0x0004, 'system'],
+  [0x0020, 'archive'],
+  [0x0100, 'temporary'],
+  [0x0200, 'sparse'],
+  [0x0400, 'reparse-point'],
+  [0x0800, 'compressed'],
+  [0x1000, 'offline'],
+  [0x2000, 'not-content-indexed'],
+  [0x4000, 'encrypted'],
+]
+
+/**
+ * What the listing pass keeps of one MFT entry: enough to list and stat it
+ * without reading the record again. Extension records are folded into their base.
+ */
+interface EntrySummary {
+  entry: number
+  sequence: number
+  inUse: boolean
+  directory: boolean
+  /** Base record entry for an extension record, else 0. */
+  baseEntry: number
+  baseSequence: number
+  standardInformation?: StandardInformation
+  names: FileNameAttribute[]
+  /** Size of the unnamed $DATA stream, -1 when there is none. */
+  dataSize: number
+  dataFlags: number
+  streams?: DataStream[]
+  reparse?: ReparsePoint
+}
+
+/** A name of an entry inside a directory (a hard link is one name among several). */
+interface DirectoryLink {
+  summary: EntrySummary
+  name: string
+}
+
+interface ResolvedPath {
+  /** The entries from the root to the target (root first). */
+  chain: EntrySummary[]
+  /** The path as the volume spells it. */
+  path: string
+  link?: DirectoryLink
+}
+
+/**
+ * A read-only NTFS volume read natively from its bytes. The directory tree comes
+ * from one sequential pass over the whole $MFT that groups entries by the parent
+ * reference of each $FILE_NAME: it gives every hard link, deleted entries whose
+ * record survives, and a recursive listing without a seek per directory.
+ * Damaged records are skipped and recorded in `problems`; the rest still reads.
+ */
+export class NtfsFileSystem implements ReadOnlyFileSystem {
+  readonly kind = 'ntfs'
+  readonly boot: NtfsBootSector
+  readonly serial: string
+  readonly label?: string
+  /** Records and structures that could not be read, each a typed error naming the record or offset. */
+  readonly problems: TrawlError[] = []
+  problemCount = 0
+
+  private mft: AttributeData
+  private summaries: Array<EntrySummary | undefined> | undefined
+  private children: Map<number, DirectoryLink[]> | undefined
+  private lookupCache = new Map<number, Map<string, DirectoryLink[]>>()
+  private upcase: Uint16Array | null | undefined
+
+  constructor(private readonly volume: ByteSource) {
+    this.boot = parseBootSector(volume.read(0, 512))
+    this.serial = this.boot.serial
+    this.mft = this.bootstrapMft()
+    this.label = this.readLabel()
+  }
+
+  // ---------------------------------------------------------------- MFT access
+
+  /**
+   * $MFT describes itself: read entry 0 at the boot sector's MFT cluster, then read
+   * the rest of the table through entry 0's own (possibly fragmented) data runs,
+   * following its $ATTRIBUTE_LIST if the runs spill into extension records.
+   */
+  private bootstrapMft(): AttributeData {
+    const {mftLcn, clusterSize, mftRecordSize} = this.boot
+    const offset = mftLcn * clusterSize
+    const raw = Buffer.from(this.volume.read(offset, mftRecordSize))
+    if (raw.length < mftRecordSize) throw new CorruptImageError('the image ends inside MFT record 0 ($MFT)', offset + raw.length)
+    if (!hasFileSignature(raw, 0)) throw new CorruptImageError('MFT record 0 ($MFT) has no FILE signature', offset)
+    applyFixups(raw, 0, mftRecordSize, MFT_ENTRY, offset)
+    const record = parseMftRecord(raw, 0, mftRecordSize, MFT_ENTRY, offset)
+    const pieces = record.attributes.filter((a) => a.type === AttributeType.data && a.name === '')
+    const first = pieces.find((a) => !a.resident && a.startVcn === 0)
+    if (!first) throw new CorruptImageError('MFT record 0 ($MFT) has no non-resident $DATA attribute', offset)
+    this.mft = this.attributeData(layoutOf([first]), 'MFT record 0 $DATA')
+    if (record.attributes.some((a) => a.type === AttributeType.attributeList)) {
+      const all = this.loadAttributes(MFT_ENTRY).filter((a) => a.type === AttributeType.data && a.name === '')
+      return this.attributeData(layoutOf(all), 'MFT record 0 $DATA')
+    }
+    return this.attributeData(layoutOf(pieces), 'MFT record 0 $DATA')
+  }
+
+  private attributeData(layout: NonResidentLayout, where: string): AttributeData {
+    return new AttributeData(this.volume, this.boot.clusterSize, this.boot.clusterCount, layout, where)
+  }
+
+  /** Number of MFT entries the table holds. */
+  get mftEntryCount(): number {
+    return Math.floor(this.mft.layout.initializedSize / this.boot.mftRecordSize)
+  }
+
+  /** Byte offset of an MFT entry in the volume (for error messages), or -1 if unmapped. */
+  mftEntryOffset(entry: number): number {
+    const cs = this.boot.clusterSize
+    const byte = entry * this.boot.mftRecordSize
+    const vcn = Math.floor(byte / cs)
+    for (const run of this.mft.layout.runs) {
+      if (vcn >= run.vcn && vcn < run.vcn + run.length && run.lcn !== null) return (run.lcn + vcn - run.vcn) * cs + (byte % cs)
+    }
+    return -1
+  }
+
+  /** One MFT entry with its update sequence applied. */
+  readMftRecord(entry: number): Buffer {
+    const size = this.boot.mftRecordSize
+    if (!Number.isSafeInteger(entry) || entry < 0 || entry >= Math.max(1, this.mftEntryCount)) {
+      throw new CorruptImageError(`MFT record ${entry} is outside the MFT (${this.mftEntryCount} entries)`)
+    }
+    const raw = this.mft.read(entry * size, size)
+    const offset = this.mftEntryOffset(entry)
+    if (raw.length < size) throw new CorruptImageError(`MFT record ${entry} is cut short`, offset)
+    if (!hasFileSignature(raw, 0)) throw new CorruptImageError(`MFT record ${entry} has no FILE signature`, offset)
+    applyFixups(raw, 0, size, entry, offset)
+    return raw
+  }
+
+  /**
+   * Every attribute of an entry, including those moved into extension records by an
+   * $ATTRIBUTE_LIST (libfsntfs "The attribute list attribute"), with data runs decoded.
+   */
+  loadAttributes(entry: number): MftAttribute[] {
+    const size = this.boot.mftRecordSize
+    const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
+    const listAttribute = record.attributes.find((a) => a.type === AttributeType.attributeList)
+    if (!listAttribute) return record.attributes
+    const listValue = listAttribute.resident
+      ? listAttribute.value ?? Buffer.alloc(0)
+      : this.attributeData(layoutOf([listAttribute]), `MFT record ${entry} $ATTRIBUTE_LIST`).read(0, listAttribute.dataSize)
+    const listed = parseAttributeList(listValue, entry)
+    const attributes = [...record.attributes]
+    const wanted = new Map<number, Set<string>>()
+    for (const item of listed) {
+      if (item.entry === entry) continue
+      let keys = wanted.get(item.entry)
+      if (!keys) wanted.set(item.entry, (keys = new Set()))
+      keys.add(`${item.type}:${item.id}`)
+    }
+    for (const [extension, keys] of wanted) {
+      const extensionRecord = parseMftRecord(this.readMftRecord(extension), 0, size, extension, this.mftEntryOffset(extension))
+      if (extensionRecord.baseEntry !== entry) {
+        throw new CorruptImageError(`MFT record ${extension} is listed as an extension of record ${entry} but its base is ${extensionRecord.baseEntry}`, this.mftEntryOffset(extension))
+      }
+      for (const attribute of extensionRecord.attributes) {
+        if (keys.has(`${attribute.type}:${attribute.id}`)) attributes.push(attribute)
+      }
+    }
+    return attributes
+  }
+
+  private readLabel(): string | undefined {
+    try {
+      const name = this.loadAttributes(VOLUME_ENTRY).find((a) => a.type === AttributeType.volumeName)
+      return name?.value?.toString('utf16le')
+    } catch (error) {
+      this.addProblem(error)
+      return undefined
+    }
+  }
+
+  private addProblem(error: unknown): void {
+    this.problemCount++
+    if (this.problems.length >= MAX_PROBLEMS) return
+    this.problems.push(error instanceof TrawlError ? error : new CorruptImageError(String(error)))
+  }
+
+  // ---------------------------------------------------------------- listing pass
+
+  /** One sequential pass over the whole $MFT, in large reads, summarizing every entry. */
+  private scan(): Array<EntrySummary | undefined> {
+    if (this.summaries) return this.summaries
+    const size = this.boot.mftRecordSize
+    const count = this.mftEntryCount
+    const summaries: Array<EntrySummary | undefined> = new Array(count)
+    const perChunk = Math.max(1, Math.floor(SCAN_CHUNK_BYTES / size))
+    for (let first = 0; first < count; first += perChunk) {
+      const n = Math.min(perChunk, count - first)
+      let chunk: Buffer | undefined
+      try {
+        chunk = this.mft.read(first * size, n * size)
+      } catch {
+        chunk = undefined // a part of the MFT is unreadable: fall back to entry by entry
+      }
+      for (let i = 0; i < n; i++) {
+        const entry = first + i
+        let buf: Buffer
+        let start: number
+        if (chunk) {
+          buf = chunk
+          start = i * size
+        } else {
+          try {
+            buf = this.mft.read(entry * size, size)
+          } catch (error) {
+            this.addProblem(error)
+            continue
+          }
+          start = 0
+        }
+        summaries[entry] = this.summarize(buf, start, entry)
+      }
+    }
+    // fold extension records into their base records
+    for (const summary of summaries) {
+      if (!summary || summary.baseEntry === 0 || !summary.inUse) continue
+      const base = summaries[summary.baseEntry]
+      if (!base || base.sequence !== summary.baseSequence) continue
+      base.names.push(...summary.names)
+      base.standardInformation ??= summary.standardInformation
+      if (base.dataSize < 0 && summary.dataSize >= 0) {
+        base.dataSize = summary.dataSize
+        base.dataFlags = summary.dataFlags
+      }
+      if (summary.streams) (base.streams ??= []).push(...summary.streams)
+      base.reparse ??= summary.reparse
+    }
+    this.summaries = summaries
+    return summaries
+  }
+
+  private summarize(buf: Buffer, start: number, entry: number): EntrySummary | undefined {
+    const size = this.boot.mftRecordSize
+    if (!hasFileSignature(buf, start)) {
+      if (hasBadSignature(buf, start)) this.addProblem(new CorruptImageError(`MFT record ${entry} is marked BAAD`, this.mftEntryOffset(entry)))
+      return undefined
+    }
+    try {
+      applyFixups(buf, start, size, entry, this.mftEntryOffset(entry))
+      const record = parseMftRecord(buf, start, size, entry, this.mftEntryOffset(entry), false)
+      const summary: EntrySummary = {
+        entry,
+        sequence: record.sequence,
+        inUse: (record.flags & RECORD_IN_USE) !== 0,
+        directory: (record.flags & RECORD_IS_DIRECTORY) !== 0,
+        baseEntry: record.baseEntry,
+        baseSequence: record.baseSequence,
+        names: [],
+        dataSize: -1,
+        dataFlags: 0,
+      }
+      for (const attribute of record.attributes) {
+        switch (attribute.type) {
+          case AttributeType.standardInformation:
+            if (attribute.value) summary.standardInformation = parseStandardInformation(attribute.value, entry)
+            break
+          case AttributeType.fileName:
+            if (attribute.value) summary.names.push(parseFileName(attribute.value, entry))
+            break
+          case AttributeType.data:
+            if (attribute.startVcn !== 0) break
+            if (attribute.name === '') {
+              summary.dataSize = attribute.dataSize
+              summary.dataFlags = attribute.flags
+            } else {
+              ;(summary.streams ??= []).push({name: attribute.name, size: attribute.dataSize})
+            }
+            break
+          case AttributeType.reparsePoint:
+            summary.reparse = attribute.value ? parseReparsePoint(attribute.value) : {tag: 0}
+            break
+        }
+      }
+      return summary
+    } catch (error) {
+      this.addProblem(error)
+      return undefined
+    }
+  }
+
+  /** parent entry -> its names, from the $FILE_NAME parent references of every entry. */
+  private directoryTree(): Map<number, DirectoryLink[]> {
+    if (this.children) return this.children
+    const summaries = this.scan()
+    const children = new Map<number, DirectoryLink[]>()
+    for (const summary of summaries) {
+      if (!summary || summary.baseEntry !== 0 || summary.entry === ROOT_ENTRY || summary.names.length === 0) continue
+      // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else there
+      const seen = new Set<string>()
+      const longNames = summary.names.filter((n) => n.namespace !== NAMESPACE_DOS)
+      for (const fileName of longNames.length > 0 ? longNames : summary.names) {
+        const key = `${fileName.parentEntry}/${fileName.name}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        const parent = summaries[fileName.parentEntry]
+        if (!parent || !parent.directory || parent.baseEntry !== 0) continue
+        // the parent reference must name this parent, not an earlier use of its record;
+        // a deleted parent's sequence was incremented when it was freed
+        const sequenceMatches =
+          fileName.parentSequence === 0 ||
+          parent.sequence === fileName.parentSequence ||
+          (!parent.inUse && parent.sequence === ((fileName.parentSequence + 1) & 0xffff))
+        if (!sequenceMatches) continue
+        if (!summary.inUse && parent.inUse && parent.sequence !== fileName.parentSequence && fileName.parentSequence !== 0) continue
+        let list = children.get(fileName.parentEntry)
+        if (!list) children.set(fileName.parentEntry, (list = []))
+        list.push({summary, name: fileName.name})
+      }
+    }
+    this.children = children
+    return children
+  }
+
+  // ---------------------------------------------------------------- names
+
+  private upcaseTable(): Uint16Array | null {
+    if (this.upcase !== undefined) return this.upcase
+    try {
+      const data = this.loadAttributes(UPCASE_ENTRY).filter((a) => a.type === AttributeType.data && a.name === '')
+      const bytes = this.readAttributeValue(data, `MFT record ${UPCASE_ENTRY} $UpCase`)
+      this.upcase = bytes.length >= 131072 ? new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 131072)) : null
+    } catch (error) {
+      this.addProblem(error)
+      this.upcase = null
+    }
+    return this.upcase
+  }
+
+  /** A name folded with the volume's $UpCase table, as NTFS compares names. */
+  upcaseName(name: string): string {
+    const table = this.upcaseTable()
+    if (!table) return name.toUpperCase()
+    let out = ''
+    for (let i = 0; i < name.length; i++) out += String.fromCharCode(table[name.charCodeAt(i)])
+    return out
+  }
+
+  private lookup(parent: number, segment: string): DirectoryLink | undefined {
+    const links = this.directoryTree().get(parent)
+    if (!links) return undefined
+    let index = this.lookupCache.get(parent)
+    if (!index) {
+      index = new Map()
+      for (const link of links) {
+        const key = this.upcaseName(link.name)
+        const same = index.get(key)
+        if (same) same.push(link)
+        else index.set(key, [link])
+      }
+      this.lookupCache.set(parent, index)
+    }
+    const candidates = index.get(this.upcaseName(segment))
+    if (!candidates) return undefined
+    // exact spelling first, then allocated before deleted
+    return (
+      candidates.find((l) => l.name === segment && l.summary.inUse) ??
+      candidates.find((l) => l.summary.inUse) ??
+      candidates.find((l) => l.name === segment) ??
+      candidates[0]
+    )
+  }
+
+  private resolve(path: string): ResolvedPath {
+    const summaries = this.scan()
+    const root = summaries[ROOT_ENTRY]
+    if (!root) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
+    const segments = path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
+    const chain: EntrySummary[] = [root]
+    const spelled: string[] = []
+    let link: DirectoryLink | undefined
+    for (const segment of segments) {
+      const current = chain[chain.length - 1]
+      link = this.lookup(current.entry, segment)
+      if (!link) throw new FileNotFoundError(path)
+      chain.push(link.summary)
+      spelled.push(link.name)
+    }
+    return {chain, path: spelled.join('/'), link}
+  }
+
+  // ---------------------------------------------------------------- ReadOnlyFileSystem
+
+  async list(dirPath: string, options?: ListOptions): Promise<FileEntry[]> {
+    return this.listSync(dirPath, options)
+  }
+
+  /** The children of a directory, synchronously (the listing pass runs on first use). */
+  listSync(dirPath: string, options?: ListOptions): FileEntry[] {
+    const resolved = this.resolve(dirPath)
+    const dir = resolved.chain[resolved.chain.length - 1]
+    if (!dir.directory) throw new FileNotFoundError(dirPath)
+    if (resolved.chain.length > MAX_DEPTH) {
+      this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir.entry}`))
+      return []
+    }
+    const ancestors = new Set(resolved.chain.map((s) => s.entry))
+    const links = this.directoryTree().get(dir.entry) ?? []
+    const entries: FileEntry[] = []
+    for (const link of links) {
+      if (!link.summary.inUse && !options?.deleted) continue
+      if (ancestors.has(link.summary.entry)) {
+        this.addProblem(
+          new CorruptImageError(`directory cycle: MFT record ${link.summary.entry} ("${link.name}") is listed inside its own descendant, MFT record ${dir.entry}`, this.mftEntryOffset(link.summary.entry)),
+        )
+        continue
+      }
+      entries.push(this.fileEntry(link.summary, resolved.path === '' ? link.name : `${resolved.path}/${link.name}`, link.name))
+    }
+    return entries
+  }
+
+  async stat(path: string): Promise<FileEntry> {
+    const resolved = this.resolve(path)
+    const target = resolved.chain[resolved.chain.length - 1]
+    return this.fileEntry(target, resolved.path, resolved.link?.name ?? '')
+  }
+
+  async open(path: string, options?: {stream?: string}): Promise<Readable> {
+    return this.openSync(path, options)
+  }
+
+  openSync(path: string, options?: {stream?: string}): Readable {
+    const resolved = this.resolve(path)
+    const target = resolved.chain[resolved.chain.length - 1]
+    const streamName = options?.stream ?? ''
+    const attributes = this.loadAttributes(target.entry)
+    let pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === streamName)
+    if (pieces.length === 0 && streamName !== '') {
+      const folded = this.upcaseName(streamName)
+      const match = attributes.find((a) => a.type === AttributeType.data && a.name !== '' && this.upcaseName(a.name) === folded)
+      if (match) pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === match.name)
+    }
+    if (pieces.length === 0) throw new FileNotFoundError(streamName ? `${path}:${streamName}` : path)
+    const where = `MFT record ${target.entry} $DATA${streamName ? ` "${streamName}"` : ''}`
+    const resident = pieces.find((a) => a.resident)
+    if (resident) return ReadableStream.from([resident.value ?? Buffer.alloc(0)], {objectMode: false})
+    if ((pieces[0].flags & ATTRIBUTE_ENCRYPTED) !== 0) {
+      throw new CorruptImageError(`${where}: the stream is EFS-encrypted; trawl reads its raw bytes only with the key`)
+    }
+    return this.attributeData(layoutOf(pieces), where).stream()
+  }
+
+  /** Reads a whole attribute value (resident or not) into memory: for small metadata only. */
+  private readAttributeValue(pieces: MftAttribute[], where: string): Buffer {
+    if (pieces.length === 0) throw new CorruptImageError(`${where}: attribute missing`)
+    const resident = pieces.find((a) => a.resident)
+    if (resident) return resident.value ?? Buffer.alloc(0)
+    const data = this.attributeData(layoutOf(pieces), where)
+    return data.read(0, data.size)
+  }
+
+  async close(): Promise<void> {
+    // the byte source belongs to whoever opened it
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  private fileEntry(summary: EntrySummary, path: string, name: string): FileEntry {
+    const si = summary.standardInformation
+    const reparse = summary.reparse
+    const isLink = reparse !== undefined && (reparse.tag === REPARSE_TAG_SYMLINK || reparse.tag === REPARSE_TAG_MOUNT_POINT)
+    const kind: FileKind = isLink ? 'symlink' : summary.directory ? 'directory' : 'file'
+    const entry: FileEntry = {
+      path,
+      name,
+      kind,
+      size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
+      times: si ? timestamps(si) : {},
+      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...timestamps(n)})),
+      inode: `${summary.entry}-${summary.sequence}`,
+    }
+    if (!summary.inUse) entry.deleted = true
+    if (summary.streams) entry.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
+    if (reparse?.target !== undefined) entry.linkTarget = reparse.target
+    const flags: string[] = []
+    if (si) for (const [bit, label] of FILE_ATTRIBUTE_NAMES) if (si.fileAttributes & bit) flags.push(label)
+    if (summary.dataFlags & ATTRIBUTE_COMPRESSED && !flags.includes('compressed')) flags.push('compressed')
+    if (summary.dataFlags & ATTRIBUTE_SPARSE && !flags.includes('sparse')) flags.push('sparse')
+    if (reparse && !flags.includes('reparse-point')) flags.push('reparse-point')
+    if (flags.length > 0) entry.attributes = flags
+    return entry
+  }
+}
+
+function timestamps(source: {created: bigint; modified: bigint; changed: bigint; accessed: bigint}): Timestamps {
+  const times: Timestamps = {}
+  const modified = safeIso(source.modified)
+  const accessed = safeIso(source.accessed)
+  const changed = safeIso(source.changed)
+  const created = safeIso(source.created)
+  if (modified) times.modified = modified
+  if (accessed) times.accessed = accessed
+  if (changed) times.changed = changed
+  if (created) times.created = created
+  return times
+}
+
+/** FILETIMEs beyond what a date can hold are left out rather than failing the listing. */
+function safeIso(value: bigint): string | null {
+  try {
+    return filetimeToIso(value)
+  } catch {
+    return null
+  }
+}
+
+/** Joins the pieces of one attribute (split over extension records) into one layout. */
+function layoutOf(pieces: MftAttribute[]): NonResidentLayout {
+  const sorted = [...pieces].sort((a, b) => a.startVcn - b.startVcn)
+  const first = sorted[0]
+  const runs = sorted.flatMap((p) => p.runs ?? [])
+  return {
+    runs,
+    dataSize: first.dataSize,
+    initializedSize: Math.min(first.initializedSize, first.dataSize),
+    compressionUnit: (first.flags & ATTRIBUTE_COMPRESSED) !== 0 ? first.compressionUnit : 0,
+  }
+}
+
+/** The NTFS file-system driver: detects the "NTFS    " OEM id and opens the volume. */
+export const ntfsDriver: FileSystemDriver = {
+  name: 'ntfs',
+  detect(volume: ByteSource): boolean {
+    return isNtfsBootSector(volume.read(0, 16))
+  },
+  open(volume: ByteSource): NtfsFileSystem {
+    return new NtfsFileSystem(volume)
+  },
+}

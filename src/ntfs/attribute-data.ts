@@ -47,12 +47,14 @@ export class AttributeData {
   read(offset: number, length: number): Buffer {
     const end = Math.min(this.layout.dataSize, offset + length)
     if (offset >= end) return Buffer.alloc(0)
-    const out = Buffer.alloc(end - offset)
-    const validEnd = Math.min(end, this.layout.initializedSize)
+    // not zero-filled: every byte is written below (data, sparse zeros, or zeros past valid data)
+    const out = Buffer.allocUnsafe(end - offset)
+    const validEnd = Math.max(offset, Math.min(end, this.layout.initializedSize))
     if (validEnd > offset) {
       if (this.unitClusters > 0) this.readCompressed(offset, validEnd, out)
       else this.readPlain(offset, validEnd, out)
     }
+    out.fill(0, validEnd - offset)
     return out
   }
 
@@ -85,8 +87,9 @@ export class AttributeData {
       const n = runEnd - position
       if (run.lcn !== null) {
         this.readVolume((run.lcn + vcn - run.vcn) * cs + (position % cs), n, out, position - offset, run.lcn)
+      } else {
+        out.fill(0, position - offset, runEnd - offset) // sparse: never written, reads as zeros
       }
-      // sparse: `out` is already zero
       position = runEnd
     }
   }

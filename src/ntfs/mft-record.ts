@@ -212,37 +212,25 @@ function readSigned64(buf: Buffer, pos: number): number {
   return Number(buf.readBigInt64LE(pos))
 }
 
-/** A 64-bit FILETIME, kept exact. */
-export type FileTime = bigint
-
 /** $STANDARD_INFORMATION (libfsntfs "The standard information attribute"). */
 export interface StandardInformation {
-  created: FileTime
-  modified: FileTime
-  changed: FileTime
-  accessed: FileTime
+  /** The four FILETIMEs as stored: created, modified, MFT entry changed, accessed (a copy). */
+  times: Buffer
   fileAttributes: number
 }
 
 export function parseStandardInformation(value: Buffer, entry: number): StandardInformation {
   if (value.length < 48) throw new CorruptImageError(`MFT record ${entry}: $STANDARD_INFORMATION is ${value.length} bytes, expected at least 48`)
-  return {
-    created: value.readBigUInt64LE(0),
-    modified: value.readBigUInt64LE(8),
-    changed: value.readBigUInt64LE(16),
-    accessed: value.readBigUInt64LE(24),
-    fileAttributes: value.readUInt32LE(32),
-  }
+  // copied: a view would keep the whole MFT read buffer alive
+  return {times: Buffer.from(value.subarray(0, 32)), fileAttributes: value.readUInt32LE(32)}
 }
 
 /** $FILE_NAME (libfsntfs "The file name attribute"). */
 export interface FileNameAttribute {
   parentEntry: number
   parentSequence: number
-  created: FileTime
-  modified: FileTime
-  changed: FileTime
-  accessed: FileTime
+  /** The four FILETIMEs as stored: created, modified, MFT entry changed, accessed (a copy). */
+  times: Buffer
   dataSize: number
   fileAttributes: number
   namespace: number
@@ -256,11 +244,8 @@ export function parseFileName(value: Buffer, entry: number): FileNameAttribute {
   return {
     parentEntry: value.readUInt32LE(0) + value.readUInt16LE(4) * 0x1_0000_0000,
     parentSequence: value.readUInt16LE(6),
-    created: value.readBigUInt64LE(8),
-    modified: value.readBigUInt64LE(16),
-    changed: value.readBigUInt64LE(24),
-    accessed: value.readBigUInt64LE(32),
-    dataSize: Number(value.readBigUInt64LE(48)),
+    times: Buffer.from(value.subarray(8, 40)),
+    dataSize: value.readUInt32LE(48) + value.readUInt32LE(52) * 0x1_0000_0000,
     fileAttributes: value.readUInt32LE(56),
     namespace: value[65],
     name: value.toString('utf16le', 66, 66 + nameLength * 2),

@@ -2,10 +2,10 @@ import type {Readable} from 'node:stream'
 import {Readable as ReadableStream} from 'node:stream'
 import {CorruptImageError, FileNotFoundError, TrawlError} from '../errors.js'
 import type {FileSystemDriver} from '../fs/drivers.js'
-import type {DataStream, FileEntry, FileKind, ListOptions, ReadOnlyFileSystem, Timestamps} from '../fs/types.js'
+import type {FileEntry, FileKind, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
-import {filetimeToIso} from '../time.js'
 import {AttributeData, type NonResidentLayout} from './attribute-data.js'
+import {FileTimeTable, summarizeMftEntry, type EntrySummary} from './mft-entry-summary.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
   ATTRIBUTE_COMPRESSED,
@@ -14,22 +14,14 @@ import {
   AttributeType,
   FILE_NAME_NAMESPACES,
   NAMESPACE_DOS,
-  RECORD_IN_USE,
-  RECORD_IS_DIRECTORY,
   REPARSE_TAG_MOUNT_POINT,
   REPARSE_TAG_SYMLINK,
   applyFixups,
   hasBadSignature,
   hasFileSignature,
   parseAttributeList,
-  parseFileName,
   parseMftRecord,
-  parseReparsePoint,
-  parseStandardInformation,
-  type FileNameAttribute,
   type MftAttribute,
-  type ReparsePoint,
-  type StandardInformation,
 } from './mft-record.js'
 
 /** Well-known MFT entries (libfsntfs "The metadata files"). */
@@ -59,27 +51,6 @@ const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
   [0x2000, 'not-content-indexed'],
   [0x4000, 'encrypted'],
 ]
-
-/**
- * What the listing pass keeps of one MFT entry: enough to list and stat it
- * without reading the record again. Extension records are folded into their base.
- */
-interface EntrySummary {
-  entry: number
-  sequence: number
-  inUse: boolean
-  directory: boolean
-  /** Base record entry for an extension record, else 0. */
-  baseEntry: number
-  baseSequence: number
-  standardInformation?: StandardInformation
-  names: FileNameAttribute[]
-  /** Size of the unnamed $DATA stream, -1 when there is none. */
-  dataSize: number
-  dataFlags: number
-  streams?: DataStream[]
-  reparse?: ReparsePoint
-}
 
 /** A name of an entry inside a directory (a hard link is one name among several). */
 interface DirectoryLink {
@@ -115,7 +86,10 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   private summaries: Array<EntrySummary | undefined> | undefined
   private children: Map<number, DirectoryLink[]> | undefined
   private lookupCache = new Map<number, Map<string, DirectoryLink[]>>()
+  /** Directories already listed, by the path as this reader spelled it: a recursive walk resolves nothing twice. */
+  private dirCache = new Map<string, ResolvedPath>()
   private upcase: Uint16Array | null | undefined
+  private readonly times = new FileTimeTable()
 
   constructor(private readonly volume: ByteSource) {
     this.boot = parseBootSector(volume.read(0, 512))
@@ -275,7 +249,10 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       const base = summaries[summary.baseEntry]
       if (!base || base.sequence !== summary.baseSequence) continue
       base.names.push(...summary.names)
-      base.standardInformation ??= summary.standardInformation
+      if (base.siTimes < 0) {
+        base.siTimes = summary.siTimes
+        base.fileAttributes = summary.fileAttributes
+      }
       if (base.dataSize < 0 && summary.dataSize >= 0) {
         base.dataSize = summary.dataSize
         base.dataFlags = summary.dataFlags
@@ -294,42 +271,9 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       return undefined
     }
     try {
-      applyFixups(buf, start, size, entry, this.mftEntryOffset(entry))
-      const record = parseMftRecord(buf, start, size, entry, this.mftEntryOffset(entry), false)
-      const summary: EntrySummary = {
-        entry,
-        sequence: record.sequence,
-        inUse: (record.flags & RECORD_IN_USE) !== 0,
-        directory: (record.flags & RECORD_IS_DIRECTORY) !== 0,
-        baseEntry: record.baseEntry,
-        baseSequence: record.baseSequence,
-        names: [],
-        dataSize: -1,
-        dataFlags: 0,
-      }
-      for (const attribute of record.attributes) {
-        switch (attribute.type) {
-          case AttributeType.standardInformation:
-            if (attribute.value) summary.standardInformation = parseStandardInformation(attribute.value, entry)
-            break
-          case AttributeType.fileName:
-            if (attribute.value) summary.names.push(parseFileName(attribute.value, entry))
-            break
-          case AttributeType.data:
-            if (attribute.startVcn !== 0) break
-            if (attribute.name === '') {
-              summary.dataSize = attribute.dataSize
-              summary.dataFlags = attribute.flags
-            } else {
-              ;(summary.streams ??= []).push({name: attribute.name, size: attribute.dataSize})
-            }
-            break
-          case AttributeType.reparsePoint:
-            summary.reparse = attribute.value ? parseReparsePoint(attribute.value) : {tag: 0}
-            break
-        }
-      }
-      return summary
+      const offset = this.mftEntryOffset(entry)
+      applyFixups(buf, start, size, entry, offset)
+      return summarizeMftEntry(buf, start, size, entry, offset, this.times)
     } catch (error) {
       this.addProblem(error)
       return undefined
@@ -365,6 +309,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         list.push({summary, name: fileName.name})
       }
     }
+    // name order (code units), as a listing is read
+    for (const list of children.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     this.children = children
     return children
   }
@@ -444,7 +390,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The children of a directory, synchronously (the listing pass runs on first use). */
   listSync(dirPath: string, options?: ListOptions): FileEntry[] {
-    const resolved = this.resolve(dirPath)
+    const resolved = this.dirCache.get(dirPath) ?? this.resolve(dirPath)
     const dir = resolved.chain[resolved.chain.length - 1]
     if (!dir.directory) throw new FileNotFoundError(dirPath)
     if (resolved.chain.length > MAX_DEPTH) {
@@ -462,7 +408,10 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         )
         continue
       }
-      entries.push(this.fileEntry(link.summary, resolved.path === '' ? link.name : `${resolved.path}/${link.name}`, link.name))
+      const path = resolved.path === '' ? link.name : `${resolved.path}/${link.name}`
+      const entry = this.fileEntry(link.summary, path, link.name)
+      if (link.summary.directory && entry.kind === 'directory') this.dirCache.set(path, {chain: [...resolved.chain, link.summary], path, link})
+      entries.push(entry)
     }
     return entries
   }
@@ -514,7 +463,6 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   // ---------------------------------------------------------------- entries
 
   private fileEntry(summary: EntrySummary, path: string, name: string): FileEntry {
-    const si = summary.standardInformation
     const reparse = summary.reparse
     const isLink = reparse !== undefined && (reparse.tag === REPARSE_TAG_SYMLINK || reparse.tag === REPARSE_TAG_MOUNT_POINT)
     const kind: FileKind = isLink ? 'symlink' : summary.directory ? 'directory' : 'file'
@@ -523,15 +471,15 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       name,
       kind,
       size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
-      times: si ? timestamps(si) : {},
-      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...timestamps(n)})),
+      times: summary.siTimes >= 0 ? this.times.timestamps(summary.siTimes) : {},
+      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...this.times.timestamps(n.times)})),
       inode: `${summary.entry}-${summary.sequence}`,
     }
     if (!summary.inUse) entry.deleted = true
     if (summary.streams) entry.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) entry.linkTarget = reparse.target
     const flags: string[] = []
-    if (si) for (const [bit, label] of FILE_ATTRIBUTE_NAMES) if (si.fileAttributes & bit) flags.push(label)
+    for (const [bit, label] of FILE_ATTRIBUTE_NAMES) if (summary.fileAttributes & bit) flags.push(label)
     if (summary.dataFlags & ATTRIBUTE_COMPRESSED && !flags.includes('compressed')) flags.push('compressed')
     if (summary.dataFlags & ATTRIBUTE_SPARSE && !flags.includes('sparse')) flags.push('sparse')
     if (reparse && !flags.includes('reparse-point')) flags.push('reparse-point')
@@ -540,27 +488,6 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   }
 }
 
-function timestamps(source: {created: bigint; modified: bigint; changed: bigint; accessed: bigint}): Timestamps {
-  const times: Timestamps = {}
-  const modified = safeIso(source.modified)
-  const accessed = safeIso(source.accessed)
-  const changed = safeIso(source.changed)
-  const created = safeIso(source.created)
-  if (modified) times.modified = modified
-  if (accessed) times.accessed = accessed
-  if (changed) times.changed = changed
-  if (created) times.created = created
-  return times
-}
-
-/** FILETIMEs beyond what a date can hold are left out rather than failing the listing. */
-function safeIso(value: bigint): string | null {
-  try {
-    return filetimeToIso(value)
-  } catch {
-    return null
-  }
-}
 
 /** Joins the pieces of one attribute (split over extension records) into one layout. */
 function layoutOf(pieces: MftAttribute[]): NonResidentLayout {

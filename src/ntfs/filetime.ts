@@ -1,7 +1,8 @@
-import type {Timestamps} from '../fs/types.js'
 import {filetimeToIso} from '../time.js'
 
 const SECONDS_1601_TO_1970 = 11_644_473_600
+/** 10000-01-01T00:00:00Z in seconds since 1970. */
+const YEAR_10000 = 253_402_300_800
 /** Day strings ("2024-05-01T") already formatted, keyed by days since 1970. */
 const dayCache = new Map<number, string>()
 
@@ -13,19 +14,13 @@ const dayCache = new Map<number, string>()
  */
 export function filetimeHalvesToIso(low: number, high: number): string | null {
   if (low === 0 && high === 0) return null
-  if (high >= 0x4000_0000) {
-    // beyond the year 16000: rare enough for the exact BigInt path
-    try {
-      return filetimeToIso((BigInt(high) << 32n) | BigInt(low))
-    } catch {
-      return null
-    }
-  }
+  if (high >= 0x4000_0000) return exactIso(low, high) // beyond the year 16000: rare enough for BigInt
   // ticks = high * 2^32 + low = high * 429 * 10^7 + (high * 4967296 + low)
   const rest = high * 4_967_296 + low
   const restSeconds = Math.floor(rest / 10_000_000)
   const fraction = rest - restSeconds * 10_000_000
   const unixSeconds = high * 429 + restSeconds - SECONDS_1601_TO_1970
+  if (unixSeconds >= YEAR_10000) return exactIso(low, high) // 6-digit years: the reference's formatting
   const day = Math.floor(unixSeconds / 86400)
   let dayText = dayCache.get(day)
   if (dayText === undefined) {
@@ -42,28 +37,14 @@ export function filetimeHalvesToIso(low: number, high: number): string | null {
   return `${dayText}${two(hours)}:${two(minutes)}:${two(seconds)}.${String(fraction).padStart(7, '0')}Z`
 }
 
+function exactIso(low: number, high: number): string | null {
+  try {
+    return filetimeToIso((BigInt(high) << 32n) | BigInt(low))
+  } catch {
+    return null
+  }
+}
+
 function two(n: number): string {
   return n < 10 ? `0${n}` : String(n)
-}
-
-/** A FILETIME at `offset` of `buf`. */
-export function filetimeAt(buf: Buffer, offset: number): string | null {
-  return filetimeHalvesToIso(buf.readUInt32LE(offset), buf.readUInt32LE(offset + 4))
-}
-
-/**
- * The four NTFS times as stored in $STANDARD_INFORMATION and $FILE_NAME:
- * created, modified, MFT entry changed, accessed (8 bytes each, in that order).
- */
-export function ntfsTimestamps(times: Buffer): Timestamps {
-  const result: Timestamps = {}
-  const modified = filetimeAt(times, 8)
-  const accessed = filetimeAt(times, 24)
-  const changed = filetimeAt(times, 16)
-  const created = filetimeAt(times, 0)
-  if (modified !== null) result.modified = modified
-  if (accessed !== null) result.accessed = accessed
-  if (changed !== null) result.changed = changed
-  if (created !== null) result.created = created
-  return result
 }

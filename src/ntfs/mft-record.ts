@@ -212,46 +212,6 @@ function readSigned64(buf: Buffer, pos: number): number {
   return Number(buf.readBigInt64LE(pos))
 }
 
-/** $STANDARD_INFORMATION (libfsntfs "The standard information attribute"). */
-export interface StandardInformation {
-  /** The four FILETIMEs as stored: created, modified, MFT entry changed, accessed (a copy). */
-  times: Buffer
-  fileAttributes: number
-}
-
-export function parseStandardInformation(value: Buffer, entry: number): StandardInformation {
-  if (value.length < 48) throw new CorruptImageError(`MFT record ${entry}: $STANDARD_INFORMATION is ${value.length} bytes, expected at least 48`)
-  // copied: a view would keep the whole MFT read buffer alive
-  return {times: Buffer.from(value.subarray(0, 32)), fileAttributes: value.readUInt32LE(32)}
-}
-
-/** $FILE_NAME (libfsntfs "The file name attribute"). */
-export interface FileNameAttribute {
-  parentEntry: number
-  parentSequence: number
-  /** The four FILETIMEs as stored: created, modified, MFT entry changed, accessed (a copy). */
-  times: Buffer
-  dataSize: number
-  fileAttributes: number
-  namespace: number
-  name: string
-}
-
-export function parseFileName(value: Buffer, entry: number): FileNameAttribute {
-  if (value.length < 66) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME is ${value.length} bytes, expected at least 66`)
-  const nameLength = value[64]
-  if (66 + nameLength * 2 > value.length) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME name runs past the attribute`)
-  return {
-    parentEntry: value.readUInt32LE(0) + value.readUInt16LE(4) * 0x1_0000_0000,
-    parentSequence: value.readUInt16LE(6),
-    times: Buffer.from(value.subarray(8, 40)),
-    dataSize: value.readUInt32LE(48) + value.readUInt32LE(52) * 0x1_0000_0000,
-    fileAttributes: value.readUInt32LE(56),
-    namespace: value[65],
-    name: value.toString('utf16le', 66, 66 + nameLength * 2),
-  }
-}
-
 /** One entry of an $ATTRIBUTE_LIST (libfsntfs "The attribute list attribute"). */
 export interface AttributeListEntry {
   type: number

@@ -23,7 +23,7 @@ export class FileTimeTable {
       this.data = bigger
     }
     const slot = this.used
-    for (let i = 0; i < 8; i++) this.data[slot + i] = buf.readUInt32LE(offset + 4 * i)
+    for (let i = 0; i < 8; i++) this.data[slot + i] = u32(buf, offset + 4 * i)
     this.used += 8
     return slot
   }
@@ -40,18 +40,18 @@ export class FileTimeTable {
     return this.lastIso
   }
 
-  /** The times in a slot, by the names FileEntry uses. */
-  timestamps(slot: number): Timestamps {
-    const result: Timestamps = {}
+  /** Adds the times in a slot to `result`, by the names FileEntry uses. */
+  timestamps<T extends object>(slot: number, result: T): T & Timestamps {
+    const out = result as T & Timestamps
     const modified = this.iso(slot + 2)
     const accessed = this.iso(slot + 6)
     const changed = this.iso(slot + 4)
     const created = this.iso(slot)
-    if (modified !== null) result.modified = modified
-    if (accessed !== null) result.accessed = accessed
-    if (changed !== null) result.changed = changed
-    if (created !== null) result.created = created
-    return result
+    if (modified !== null) out.modified = modified
+    if (accessed !== null) out.accessed = accessed
+    if (changed !== null) out.changed = changed
+    if (created !== null) out.created = created
+    return out
   }
 }
 
@@ -94,19 +94,19 @@ export interface EntrySummary {
  * Lengths and offsets are checked against the record as parseMftRecord checks them.
  */
 export function summarizeMftEntry(buf: Buffer, start: number, size: number, entry: number, absOffset: number, times: FileTimeTable): EntrySummary {
-  const firstAttribute = buf.readUInt16LE(start + 20)
-  const flags = buf.readUInt16LE(start + 22)
-  const usedSize = buf.readUInt32LE(start + 24)
+  const firstAttribute = u16(buf, start + 20)
+  const flags = u16(buf, start + 22)
+  const usedSize = u32(buf, start + 24)
   if (firstAttribute < 24 || firstAttribute >= size) {
     throw new CorruptImageError(`MFT record ${entry}: first attribute offset ${firstAttribute} out of bounds`, absOffset + 20)
   }
   const summary: EntrySummary = {
     entry,
-    sequence: buf.readUInt16LE(start + 16),
+    sequence: u16(buf, start + 16),
     inUse: (flags & RECORD_IN_USE) !== 0,
     directory: (flags & RECORD_IS_DIRECTORY) !== 0,
-    baseEntry: buf.readUInt32LE(start + 32) + buf.readUInt16LE(start + 36) * 0x1_0000_0000,
-    baseSequence: buf.readUInt16LE(start + 38),
+    baseEntry: u32(buf, start + 32) + u16(buf, start + 36) * 0x1_0000_0000,
+    baseSequence: u16(buf, start + 38),
     siTimes: -1,
     fileAttributes: 0,
     names: [],
@@ -116,17 +116,17 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
   const limit = start + Math.min(size, usedSize >= firstAttribute + 4 ? usedSize : size)
   let pos = start + firstAttribute
   while (pos + 4 <= limit) {
-    const type = buf.readUInt32LE(pos)
+    const type = u32(buf, pos)
     if (type === AttributeType.end) break
     const at = absOffset + pos - start
     if (pos + 16 > limit) throw new CorruptImageError(`MFT record ${entry}: attribute header cut short`, at)
-    const length = buf.readUInt32LE(pos + 4)
+    const length = u32(buf, pos + 4)
     if (length < 16 || length % 8 !== 0 || pos + length > limit) {
       throw new CorruptImageError(`MFT record ${entry}: attribute 0x${type.toString(16)} length ${length} out of bounds`, at + 4)
     }
     const resident = buf[pos + 8] === 0
     const nameLength = buf[pos + 9]
-    const nameOffset = buf.readUInt16LE(pos + 10)
+    const nameOffset = u16(buf, pos + 10)
     if (nameLength > 0 && nameOffset + nameLength * 2 > length) {
       throw new CorruptImageError(`MFT record ${entry}: attribute name out of bounds`, at + 10)
     }
@@ -134,8 +134,8 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
     let valueLength = 0
     if (resident) {
       if (length < 24) throw new CorruptImageError(`MFT record ${entry}: resident attribute header cut short`, at)
-      valueLength = buf.readUInt32LE(pos + 16)
-      const valueOffset = buf.readUInt16LE(pos + 20)
+      valueLength = u32(buf, pos + 16)
+      const valueOffset = u16(buf, pos + 20)
       if (valueOffset + valueLength > length) {
         throw new CorruptImageError(`MFT record ${entry}: resident value of attribute 0x${type.toString(16)} out of bounds`, at + 16)
       }
@@ -147,7 +147,7 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
       case AttributeType.standardInformation:
         if (resident && valueLength >= 48) {
           summary.siTimes = times.add(buf, valueStart)
-          summary.fileAttributes = buf.readUInt32LE(valueStart + 32)
+          summary.fileAttributes = u32(buf, valueStart + 32)
         } else {
           throw new CorruptImageError(`MFT record ${entry}: $STANDARD_INFORMATION is ${valueLength} bytes, expected at least 48`, at)
         }
@@ -157,8 +157,8 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
         const chars = buf[valueStart + 64]
         if (66 + chars * 2 > valueLength) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME name runs past the attribute`, at)
         summary.names.push({
-          parentEntry: buf.readUInt32LE(valueStart) + buf.readUInt16LE(valueStart + 4) * 0x1_0000_0000,
-          parentSequence: buf.readUInt16LE(valueStart + 6),
+          parentEntry: u32(buf, valueStart) + u16(buf, valueStart + 4) * 0x1_0000_0000,
+          parentSequence: u16(buf, valueStart + 6),
           namespace: buf[valueStart + 65],
           name: buf.toString('utf16le', valueStart + 66, valueStart + 66 + chars * 2),
           times: times.add(buf, valueStart + 8),
@@ -171,14 +171,14 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
           dataSize = valueLength
         } else {
           // only the piece that maps VCN 0 carries the sizes
-          if (buf.readUInt32LE(pos + 16) !== 0 || buf.readUInt32LE(pos + 20) !== 0) break
-          const high = buf.readUInt32LE(pos + 52)
+          if (u32(buf, pos + 16) !== 0 || u32(buf, pos + 20) !== 0) break
+          const high = u32(buf, pos + 52)
           if (high >= 0x200000) throw new CorruptImageError(`MFT record ${entry}: $DATA size out of range`, at + 48)
-          dataSize = high * 0x1_0000_0000 + buf.readUInt32LE(pos + 48)
+          dataSize = high * 0x1_0000_0000 + u32(buf, pos + 48)
         }
         if (nameLength === 0) {
           summary.dataSize = dataSize
-          summary.dataFlags = buf.readUInt16LE(pos + 12)
+          summary.dataFlags = u16(buf, pos + 12)
         } else {
           ;(summary.streams ??= []).push({name: buf.toString('utf16le', pos + nameOffset, pos + nameOffset + nameLength * 2), size: dataSize})
         }
@@ -191,4 +191,13 @@ export function summarizeMftEntry(buf: Buffer, start: number, size: number, entr
     pos += length
   }
   return summary
+}
+
+/** Little-endian reads without Buffer's argument checks: callers have checked the bounds. */
+function u16(buf: Buffer, p: number): number {
+  return buf[p] | (buf[p + 1] << 8)
+}
+
+function u32(buf: Buffer, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x100_0000
 }

@@ -1,11 +1,11 @@
 import type {Readable} from 'node:stream'
 import {Readable as ReadableStream} from 'node:stream'
-import {CorruptImageError, FileNotFoundError, TrawlError} from '../errors.js'
+import {CorruptImageError, FileNotFoundError, TrawlError, UnsupportedFormatError} from '../errors.js'
 import type {FileSystemDriver} from '../fs/drivers.js'
 import type {FileEntry, FileKind, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {AttributeData, type NonResidentLayout} from './attribute-data.js'
-import {FileTimeTable, summarizeMftEntry, type EntrySummary} from './mft-entry-summary.js'
+import {FileTimeTable, summarizeMftEntry, type EntrySummary, type ScannedFileName} from './mft-entry-summary.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
   ATTRIBUTE_COMPRESSED,
@@ -31,7 +31,7 @@ const ROOT_ENTRY = 5
 const UPCASE_ENTRY = 10
 
 /** MFT entries read per sequential read of the listing pass. */
-const SCAN_CHUNK_BYTES = 8 * 1024 * 1024
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 /** Problems kept for the examiner; past this only the count grows. */
 const MAX_PROBLEMS = 1000
 /** Deeper than this a path is treated as a directory cycle. */
@@ -138,9 +138,16 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const cs = this.boot.clusterSize
     const byte = entry * this.boot.mftRecordSize
     const vcn = Math.floor(byte / cs)
-    for (const run of this.mft.layout.runs) {
-      if (vcn >= run.vcn && vcn < run.vcn + run.length && run.lcn !== null) return (run.lcn + vcn - run.vcn) * cs + (byte % cs)
+    const runs = this.mft.layout.runs
+    let lo = 0
+    let hi = runs.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (runs[mid].vcn <= vcn) lo = mid
+      else hi = mid - 1
     }
+    const run = runs[lo]
+    if (run && vcn >= run.vcn && vcn < run.vcn + run.length && run.lcn !== null) return (run.lcn + vcn - run.vcn) * cs + (byte % cs)
     return -1
   }
 
@@ -287,13 +294,14 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const children = new Map<number, DirectoryLink[]>()
     for (const summary of summaries) {
       if (!summary || summary.baseEntry !== 0 || summary.entry === ROOT_ENTRY || summary.names.length === 0) continue
-      // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else there
-      const seen = new Set<string>()
-      const longNames = summary.names.filter((n) => n.namespace !== NAMESPACE_DOS)
-      for (const fileName of longNames.length > 0 ? longNames : summary.names) {
-        const key = `${fileName.parentEntry}/${fileName.name}`
-        if (seen.has(key)) continue
-        seen.add(key)
+      // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else
+      const names = summary.names
+      let hasLongName = false
+      for (const n of names) if (n.namespace !== NAMESPACE_DOS) hasLongName = true
+      for (let i = 0; i < names.length; i++) {
+        const fileName = names[i]
+        if (hasLongName && fileName.namespace === NAMESPACE_DOS) continue
+        if (isRepeatedName(names, i)) continue
         const parent = summaries[fileName.parentEntry]
         if (!parent || !parent.directory || parent.baseEntry !== 0) continue
         // the parent reference must name this parent, not an earlier use of its record;
@@ -442,7 +450,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resident = pieces.find((a) => a.resident)
     if (resident) return ReadableStream.from([resident.value ?? Buffer.alloc(0)], {objectMode: false})
     if ((pieces[0].flags & ATTRIBUTE_ENCRYPTED) !== 0) {
-      throw new CorruptImageError(`${where}: the stream is EFS-encrypted; trawl reads its raw bytes only with the key`)
+      throw new UnsupportedFormatError(`${where}: the stream is EFS-encrypted; trawl does not decrypt it`)
     }
     return this.attributeData(layoutOf(pieces), where).stream()
   }
@@ -471,23 +479,44 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       name,
       kind,
       size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
-      times: summary.siTimes >= 0 ? this.times.timestamps(summary.siTimes) : {},
-      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...this.times.timestamps(n.times)})),
+      times: summary.siTimes >= 0 ? this.times.timestamps(summary.siTimes, {}) : {},
+      fileNameTimes: summary.names.map((n) => this.times.timestamps(n.times, {name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace)})),
       inode: `${summary.entry}-${summary.sequence}`,
     }
     if (!summary.inUse) entry.deleted = true
     if (summary.streams) entry.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) entry.linkTarget = reparse.target
-    const flags: string[] = []
-    for (const [bit, label] of FILE_ATTRIBUTE_NAMES) if (summary.fileAttributes & bit) flags.push(label)
-    if (summary.dataFlags & ATTRIBUTE_COMPRESSED && !flags.includes('compressed')) flags.push('compressed')
-    if (summary.dataFlags & ATTRIBUTE_SPARSE && !flags.includes('sparse')) flags.push('sparse')
-    if (reparse && !flags.includes('reparse-point')) flags.push('reparse-point')
-    if (flags.length > 0) entry.attributes = flags
+    const flags = attributeNames(summary.fileAttributes, summary.dataFlags, reparse !== undefined)
+    if (flags.length > 0) entry.attributes = flags.slice()
     return entry
   }
 }
 
+
+/** True if names[i] repeats an earlier name of the same entry in the same directory. */
+function isRepeatedName(names: ScannedFileName[], i: number): boolean {
+  for (let j = 0; j < i; j++) {
+    if (names[j].parentEntry === names[i].parentEntry && names[j].name === names[i].name) return true
+  }
+  return false
+}
+
+const attributeNamesCache = new Map<number, string[]>()
+
+/** Names of the file attribute flags, the data stream's compression/sparse flags and a reparse point. */
+function attributeNames(fileAttributes: number, dataFlags: number, reparse: boolean): string[] {
+  const key = (fileAttributes & 0xffff) * 8 + (dataFlags & ATTRIBUTE_COMPRESSED ? 1 : 0) + (dataFlags & ATTRIBUTE_SPARSE ? 2 : 0) + (reparse ? 4 : 0)
+  let names = attributeNamesCache.get(key)
+  if (names === undefined) {
+    names = []
+    for (const [bit, label] of FILE_ATTRIBUTE_NAMES) if (fileAttributes & bit) names.push(label)
+    if (dataFlags & ATTRIBUTE_COMPRESSED && !names.includes('compressed')) names.push('compressed')
+    if (dataFlags & ATTRIBUTE_SPARSE && !names.includes('sparse')) names.push('sparse')
+    if (reparse && !names.includes('reparse-point')) names.push('reparse-point')
+    attributeNamesCache.set(key, names)
+  }
+  return names
+}
 
 /** Joins the pieces of one attribute (split over extension records) into one layout. */
 function layoutOf(pieces: MftAttribute[]): NonResidentLayout {

@@ -2,10 +2,10 @@ import type {Readable} from 'node:stream'
 import {Readable as ReadableStream} from 'node:stream'
 import {CorruptImageError, FileNotFoundError, TrawlError, UnsupportedFormatError} from '../errors.js'
 import type {FileSystemDriver} from '../fs/drivers.js'
-import type {FileEntry, FileKind, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
+import type {FileEntry, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {AttributeData, type NonResidentLayout} from './attribute-data.js'
-import {FileTimeTable, summarizeMftEntry, type EntrySummary, type ScannedFileName} from './mft-entry-summary.js'
+import {MftIndex} from './mft-index.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
   ATTRIBUTE_COMPRESSED,
@@ -13,7 +13,6 @@ import {
   ATTRIBUTE_SPARSE,
   AttributeType,
   FILE_NAME_NAMESPACES,
-  NAMESPACE_DOS,
   REPARSE_TAG_MOUNT_POINT,
   REPARSE_TAG_SYMLINK,
   applyFixups,
@@ -52,18 +51,13 @@ const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
   [0x4000, 'encrypted'],
 ]
 
-/** A name of an entry inside a directory (a hard link is one name among several). */
-interface DirectoryLink {
-  summary: EntrySummary
-  name: string
-}
-
 interface ResolvedPath {
-  /** The entries from the root to the target (root first). */
-  chain: EntrySummary[]
+  /** The MFT entries from the root to the target (root first). */
+  chain: number[]
   /** The path as the volume spells it. */
   path: string
-  link?: DirectoryLink
+  /** The $FILE_NAME (index in the MftIndex name columns) the last step went through; -1 for the root. */
+  name: number
 }
 
 /**
@@ -83,13 +77,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   problemCount = 0
 
   private mft: AttributeData
-  private summaries: Array<EntrySummary | undefined> | undefined
-  private children: Map<number, DirectoryLink[]> | undefined
-  private lookupCache = new Map<number, Map<string, DirectoryLink[]>>()
+  private index: MftIndex | undefined
+  /** directory entry -> the $FILE_NAMEs (name indexes) inside it, in name order */
+  private children: Map<number, number[]> | undefined
+  private lookupCache = new Map<number, Map<string, number[]>>()
   /** Directories already listed, by the path as this reader spelled it: a recursive walk resolves nothing twice. */
   private dirCache = new Map<string, ResolvedPath>()
   private upcase: Uint16Array | null | undefined
-  private readonly times = new FileTimeTable()
 
   constructor(private readonly volume: ByteSource) {
     this.boot = parseBootSector(volume.read(0, 512))
@@ -216,12 +210,12 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   // ---------------------------------------------------------------- listing pass
 
-  /** One sequential pass over the whole $MFT, in large reads, summarizing every entry. */
-  private scan(): Array<EntrySummary | undefined> {
-    if (this.summaries) return this.summaries
+  /** One sequential pass over the whole $MFT, in large reads, indexing every entry. */
+  private scan(): MftIndex {
+    if (this.index) return this.index
     const size = this.boot.mftRecordSize
     const count = this.mftEntryCount
-    const summaries: Array<EntrySummary | undefined> = new Array(count)
+    const index = new MftIndex(count)
     const perChunk = Math.max(1, Math.floor(SCAN_CHUNK_BYTES / size))
     for (let first = 0; first < count; first += perChunk) {
       const n = Math.min(perChunk, count - first)
@@ -247,78 +241,49 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
           }
           start = 0
         }
-        summaries[entry] = this.summarize(buf, start, entry)
+        if (!hasFileSignature(buf, start)) {
+          if (hasBadSignature(buf, start)) this.addProblem(new CorruptImageError(`MFT record ${entry} is marked BAAD`, this.mftEntryOffset(entry)))
+          continue
+        }
+        try {
+          const offset = this.mftEntryOffset(entry)
+          applyFixups(buf, start, size, entry, offset)
+          index.add(buf, start, size, entry, offset)
+        } catch (error) {
+          this.addProblem(error)
+        }
       }
     }
-    // fold extension records into their base records
-    for (const summary of summaries) {
-      if (!summary || summary.baseEntry === 0 || !summary.inUse) continue
-      const base = summaries[summary.baseEntry]
-      if (!base || base.sequence !== summary.baseSequence) continue
-      base.names.push(...summary.names)
-      if (base.siTimes < 0) {
-        base.siTimes = summary.siTimes
-        base.fileAttributes = summary.fileAttributes
-      }
-      if (base.dataSize < 0 && summary.dataSize >= 0) {
-        base.dataSize = summary.dataSize
-        base.dataFlags = summary.dataFlags
-      }
-      if (summary.streams) (base.streams ??= []).push(...summary.streams)
-      base.reparse ??= summary.reparse
-    }
-    this.summaries = summaries
-    return summaries
-  }
-
-  private summarize(buf: Buffer, start: number, entry: number): EntrySummary | undefined {
-    const size = this.boot.mftRecordSize
-    if (!hasFileSignature(buf, start)) {
-      if (hasBadSignature(buf, start)) this.addProblem(new CorruptImageError(`MFT record ${entry} is marked BAAD`, this.mftEntryOffset(entry)))
-      return undefined
-    }
-    try {
-      const offset = this.mftEntryOffset(entry)
-      applyFixups(buf, start, size, entry, offset)
-      return summarizeMftEntry(buf, start, size, entry, offset, this.times)
-    } catch (error) {
-      this.addProblem(error)
-      return undefined
-    }
+    index.foldExtensions()
+    this.index = index
+    return index
   }
 
   /** parent entry -> its names, from the $FILE_NAME parent references of every entry. */
-  private directoryTree(): Map<number, DirectoryLink[]> {
+  private directoryTree(): Map<number, number[]> {
     if (this.children) return this.children
-    const summaries = this.scan()
-    const children = new Map<number, DirectoryLink[]>()
-    for (const summary of summaries) {
-      if (!summary || summary.baseEntry !== 0 || summary.entry === ROOT_ENTRY || summary.names.length === 0) continue
+    const index = this.scan()
+    const children = new Map<number, number[]>()
+    for (let n = 0; n < index.nameCount; n++) {
+      const entry = index.nameEntry[n]
+      if (entry === ROOT_ENTRY || index.baseEntry[entry] !== 0 || index.firstName[entry] < 0) continue
       // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else
-      const names = summary.names
-      let hasLongName = false
-      for (const n of names) if (n.namespace !== NAMESPACE_DOS) hasLongName = true
-      for (let i = 0; i < names.length; i++) {
-        const fileName = names[i]
-        if (hasLongName && fileName.namespace === NAMESPACE_DOS) continue
-        if (isRepeatedName(names, i)) continue
-        const parent = summaries[fileName.parentEntry]
-        if (!parent || !parent.directory || parent.baseEntry !== 0) continue
-        // the parent reference must name this parent, not an earlier use of its record;
-        // a deleted parent's sequence was incremented when it was freed
-        const sequenceMatches =
-          fileName.parentSequence === 0 ||
-          parent.sequence === fileName.parentSequence ||
-          (!parent.inUse && parent.sequence === ((fileName.parentSequence + 1) & 0xffff))
-        if (!sequenceMatches) continue
-        if (!summary.inUse && parent.inUse && parent.sequence !== fileName.parentSequence && fileName.parentSequence !== 0) continue
-        let list = children.get(fileName.parentEntry)
-        if (!list) children.set(fileName.parentEntry, (list = []))
-        list.push({summary, name: fileName.name})
-      }
+      if (index.isShadowedDosName(n) || index.isRepeatedName(n)) continue
+      const parent = index.nameParent[n]
+      if (!index.has(parent) || !index.isDirectory(parent) || index.baseEntry[parent] !== 0) continue
+      // the parent reference must name this parent, not an earlier use of its record;
+      // a deleted parent's sequence was incremented when it was freed
+      const wanted = index.nameParentSequence[n]
+      const actual = index.sequence[parent]
+      const parentInUse = index.inUse(parent)
+      if (wanted !== 0 && actual !== wanted && (parentInUse || actual !== ((wanted + 1) & 0xffff))) continue
+      let list = children.get(parent)
+      if (!list) children.set(parent, (list = []))
+      list.push(n)
     }
     // name order (code units), as a listing is read
-    for (const list of children.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const text = index.nameText
+    for (const list of children.values()) list.sort((a, b) => (text[a] < text[b] ? -1 : text[a] > text[b] ? 1 : 0))
     this.children = children
     return children
   }
@@ -347,47 +312,48 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     return out
   }
 
-  private lookup(parent: number, segment: string): DirectoryLink | undefined {
-    const links = this.directoryTree().get(parent)
-    if (!links) return undefined
-    let index = this.lookupCache.get(parent)
-    if (!index) {
-      index = new Map()
-      for (const link of links) {
-        const key = this.upcaseName(link.name)
-        const same = index.get(key)
-        if (same) same.push(link)
-        else index.set(key, [link])
+  /** The $FILE_NAME (name index) called `segment` in directory `parent`, or -1. */
+  private lookup(parent: number, segment: string): number {
+    const names = this.directoryTree().get(parent)
+    if (!names) return -1
+    const index = this.scan()
+    let byName = this.lookupCache.get(parent)
+    if (!byName) {
+      byName = new Map()
+      for (const n of names) {
+        const key = this.upcaseName(index.nameText[n])
+        const same = byName.get(key)
+        if (same) same.push(n)
+        else byName.set(key, [n])
       }
-      this.lookupCache.set(parent, index)
+      this.lookupCache.set(parent, byName)
     }
-    const candidates = index.get(this.upcaseName(segment))
-    if (!candidates) return undefined
+    const candidates = byName.get(this.upcaseName(segment))
+    if (!candidates) return -1
     // exact spelling first, then allocated before deleted
+    const allocated = (n: number): boolean => index.inUse(index.nameEntry[n])
     return (
-      candidates.find((l) => l.name === segment && l.summary.inUse) ??
-      candidates.find((l) => l.summary.inUse) ??
-      candidates.find((l) => l.name === segment) ??
+      candidates.find((n) => index.nameText[n] === segment && allocated(n)) ??
+      candidates.find(allocated) ??
+      candidates.find((n) => index.nameText[n] === segment) ??
       candidates[0]
     )
   }
 
   private resolve(path: string): ResolvedPath {
-    const summaries = this.scan()
-    const root = summaries[ROOT_ENTRY]
-    if (!root) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
+    const index = this.scan()
+    if (!index.has(ROOT_ENTRY)) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
     const segments = path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
-    const chain: EntrySummary[] = [root]
+    const chain = [ROOT_ENTRY]
     const spelled: string[] = []
-    let link: DirectoryLink | undefined
+    let name = -1
     for (const segment of segments) {
-      const current = chain[chain.length - 1]
-      link = this.lookup(current.entry, segment)
-      if (!link) throw new FileNotFoundError(path)
-      chain.push(link.summary)
-      spelled.push(link.name)
+      name = this.lookup(chain[chain.length - 1], segment)
+      if (name < 0) throw new FileNotFoundError(path)
+      chain.push(index.nameEntry[name])
+      spelled.push(index.nameText[name])
     }
-    return {chain, path: spelled.join('/'), link}
+    return {chain, path: spelled.join('/'), name}
   }
 
   // ---------------------------------------------------------------- ReadOnlyFileSystem
@@ -398,28 +364,30 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The children of a directory, synchronously (the listing pass runs on first use). */
   listSync(dirPath: string, options?: ListOptions): FileEntry[] {
+    const index = this.scan()
     const resolved = this.dirCache.get(dirPath) ?? this.resolve(dirPath)
     const dir = resolved.chain[resolved.chain.length - 1]
-    if (!dir.directory) throw new FileNotFoundError(dirPath)
+    if (!index.isDirectory(dir)) throw new FileNotFoundError(dirPath)
     if (resolved.chain.length > MAX_DEPTH) {
-      this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir.entry}`))
+      this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir}`))
       return []
     }
-    const ancestors = new Set(resolved.chain.map((s) => s.entry))
-    const links = this.directoryTree().get(dir.entry) ?? []
+    const names = this.directoryTree().get(dir) ?? []
     const entries: FileEntry[] = []
-    for (const link of links) {
-      if (!link.summary.inUse && !options?.deleted) continue
-      if (ancestors.has(link.summary.entry)) {
+    const prefix = resolved.path === '' ? '' : `${resolved.path}/`
+    for (const n of names) {
+      const entry = index.nameEntry[n]
+      if (!options?.deleted && !index.inUse(entry)) continue
+      if (resolved.chain.includes(entry)) {
         this.addProblem(
-          new CorruptImageError(`directory cycle: MFT record ${link.summary.entry} ("${link.name}") is listed inside its own descendant, MFT record ${dir.entry}`, this.mftEntryOffset(link.summary.entry)),
+          new CorruptImageError(`directory cycle: MFT record ${entry} ("${index.nameText[n]}") is listed inside its own descendant, MFT record ${dir}`, this.mftEntryOffset(entry)),
         )
         continue
       }
-      const path = resolved.path === '' ? link.name : `${resolved.path}/${link.name}`
-      const entry = this.fileEntry(link.summary, path, link.name)
-      if (link.summary.directory && entry.kind === 'directory') this.dirCache.set(path, {chain: [...resolved.chain, link.summary], path, link})
-      entries.push(entry)
+      const path = prefix + index.nameText[n]
+      const fileEntry = this.fileEntry(entry, path, index.nameText[n])
+      if (fileEntry.kind === 'directory') this.dirCache.set(path, {chain: [...resolved.chain, entry], path, name: n})
+      entries.push(fileEntry)
     }
     return entries
   }
@@ -427,7 +395,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   async stat(path: string): Promise<FileEntry> {
     const resolved = this.resolve(path)
     const target = resolved.chain[resolved.chain.length - 1]
-    return this.fileEntry(target, resolved.path, resolved.link?.name ?? '')
+    return this.fileEntry(target, resolved.path, resolved.name < 0 ? '' : this.scan().nameText[resolved.name])
   }
 
   async open(path: string, options?: {stream?: string}): Promise<Readable> {
@@ -438,7 +406,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resolved = this.resolve(path)
     const target = resolved.chain[resolved.chain.length - 1]
     const streamName = options?.stream ?? ''
-    const attributes = this.loadAttributes(target.entry)
+    const attributes = this.loadAttributes(target)
     let pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === streamName)
     if (pieces.length === 0 && streamName !== '') {
       const folded = this.upcaseName(streamName)
@@ -446,7 +414,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       if (match) pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === match.name)
     }
     if (pieces.length === 0) throw new FileNotFoundError(streamName ? `${path}:${streamName}` : path)
-    const where = `MFT record ${target.entry} $DATA${streamName ? ` "${streamName}"` : ''}`
+    const where = `MFT record ${target} $DATA${streamName ? ` "${streamName}"` : ''}`
     const resident = pieces.find((a) => a.resident)
     if (resident) return ReadableStream.from([resident.value ?? Buffer.alloc(0)], {objectMode: false})
     if ((pieces[0].flags & ATTRIBUTE_ENCRYPTED) !== 0) {
@@ -470,35 +438,35 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   // ---------------------------------------------------------------- entries
 
-  private fileEntry(summary: EntrySummary, path: string, name: string): FileEntry {
-    const reparse = summary.reparse
+  private fileEntry(entry: number, path: string, name: string): FileEntry {
+    const index = this.scan()
+    const reparse = index.reparse.get(entry)
     const isLink = reparse !== undefined && (reparse.tag === REPARSE_TAG_SYMLINK || reparse.tag === REPARSE_TAG_MOUNT_POINT)
-    const kind: FileKind = isLink ? 'symlink' : summary.directory ? 'directory' : 'file'
-    const entry: FileEntry = {
+    const directory = index.isDirectory(entry)
+    const dataSize = index.dataSize[entry]
+    const siTimes = index.siTimes[entry]
+    const fileNameTimes: NonNullable<FileEntry['fileNameTimes']> = []
+    for (let n = index.firstName[entry]; n >= 0; n = index.nameNext[n]) {
+      const namespace = index.nameNamespace[n]
+      fileNameTimes.push(index.timestamps(index.nameTimes[n], {name: index.nameText[n], namespace: FILE_NAME_NAMESPACES[namespace] ?? String(namespace)}))
+    }
+    const result: FileEntry = {
       path,
       name,
-      kind,
-      size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
-      times: summary.siTimes >= 0 ? this.times.timestamps(summary.siTimes, {}) : {},
-      fileNameTimes: summary.names.map((n) => this.times.timestamps(n.times, {name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace)})),
-      inode: `${summary.entry}-${summary.sequence}`,
+      kind: isLink ? 'symlink' : directory ? 'directory' : 'file',
+      size: directory || dataSize < 0 ? 0 : dataSize,
+      times: siTimes >= 0 ? index.timestamps(siTimes, {}) : {},
+      fileNameTimes,
+      inode: `${entry}-${index.sequence[entry]}`,
     }
-    if (!summary.inUse) entry.deleted = true
-    if (summary.streams) entry.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
-    if (reparse?.target !== undefined) entry.linkTarget = reparse.target
-    const flags = attributeNames(summary.fileAttributes, summary.dataFlags, reparse !== undefined)
-    if (flags.length > 0) entry.attributes = flags.slice()
-    return entry
+    if (!index.inUse(entry)) result.deleted = true
+    const streams = index.streams.get(entry)
+    if (streams) result.streams = streams.map((s) => ({name: s.name, size: s.size}))
+    if (reparse?.target !== undefined) result.linkTarget = reparse.target
+    const flags = attributeNames(index.fileAttributes[entry], index.dataFlags[entry], reparse !== undefined)
+    if (flags.length > 0) result.attributes = flags.slice()
+    return result
   }
-}
-
-
-/** True if names[i] repeats an earlier name of the same entry in the same directory. */
-function isRepeatedName(names: ScannedFileName[], i: number): boolean {
-  for (let j = 0; j < i; j++) {
-    if (names[j].parentEntry === names[i].parentEntry && names[j].name === names[i].name) return true
-  }
-  return false
 }
 
 const attributeNamesCache = new Map<number, string[]>()

@@ -4,7 +4,7 @@ import {TrawlError} from '../../src/errors.js'
 import {decodeDataRuns} from '../../src/ntfs/data-runs.js'
 import {filetimeHalvesToIso} from '../../src/ntfs/filetime.js'
 import {decompressLznt1} from '../../src/ntfs/lznt1.js'
-import {FileTimeTable, summarizeMftEntry} from '../../src/ntfs/mft-entry-summary.js'
+import {MftIndex} from '../../src/ntfs/mft-index.js'
 import {applyFixups, parseAttributeList, parseMftRecord, parseReparsePoint} from '../../src/ntfs/mft-record.js'
 import {NtfsFileSystem} from '../../src/ntfs/index.js'
 import {filetimeToIso} from '../../src/time.js'
@@ -51,7 +51,7 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
     fc.assert(
       fc.property(mftRecordBytes, (buf) => {
         onlyTypedErrors(() => parseMftRecord(buf, 0, 1024, 7, 0))
-        onlyTypedErrors(() => summarizeMftEntry(buf, 0, 1024, 7, 0, new FileTimeTable()))
+        onlyTypedErrors(() => new MftIndex(8).add(buf, 0, 1024, 7, 0))
       }),
       {numRuns: 3000},
     )

@@ -5,6 +5,9 @@ const SECONDS_1601_TO_1970 = 11_644_473_600
 const YEAR_10000 = 253_402_300_800
 /** Day strings ("2024-05-01T") already formatted, keyed by days since 1970. */
 const dayCache = new Map<number, string>()
+/** The last second formatted ("2024-05-01T10:20:30."): times in an MFT come in runs of the same second. */
+let lastSecond = Number.NaN
+let lastSecondText = ''
 
 /**
  * FILETIME (100 ns since 1601, as its two 32-bit halves) to ISO 8601 UTC with 7
@@ -21,6 +24,7 @@ export function filetimeHalvesToIso(low: number, high: number): string | null {
   const fraction = rest - restSeconds * 10_000_000
   const unixSeconds = high * 429 + restSeconds - SECONDS_1601_TO_1970
   if (unixSeconds >= YEAR_10000) return exactIso(low, high) // 6-digit years: the reference's formatting
+  if (unixSeconds === lastSecond) return `${lastSecondText}${String(fraction).padStart(7, '0')}Z`
   const day = Math.floor(unixSeconds / 86400)
   let dayText = dayCache.get(day)
   if (dayText === undefined) {
@@ -34,7 +38,9 @@ export function filetimeHalvesToIso(low: number, high: number): string | null {
   const hours = Math.floor(secondOfDay / 3600)
   const minutes = Math.floor((secondOfDay % 3600) / 60)
   const seconds = secondOfDay % 60
-  return `${dayText}${two(hours)}:${two(minutes)}:${two(seconds)}.${String(fraction).padStart(7, '0')}Z`
+  lastSecond = unixSeconds
+  lastSecondText = `${dayText}${two(hours)}:${two(minutes)}:${two(seconds)}.`
+  return `${lastSecondText}${String(fraction).padStart(7, '0')}Z`
 }
 
 function exactIso(low: number, high: number): string | null {

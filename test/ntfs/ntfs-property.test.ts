@@ -172,6 +172,18 @@ describe('LZNT1 and FILETIME, exactly', () => {
       }),
       {numRuns: 20000},
     )
+    // runs of times within one second (the formatter reuses the second's text)
+    fc.assert(
+      fc.property(fc.bigInt({min: 1n, max: 2n ** 57n}), fc.array(fc.integer({min: 0, max: 9_999_999}), {minLength: 2, maxLength: 6}), (base, fractions) => {
+        const second = base - (base % 10_000_000n)
+        for (const f of fractions) {
+          const value = second + BigInt(f)
+          if (value === 0n) continue
+          expect(filetimeHalvesToIso(Number(value & 0xffffffffn), Number(value >> 32n))).toBe(filetimeToIso(value))
+        }
+      }),
+      {numRuns: 5000},
+    )
     expect(filetimeHalvesToIso(0, 0)).toBeNull()
     expect(filetimeHalvesToIso(0xd53e8000, 0x01a8e79f)).toBe(filetimeToIso(0x01a8e79fd53e8000n))
   })

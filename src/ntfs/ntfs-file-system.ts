@@ -386,7 +386,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       }
       const path = prefix + index.nameText[n]
       const fileEntry = this.fileEntry(entry, path, index.nameText[n])
-      if (fileEntry.kind === 'directory') this.dirCache.set(path, {chain: [...resolved.chain, entry], path, name: n})
+      // a deleted directory may share its name with a live one: only the live one is cached
+      if (fileEntry.kind === 'directory' && index.inUse(entry)) this.dirCache.set(path, {chain: [...resolved.chain, entry], path, name: n})
       entries.push(fileEntry)
     }
     return entries

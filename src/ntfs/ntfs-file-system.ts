@@ -21,6 +21,7 @@ import {
   parseAttributeList,
   parseMftRecord,
   type MftAttribute,
+  type MftRecord,
 } from './mft-record.js'
 
 /** Well-known MFT entries (libfsntfs "The metadata files"). */
@@ -100,22 +101,35 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * following its $ATTRIBUTE_LIST if the runs spill into extension records.
    */
   private bootstrapMft(): AttributeData {
-    const {mftLcn, clusterSize, mftRecordSize} = this.boot
-    const offset = mftLcn * clusterSize
-    const raw = Buffer.from(this.volume.read(offset, mftRecordSize))
-    if (raw.length < mftRecordSize) throw new CorruptImageError('the image ends inside MFT record 0 ($MFT)', offset + raw.length)
-    if (!hasFileSignature(raw, 0)) throw new CorruptImageError('MFT record 0 ($MFT) has no FILE signature', offset)
-    applyFixups(raw, 0, mftRecordSize, MFT_ENTRY, offset)
-    const record = parseMftRecord(raw, 0, mftRecordSize, MFT_ENTRY, offset)
+    const {mftLcn, mftMirrorLcn, clusterSize} = this.boot
+    let record: MftRecord
+    try {
+      record = this.readFirstMftRecord(mftLcn * clusterSize, '$MFT')
+    } catch (error) {
+      // $MFTMirr holds a copy of the first MFT entries (libfsntfs "The metadata files")
+      if (!(error instanceof CorruptImageError) || mftMirrorLcn >= this.boot.clusterCount) throw error
+      record = this.readFirstMftRecord(mftMirrorLcn * clusterSize, '$MFTMirr')
+      this.addProblem(new CorruptImageError(`${error.message}; read its copy in $MFTMirr instead`))
+    }
     const pieces = record.attributes.filter((a) => a.type === AttributeType.data && a.name === '')
     const first = pieces.find((a) => !a.resident && a.startVcn === 0)
-    if (!first) throw new CorruptImageError('MFT record 0 ($MFT) has no non-resident $DATA attribute', offset)
+    if (!first) throw new CorruptImageError('MFT record 0 ($MFT) has no non-resident $DATA attribute', mftLcn * clusterSize)
     this.mft = this.attributeData(layoutOf([first]), 'MFT record 0 $DATA')
     if (record.attributes.some((a) => a.type === AttributeType.attributeList)) {
       const all = this.loadAttributes(MFT_ENTRY).filter((a) => a.type === AttributeType.data && a.name === '')
       return this.attributeData(layoutOf(all), 'MFT record 0 $DATA')
     }
     return this.attributeData(layoutOf(pieces), 'MFT record 0 $DATA')
+  }
+
+  /** MFT entry 0 read directly at a volume offset (before the $MFT's runs are known). */
+  private readFirstMftRecord(offset: number, copy: string): MftRecord {
+    const size = this.boot.mftRecordSize
+    const raw = Buffer.from(this.volume.read(offset, size))
+    if (raw.length < size) throw new CorruptImageError(`the image ends inside MFT record 0 (${copy})`, offset + raw.length)
+    if (!hasFileSignature(raw, 0)) throw new CorruptImageError(`MFT record 0 (${copy}) has no FILE signature`, offset)
+    applyFixups(raw, 0, size, MFT_ENTRY, offset)
+    return parseMftRecord(raw, 0, size, MFT_ENTRY, offset)
   }
 
   private attributeData(layout: NonResidentLayout, where: string): AttributeData {

@@ -131,3 +131,15 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     expect(() => ntfsDriver.open(new BufferByteSource(image.subarray(0, 100)))).toThrow(CorruptImageError)
   })
 })
+
+describe('NTFS reader when $MFT entry 0 itself is damaged', () => {
+  it('falls back to the copy in $MFTMirr and says so', async () => {
+    const image = fixtureImage('c512')
+    const pristine = new NtfsFileSystem(new BufferByteSource(image))
+    const expected = (await walk(pristine)).map((e) => e.path)
+    image[pristine.mftEntryOffset(0) + 510] ^= 0xff // bad fix-up in entry 0
+    const fs = new NtfsFileSystem(new BufferByteSource(image))
+    expect(fs.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/^MFT record 0: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); read its copy in \$MFTMirr instead$/))
+    expect((await walk(fs)).map((e) => e.path)).toEqual(expected.filter((p) => p !== '$MFT'))
+  })
+})

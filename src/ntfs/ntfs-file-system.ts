@@ -495,7 +495,14 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     if ((pieces[0].flags & ATTRIBUTE_ENCRYPTED) !== 0) {
       throw new UnsupportedFormatError(`${where}: the stream is EFS-encrypted; trawl does not decrypt it`)
     }
-    return this.attributeData(layoutOf(pieces), where).stream()
+    const layout = layoutOf(pieces)
+    const last = layout.runs[layout.runs.length - 1]
+    const mapped = last ? (last.vcn + last.length) * this.boot.clusterSize : 0
+    if (layout.dataSize > mapped) {
+      // the runs (sparse ones included) must cover the value: a larger size is damage
+      throw new CorruptImageError(`${where}: size ${layout.dataSize} exceeds the ${mapped} bytes its data runs map`, this.mftEntryOffset(target))
+    }
+    return this.attributeData(layout, where).stream()
   }
 
   /** Reads a whole attribute value (resident or not) into memory: for small metadata only. */

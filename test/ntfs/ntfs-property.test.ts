@@ -127,7 +127,8 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
           }
           try {
             for (const entry of await walk(fs, '', true)) {
-              if (entry.kind !== 'file') continue
+              // a damaged size may claim terabytes of sparse zeros: read only what could be real
+              if (entry.kind !== 'file' || entry.size > image.length) continue
               try {
                 for await (const chunk of await fs.open(entry.path)) void chunk
               } catch (error) {

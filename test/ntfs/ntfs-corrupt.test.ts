@@ -71,6 +71,18 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     expect(await sha256Of(fs, 'adsbig.txt')).toBe(goldenSha('adsbig.txt'))
   })
 
+  it('refuses a $DATA size larger than what its runs map', async () => {
+    let entry = 0
+    const fs = await damaged(async (image, fs) => {
+      entry = entryOf((await fs.stat('nonresident.bin')).inode)
+      const attribute = attributeOffset(image, fs, entry, 0x80)
+      image.writeUInt32LE(10_000_000, notAStrideEnd(fs, entry, attribute + 48)) // data size
+      image.writeUInt32LE(10_000_000, notAStrideEnd(fs, entry, attribute + 56)) // initialized size
+    })
+    expect((await fs.stat('nonresident.bin')).size).toBe(10_000_000)
+    await expect(fs.open('nonresident.bin')).rejects.toThrow(new RegExp(`^MFT record ${entry} \\$DATA: size 10000000 exceeds the 20480 bytes its data runs map`))
+  })
+
   it('skips a record whose attribute length runs out of the record', async () => {
     const fs = await damaged(async (image, fs) => {
       const entry = entryOf((await fs.stat('empty.txt')).inode)

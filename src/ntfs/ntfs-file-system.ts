@@ -40,6 +40,8 @@ const ORPHAN_ENTRY = -2
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 /** Problems kept for the examiner; past this only the count grows. */
 const MAX_PROBLEMS = 1000
+/** Metadata values read whole ($ATTRIBUTE_LIST, $UpCase) are far smaller than this; larger is damage. */
+const MAX_METADATA_VALUE = 16 * 1024 * 1024
 /** Deeper than this a path is treated as a directory cycle. */
 const MAX_DEPTH = 2048
 
@@ -193,6 +195,9 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
     const listAttribute = record.attributes.find((a) => a.type === AttributeType.attributeList)
     if (!listAttribute) return record.attributes
+    if (!listAttribute.resident && listAttribute.dataSize > MAX_METADATA_VALUE) {
+      throw new CorruptImageError(`MFT record ${entry}: $ATTRIBUTE_LIST of ${listAttribute.dataSize} bytes is implausibly large`, this.mftEntryOffset(entry))
+    }
     const listValue = listAttribute.resident
       ? listAttribute.value ?? Buffer.alloc(0)
       : this.attributeData(layoutOf([listAttribute]), `MFT record ${entry} $ATTRIBUTE_LIST`).read(0, listAttribute.dataSize)
@@ -511,6 +516,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resident = pieces.find((a) => a.resident)
     if (resident) return resident.value ?? Buffer.alloc(0)
     const data = this.attributeData(layoutOf(pieces), where)
+    if (data.size > MAX_METADATA_VALUE) throw new CorruptImageError(`${where}: ${data.size} bytes is implausibly large`)
     return data.read(0, data.size)
   }
 

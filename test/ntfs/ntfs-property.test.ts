@@ -178,7 +178,7 @@ describe('NTFS $ATTRIBUTE_LIST with damaged extension records', () => {
           }
         },
       ),
-      {numRuns: 80},
+      {numRuns: 50},
     )
   })
 })

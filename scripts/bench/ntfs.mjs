@@ -76,16 +76,23 @@ const fls = []
 const trawl = []
 let flsLines = 0
 let trawlResult
+let bestTrawl = Infinity
 for (let i = 0; i < rounds; i++) {
   const f = run('fls', ['-r', '-p', image])
   flsLines = f.stdout.split('\n').filter(Boolean).length
   fls.push(f.ms)
   const t = run(process.execPath, ['--input-type=module', '-e', trawlScript])
-  trawlResult = JSON.parse(t.stdout)
+  const result = JSON.parse(t.stdout)
+  if (t.ms < bestTrawl) {
+    bestTrawl = t.ms
+    trawlResult = {...result, maxRssKiB: Math.max(result.maxRssKiB, trawlResult?.maxRssKiB ?? 0)}
+  } else {
+    trawlResult.maxRssKiB = Math.max(trawlResult.maxRssKiB, result.maxRssKiB)
+  }
   trawl.push(t.ms)
 }
 const best = (xs) => Math.min(...xs)
 console.log(`fls -r -p:        ${best(fls).toFixed(0)} ms (${flsLines} lines; best of ${rounds})`)
 console.log(`trawl list -r:    ${best(trawl).toFixed(0)} ms wall, ${trawlResult.ms.toFixed(0)} ms in the listing (${trawlResult.count} entries with sizes and times)`)
 console.log(`ratio trawl/fls:  ${(best(trawl) / best(fls)).toFixed(2)} (target <= 1.00)`)
-console.log(`trawl peak RSS:   ${(trawlResult.maxRssKiB / 1024).toFixed(0)} MiB (target < 300 MiB)`)
+console.log(`trawl peak RSS:   ${(trawlResult.maxRssKiB / 1024).toFixed(0)} MiB, highest of ${rounds} runs (target < 300 MiB)`)

@@ -47,15 +47,26 @@ export class AttributeData {
   read(offset: number, length: number): Buffer {
     const end = Math.min(this.layout.dataSize, offset + length)
     if (offset >= end) return Buffer.alloc(0)
-    // not zero-filled: every byte is written below (data, sparse zeros, or zeros past valid data)
+    // not zero-filled: readInto writes every byte (data, sparse zeros, or zeros past valid data)
     const out = Buffer.allocUnsafe(end - offset)
+    this.readInto(offset, out)
+    return out
+  }
+
+  /**
+   * Fills `out` with the value's bytes from `offset` (a listing pass reuses one buffer
+   * for the whole $MFT). Returns how many bytes the value had there.
+   */
+  readInto(offset: number, out: Buffer): number {
+    const end = Math.min(this.layout.dataSize, offset + out.length)
+    if (offset >= end) return 0
     const validEnd = Math.max(offset, Math.min(end, this.layout.initializedSize))
     if (validEnd > offset) {
       if (this.unitClusters > 0) this.readCompressed(offset, validEnd, out)
       else this.readPlain(offset, validEnd, out)
     }
-    out.fill(0, validEnd - offset)
-    return out
+    out.fill(0, validEnd - offset, end - offset)
+    return end - offset
   }
 
   /** The value as a stream of large chunks; an unreadable part ends it with a typed error. */

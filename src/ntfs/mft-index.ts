@@ -10,7 +10,7 @@ const DIRECTORY = 4
 /** Growable typed array helpers: the index stores a volume's entries column by column. */
 function grow<T extends Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array>(array: T, needed: number): T {
   if (needed <= array.length) return array
-  const bigger = new (array.constructor as new (n: number) => T)(Math.max(needed, array.length * 2))
+  const bigger = new (array.constructor as new (n: number) => T)(Math.max(needed, Math.ceil(array.length * 1.5)))
   bigger.set(array)
   return bigger
 }
@@ -42,16 +42,16 @@ export class MftIndex {
 
   // $FILE_NAME columns
   nameCount = 0
-  nameEntry = new Float64Array(1024)
-  nameParent = new Float64Array(1024)
-  nameParentSequence = new Uint16Array(1024)
-  nameNamespace = new Uint8Array(1024)
-  nameTimes = new Int32Array(1024)
-  nameNext = new Int32Array(1024)
+  nameEntry: Float64Array
+  nameParent: Float64Array
+  nameParentSequence: Uint16Array
+  nameNamespace: Uint8Array
+  nameTimes: Int32Array
+  nameNext: Int32Array
   nameText: string[] = []
 
   // FILETIME halves, 8 per $STANDARD_INFORMATION or $FILE_NAME
-  private times = new Uint32Array(8 * 4096)
+  private times: Uint32Array
   private timesUsed = 0
   private lastLow = -1
   private lastHigh = -1
@@ -68,6 +68,15 @@ export class MftIndex {
     this.dataSize = new Float64Array(count).fill(-1)
     this.dataFlags = new Uint16Array(count)
     this.firstName = new Int32Array(count).fill(-1)
+    // sized for one name per entry (the usual case without 8.3 names); they grow by half when needed
+    const names = Math.max(64, count)
+    this.nameEntry = new Float64Array(names)
+    this.nameParent = new Float64Array(names)
+    this.nameParentSequence = new Uint16Array(names)
+    this.nameNamespace = new Uint8Array(names)
+    this.nameTimes = new Int32Array(names)
+    this.nameNext = new Int32Array(names)
+    this.times = new Uint32Array(8 * 2 * names)
   }
 
   has(entry: number): boolean {

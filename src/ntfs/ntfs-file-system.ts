@@ -247,11 +247,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const count = this.mftEntryCount
     const index = new MftIndex(count)
     const perChunk = Math.max(1, Math.floor(SCAN_CHUNK_BYTES / size))
+    // one buffer for the whole pass: fix-ups are applied in it, nothing keeps a view of it
+    const buffer = Buffer.allocUnsafe(perChunk * size)
     for (let first = 0; first < count; first += perChunk) {
       const n = Math.min(perChunk, count - first)
-      let chunk: Buffer | undefined
+      let chunk: Buffer | undefined = buffer.subarray(0, n * size)
       try {
-        chunk = this.mft.read(first * size, n * size)
+        if (this.mft.readInto(first * size, chunk) < n * size) chunk = undefined
       } catch {
         chunk = undefined // a part of the MFT is unreadable: fall back to entry by entry
       }

@@ -6,6 +6,8 @@ import {decompressLznt1} from './lznt1.js'
 
 /** Bytes handed to a stream consumer per read: large enough to keep pread calls few. */
 const STREAM_CHUNK = 4 * 1024 * 1024
+/** Bytes asked of the byte source per read. */
+const VOLUME_READ = 1024 * 1024
 
 /** Where a non-resident attribute's clusters are, and how big its value is. */
 export interface NonResidentLayout {
@@ -109,10 +111,16 @@ export class AttributeData {
     if (lastCluster >= this.clusterCount) {
       throw new CorruptImageError(`${this.where}: data run at cluster ${runLcn} points past the end of the volume (${this.clusterCount} clusters)`, volumeOffset)
     }
-    const bytes = this.volume.read(volumeOffset, length)
-    bytes.copy(out, outOffset)
-    if (bytes.length < length) {
-      throw new CorruptImageError(`${this.where}: the image ends before cluster ${Math.floor((volumeOffset + bytes.length) / this.clusterSize)} (truncated image)`, volumeOffset + bytes.length)
+    // in pieces: each read is a fresh buffer from the source, and many small ones are
+    // reclaimed sooner than a few large ones
+    for (let done = 0; done < length; ) {
+      const want = Math.min(VOLUME_READ, length - done)
+      const bytes = this.volume.read(volumeOffset + done, want)
+      bytes.copy(out, outOffset + done)
+      done += bytes.length
+      if (bytes.length < want) {
+        throw new CorruptImageError(`${this.where}: the image ends before cluster ${Math.floor((volumeOffset + done) / this.clusterSize)} (truncated image)`, volumeOffset + done)
+      }
     }
   }
 

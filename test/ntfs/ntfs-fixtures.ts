@@ -7,7 +7,8 @@ import type {ByteSource} from '../../src/image/byte-source.js'
 import {NtfsFileSystem} from '../../src/ntfs/index.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 
-export const FIXTURES = join(REPO_ROOT, 'fixtures/ntfs')
+/** fixtures/ntfs, or a freshly built copy (TRAWL_NTFS_FIXTURES=dir holding build.sh's output). */
+export const FIXTURES = process.env.TRAWL_NTFS_FIXTURES ?? join(REPO_ROOT, 'fixtures/ntfs')
 
 /** An image held in memory (a fixture, or a deliberately damaged copy of one). */
 export class BufferByteSource implements ByteSource {

@@ -357,6 +357,15 @@ class CollectionRun {
         summary.bytes += copied.entry.size
       }
     }
+    // alternate data streams travel with their file (Zone.Identifier says where a download came from)
+    for (const stream of entry.streams ?? []) {
+      if (stream.name === '') continue
+      const copied = await this.copy(definition, volume, fs, entry, undefined, stream.name)
+      if (copied) {
+        summary.files++
+        summary.bytes += copied.entry.size
+      }
+    }
     if (parser && copyPath) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
     if (scratch) rmSync(scratch, {recursive: true, force: true})
   }
@@ -368,8 +377,9 @@ class CollectionRun {
     fs: ReadOnlyFileSystem,
     entry: FileEntry,
     copyPath: string | undefined,
+    stream?: string,
   ): Promise<CopiedFile | undefined> {
-    const key = `${volume.id}\0${entry.path}`
+    const key = `${volume.id}\0${entry.path}${stream === undefined ? '' : `\0${stream}`}`
     const existing = this.copied.get(key)
     if (existing) {
       if (!existing.artifacts?.includes(definition.id)) existing.artifacts?.push(definition.id)
@@ -383,23 +393,24 @@ class CollectionRun {
       }
       return {entry: existing, copyPath}
     }
-    const name = this.names.claim(bundlePathFor(volume.id, entry.path))
-    let stream: Readable
+    const name = this.names.claim(bundlePathFor(volume.id, entry.path, stream))
+    const label = stream === undefined ? entry.path : `${entry.path}:${stream}`
+    let input: Readable
     try {
-      stream = await fs.open(entry.path)
+      input = await fs.open(entry.path, stream === undefined ? undefined : {stream})
     } catch (error) {
-      this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)
+      this.error({artifact: definition.id, volume: volume.id, path: label, message: `cannot read ${label}: ${errorMessage(error)}`}, definition)
       return undefined
     }
     const scratchWrite = copyPath ? createWriteStream(copyPath, {flags: 'wx'}) : undefined
-    if (scratchWrite) stream.pipe(scratchWrite)
-    const written = await this.writer.addStream(name, stream)
+    if (scratchWrite) input.pipe(scratchWrite)
+    const written = await this.writer.addStream(name, input)
     if (scratchWrite) {
       // pipe() does not end its destination when the source fails
       if (written.readError) scratchWrite.destroy()
       else await finished(scratchWrite)
     }
-    const sourceInfo = await this.copySource(fs, entry, volume, written.size)
+    const sourceInfo = await this.copySource(fs, entry, volume, written.size, stream)
     if (written.readError) {
       // the bytes read before the failure stay in the bundle, listed and flagged: nothing collected is lost
       sourceInfo.incompleteRead = errorMessage(written.readError)
@@ -430,8 +441,10 @@ class CollectionRun {
     }
   }
 
-  private async copySource(fs: ReadOnlyFileSystem, entry: FileEntry, volume: EvidenceVolume, copiedSize: number): Promise<CopySource> {
-    const info: CopySource = {volume: volume.id, path: entry.path, size: entry.size, times: entry.times}
+  private async copySource(fs: ReadOnlyFileSystem, entry: FileEntry, volume: EvidenceVolume, copiedSize: number, stream?: string): Promise<CopySource> {
+    const size = stream === undefined ? entry.size : (entry.streams?.find((s) => s.name === stream)?.size ?? copiedSize)
+    const info: CopySource = {volume: volume.id, path: entry.path, size, times: entry.times}
+    if (stream !== undefined) info.stream = stream
     if (entry.fileNameTimes) info.fileNameTimes = entry.fileNameTimes
     if (entry.inode) info.inode = entry.inode
     if (entry.deleted) info.deleted = true
@@ -439,7 +452,8 @@ class CollectionRun {
     // a live source can change under us: say so rather than pretend the copy is of a still file
     try {
       const after = await fs.stat(entry.path)
-      if (after.size !== entry.size || after.times.modified !== entry.times.modified || copiedSize !== entry.size) info.changedDuringCopy = true
+      const afterSize = stream === undefined ? after.size : after.streams?.find((s) => s.name === stream)?.size
+      if (afterSize !== size || after.times.modified !== entry.times.modified || copiedSize !== size) info.changedDuringCopy = true
     } catch {
       info.changedDuringCopy = true
     }

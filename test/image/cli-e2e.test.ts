@@ -35,10 +35,14 @@ describe('collect from a disk image end to end from the CLI', () => {
     for (const copy of copies) {
       expect(copy.path.startsWith('files/p1/')).toBe(true)
       expect(copy.source.volume).toBe('p1')
-      expect(copy.source.inode.split('-')[0]).toBe(fls.get(copy.source.path))
+      expect(copy.source.inode.split('-')[0]).toBe(fls.get(copy.source.stream ? `${copy.source.path}:${copy.source.stream}` : copy.source.path))
       expect(copy.source.times.modified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/)
       expect(copy.source.fileNameTimes[0].created).toMatch(/\.\d{7}Z$/)
     }
+    // the alternate data stream of a collected download travels with it
+    const zone = manifest.entries.find((e: {path: string}) => e.path === 'files/p1/Users/bob/Downloads/IMG_0001.dat%3AZone.Identifier')
+    expect(zone.source).toMatchObject({path: 'Users/bob/Downloads/IMG_0001.dat', stream: 'Zone.Identifier', size: 78})
+    expect(execFileSync('unzip', ['-p', bundle, zone.path], {encoding: 'utf8'})).toContain('HostUrl=https://www.example.org/files/contract.pdf')
     const history = execFileSync('unzip', ['-p', bundle, 'parsed/chrome-history.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l))
     expect(history.every((r: {source: {volume: string}}) => r.source.volume === 'p1')).toBe(true)
     expect(history.filter((r: {type: string}) => r.type === 'browser.visit')).toHaveLength(4)

@@ -10,6 +10,18 @@ const STREAM_CHUNK = 4 * 1024 * 1024
 const VOLUME_READ = 1024 * 1024
 
 /** Where a non-resident attribute's clusters are, and how big its value is. */
+/** Index of the last run starting at or before `vcn` (runs are sorted by vcn); binary search. */
+export function findRunIndex(runs: ReadonlyArray<{vcn: number}>, vcn: number): number {
+  let lo = 0
+  let hi = runs.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (runs[mid].vcn <= vcn) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
+
 export interface NonResidentLayout {
   runs: DataRun[]
   dataSize: number
@@ -124,17 +136,8 @@ export class AttributeData {
     }
   }
 
-  /** First run that could hold `vcn` (runs are sorted by vcn). */
   private findRun(vcn: number): number {
-    const runs = this.layout.runs
-    let lo = 0
-    let hi = runs.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (runs[mid].vcn <= vcn) lo = mid
-      else hi = mid - 1
-    }
-    return lo
+    return findRunIndex(this.layout.runs, vcn)
   }
 
   /**

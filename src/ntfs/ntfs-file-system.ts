@@ -4,7 +4,7 @@ import {CorruptImageError, FileNotFoundError, TrawlError, UnsupportedFormatError
 import type {FileSystemDriver} from '../fs/drivers.js'
 import type {FileEntry, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
-import {AttributeData, type NonResidentLayout} from './attribute-data.js'
+import {AttributeData, findRunIndex, type NonResidentLayout} from './attribute-data.js'
 import {MftIndex} from './mft-index.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
@@ -160,14 +160,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const byte = entry * this.boot.mftRecordSize
     const vcn = Math.floor(byte / cs)
     const runs = this.mft.layout.runs
-    let lo = 0
-    let hi = runs.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (runs[mid].vcn <= vcn) lo = mid
-      else hi = mid - 1
-    }
-    const run = runs[lo]
+    const run = runs[findRunIndex(runs, vcn)]
     if (run && vcn >= run.vcn && vcn < run.vcn + run.length && run.lcn !== null) return (run.lcn + vcn - run.vcn) * cs + (byte % cs)
     return -1
   }

@@ -39,7 +39,7 @@ export async function findHeifMeta(handle: FileHandle, fileSize: number): Promis
   return {problem: `HEIF file has more than ${MAX_TOP_LEVEL_BOXES} top-level boxes before its meta box`}
 }
 
-interface Box {
+export interface Box {
   type: string
   /** Payload start and end in the buffer (after the header). */
   start: number

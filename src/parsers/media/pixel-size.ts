@@ -8,7 +8,7 @@
  *   pitm and ipma in the top-level 'meta' box).
  */
 import type {FileHandle} from 'node:fs/promises'
-import {findHeifMeta} from './heif.js'
+import {childBoxes, findHeifMeta, type Box} from './heif.js'
 import type {PictureFormat} from './sniff.js'
 
 export interface PixelSize {
@@ -80,46 +80,17 @@ function webpSize(head: Buffer): PixelSize | undefined {
   return undefined
 }
 
-interface Box {
-  type: string
-  /** Payload start and end (after the header). */
-  start: number
-  end: number
-}
-
-/** The child boxes in [start, end) of `data`. */
-function boxes(data: Buffer, start: number, end: number): Box[] {
-  const out: Box[] = []
-  let at = start
-  while (at + 8 <= end) {
-    let size = data.readUInt32BE(at)
-    const type = data.toString('latin1', at + 4, at + 8)
-    let header = 8
-    if (size === 1) {
-      if (at + 16 > end) break
-      size = Number(data.readBigUInt64BE(at + 8))
-      header = 16
-    } else if (size === 0) {
-      size = end - at
-    }
-    if (size < header || at + size > end) break
-    out.push({type, start: at + header, end: at + size})
-    at += size
-  }
-  return out
-}
-
 function heifPrimarySize(meta: Buffer): PixelSize | undefined {
   // 'meta' is a FullBox: 4 bytes of version and flags before its children.
-  const children = boxes(meta, 4, meta.length)
+  const children = childBoxes(meta, 4, meta.length)
   const pitm = children.find((b) => b.type === 'pitm')
   const iprp = children.find((b) => b.type === 'iprp')
   if (!iprp) return undefined
-  const inner = boxes(meta, iprp.start, iprp.end)
+  const inner = childBoxes(meta, iprp.start, iprp.end)
   const ipco = inner.find((b) => b.type === 'ipco')
   const ipma = inner.find((b) => b.type === 'ipma')
   if (!ipco) return undefined
-  const properties = boxes(meta, ipco.start, ipco.end)
+  const properties = childBoxes(meta, ipco.start, ipco.end)
   const ispeOf = (box: Box | undefined): PixelSize | undefined =>
     box && box.type === 'ispe' && box.end - box.start >= 12 ? {width: meta.readUInt32BE(box.start + 4), height: meta.readUInt32BE(box.start + 8)} : undefined
   if (pitm && ipma && pitm.end - pitm.start >= 6) {

@@ -1,13 +1,14 @@
 import {stat} from 'node:fs/promises'
 import {SourceNotFoundError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import {directoryOpener} from './directory.js'
+import {imageOpener} from './image.js'
 import type {EvidenceSource, SourceOpener} from './types.js'
 
 /**
  * Source openers, tried in order. A new image format adds its opener here;
  * each detects its own format by content.
  */
-const openers: SourceOpener[] = [directoryOpener]
+const openers: SourceOpener[] = [directoryOpener, imageOpener]
 
 export async function openSource(path: string): Promise<EvidenceSource> {
   try {

@@ -1,0 +1,33 @@
+import {once} from 'node:events'
+import {Args, Command, Flags} from '@oclif/core'
+import {TrawlError} from '../../src/errors.js'
+import {openImageFile} from '../../src/image/extract.js'
+
+export default class ImageCat extends Command {
+  static override summary = 'Write the byte-exact content of a file (or path:stream) in an image to stdout, like icat'
+  static override examples = ['<%= config.bin %> image cat disk.E01 "Windows/System32/config/SYSTEM" > SYSTEM', '<%= config.bin %> image cat disk.dd "notes.txt:secret" --partition 1']
+  static override args = {
+    image: Args.string({required: true, description: 'image file (or a directory)'}),
+    path: Args.string({required: true, description: "file in the volume, '/'-separated; append :name for an alternate data stream"}),
+  }
+  static override flags = {
+    partition: Flags.integer({char: 'p', description: 'partition number as `trawl image info` lists it (p1 = 1)', min: 1}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(ImageCat)
+    try {
+      const file = await openImageFile(args.image, args.path, {partition: flags.partition})
+      try {
+        for await (const chunk of file.stream) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain')
+        }
+      } finally {
+        await file.close()
+      }
+    } catch (error) {
+      if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
+      throw error
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import {Args, Command, Flags} from '@oclif/core'
+import {TrawlError} from '../../src/errors.js'
+import {chooseVolume, formatFlsLines, listVolume, walkVolume} from '../../src/image/listing.js'
+import {openSource} from '../../src/source/open.js'
+
+export default class ImageLs extends Command {
+  static override summary = "List a volume's files, like fls -r -p"
+  static override examples = [
+    '<%= config.bin %> image ls disk.E01 --recursive',
+    '<%= config.bin %> image ls disk.dd "Users/Alice" --partition 2 --deleted --json',
+  ]
+  static override args = {
+    image: Args.string({required: true, description: 'image file (or a directory)'}),
+    path: Args.string({required: false, description: "directory (or file) in the volume, '/'-separated; default: the root"}),
+  }
+  static override flags = {
+    recursive: Flags.boolean({char: 'r', description: 'descend into subdirectories', default: false}),
+    deleted: Flags.boolean({char: 'd', description: 'also list deleted entries', default: false}),
+    partition: Flags.integer({char: 'p', description: 'partition number as `trawl image info` lists it (p1 = 1)', min: 1}),
+    json: Flags.boolean({description: 'print one JSON document with sizes, MFT references, $SI and $FN times and streams', default: false}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(ImageLs)
+    try {
+      const source = await openSource(args.image)
+      try {
+        const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition}
+        if (flags.json) {
+          this.log(JSON.stringify(await listVolume(source, args.path, options), null, 2))
+        } else {
+          const volume = chooseVolume(source, flags.partition)
+          for await (const entry of walkVolume(volume.fs, args.path, options)) {
+            for (const line of formatFlsLines(entry)) this.log(line)
+          }
+        }
+      } finally {
+        await source.close()
+      }
+    } catch (error) {
+      if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
+      throw error
+    }
+  }
+}

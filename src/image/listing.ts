@@ -1,0 +1,150 @@
+import {UnsupportedFormatError, UsageError} from '../errors.js'
+import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
+
+/**
+ * `trawl image ls`: lists a volume's files like The Sleuth Kit's `fls -r -p`
+ * (full paths, recursion, deleted entries on request), as lines or as one JSON
+ * document with both timestamp sets and the streams of every file.
+ */
+
+/** The volume `--partition N` names, or the only readable one. */
+export function chooseVolume(source: EvidenceSource, partition?: number): EvidenceVolume & {fs: ReadOnlyFileSystem} {
+  let volume: EvidenceVolume | undefined
+  if (partition !== undefined) {
+    volume = source.volumes.find((v) => v.description.index === partition)
+    if (!volume) {
+      const known = source.volumes.filter((v) => v.description.index !== undefined).map((v) => v.description.index)
+      throw new UsageError(`no partition ${partition} in ${source.description.path}${known.length > 0 ? ` (partitions: ${known.join(', ')})` : ' (it has no partition table)'}`)
+    }
+  } else {
+    const readable = source.volumes.filter((v) => v.fs)
+    if (readable.length === 1) volume = readable[0]
+    else if (readable.length > 1) {
+      throw new UsageError(`${source.description.path} has ${readable.length} readable partitions (${readable.map((v) => v.description.index ?? v.id).join(', ')}): choose one with --partition N`)
+    } else if (source.volumes.length === 1) volume = source.volumes[0]
+    else {
+      throw new UnsupportedFormatError(
+        `${source.description.path}: no partition has a file system trawl reads (${source.volumes.map((v) => `${v.id}: ${v.unreadable}`).join('; ') || 'no partitions'})`,
+      )
+    }
+  }
+  if (!volume.fs) throw new UnsupportedFormatError(`${source.description.path} ${volume.id}: ${volume.unreadable ?? 'not readable'}`)
+  return volume as EvidenceVolume & {fs: ReadOnlyFileSystem}
+}
+
+export interface ListOptions {
+  recursive?: boolean
+  deleted?: boolean
+}
+
+function join(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`
+}
+
+function normalise(path: string | undefined): string {
+  return (path ?? '').replace(/\\/g, '/').replace(/^\/+|\/+$/g, '')
+}
+
+/**
+ * Walks a directory (depth first, children in the order the file system gives
+ * them). A directory met again through another path (a hard-linked directory,
+ * a damaged index that points back up) is listed but not descended twice.
+ */
+export async function* walkVolume(fs: ReadOnlyFileSystem, start: string | undefined, options: ListOptions = {}): AsyncGenerator<FileEntry> {
+  const root = normalise(start)
+  if (root !== '') {
+    const entry = await fs.stat(root)
+    if (entry.kind !== 'directory') {
+      yield entry
+      return
+    }
+  }
+  const seen = new Set<string>()
+  const stack: string[] = [root]
+  while (stack.length > 0) {
+    const dir = stack.pop()!
+    const children = await fs.list(dir, {deleted: options.deleted ?? false})
+    const subdirectories: string[] = []
+    for (const child of children) {
+      const path = child.path || join(dir, child.name)
+      yield {...child, path}
+      if (options.recursive && child.kind === 'directory' && !child.deleted) {
+        const identity = child.inode ? `inode:${child.inode.split('-')[0]}` : `path:${path.toLowerCase()}`
+        if (seen.has(identity)) continue
+        seen.add(identity)
+        subdirectories.push(path)
+      }
+    }
+    for (let i = subdirectories.length - 1; i >= 0; i--) stack.push(subdirectories[i])
+  }
+}
+
+/** One listed entry in the JSON document. */
+export interface ListedFile {
+  path: string
+  name: string
+  type: FileEntry['kind']
+  size: number
+  inode?: string
+  deleted: boolean
+  times: FileEntry['times']
+  fileNameTimes?: FileEntry['fileNameTimes']
+  streams: Array<{name: string; size: number}>
+  linkTarget?: string
+  attributes?: string[]
+}
+
+export function toListedFile(entry: FileEntry): ListedFile {
+  return {
+    path: entry.path,
+    name: entry.name,
+    type: entry.kind,
+    size: entry.size,
+    ...(entry.inode !== undefined ? {inode: entry.inode} : {}),
+    deleted: entry.deleted ?? false,
+    times: entry.times,
+    ...(entry.fileNameTimes ? {fileNameTimes: entry.fileNameTimes} : {}),
+    streams: entry.streams ?? [],
+    ...(entry.linkTarget !== undefined ? {linkTarget: entry.linkTarget} : {}),
+    ...(entry.attributes ? {attributes: entry.attributes} : {}),
+  }
+}
+
+const KIND_LETTER: Record<FileEntry['kind'], string> = {file: 'r', directory: 'd', symlink: 'l', other: '-'}
+
+/** `fls -p` style lines: 'r/r 65-128-2:\tTest Directory/notes.txt', a deleted one with '*', one line per alternate stream. */
+export function formatFlsLines(entry: FileEntry): string[] {
+  const t = KIND_LETTER[entry.kind]
+  const mark = entry.deleted ? '* ' : ''
+  const inode = entry.inode ?? '0'
+  const lines = [`${t}/${t} ${mark}${inode}:\t${entry.path}`]
+  for (const stream of entry.streams ?? []) {
+    if (stream.name !== '') lines.push(`${t}/r ${mark}${inode}:\t${entry.path}:${stream.name}`)
+  }
+  return lines
+}
+
+export interface VolumeListing {
+  source: string
+  volume: string
+  root: string
+  entries: ListedFile[]
+}
+
+/** Collects the whole listing for the JSON document. */
+export async function listVolume(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number} = {}): Promise<VolumeListing> {
+  const volume = chooseVolume(source, options.partition)
+  const entries: ListedFile[] = []
+  for await (const entry of walkVolume(volume.fs, path, options)) entries.push(toListedFile(entry))
+  return {source: source.description.path, volume: volume.id, root: normalise(path), entries}
+}
+
+/** Splits 'dir/file.txt:stream' into the path and the alternate stream name. */
+export function splitStreamPath(spec: string): {path: string; stream?: string} {
+  const slash = spec.lastIndexOf('/')
+  const colon = spec.indexOf(':', slash + 1)
+  if (colon === -1) return {path: spec}
+  const stream = spec.slice(colon + 1)
+  return {path: spec.slice(0, colon), ...(stream ? {stream} : {})}
+}

@@ -1,0 +1,147 @@
+import {stat} from 'node:fs/promises'
+import {CorruptImageError, TrawlError, errorMessage} from '../errors.js'
+import {fileSystemDrivers} from '../fs/drivers.js'
+import type {ByteSource} from '../image/byte-source.js'
+import {SliceByteSource} from '../image/byte-source.js'
+import {openImage, readHead} from '../image/detect.js'
+import type {OpenedImage} from '../image/detect.js'
+import {isEwf} from '../image/ewf.js'
+import {RawImage} from '../image/raw.js'
+import {findSplitRawSegments} from '../image/split-raw.js'
+import {readVolumeSystem} from '../volume/detect.js'
+import {sniffFileSystem} from '../volume/fs-sniff.js'
+import type {Partition, VolumeSystem} from '../volume/types.js'
+import type {EvidenceSource, EvidenceVolume, SourceOpener, VolumeDescription} from './types.js'
+
+/**
+ * A disk image (raw, split raw, EWF) as an evidence source: its volume system
+ * is read, and every partition (or the bare volume) becomes a volume whose file
+ * system is opened by the first driver that recognises it. A volume no driver
+ * reads stays listed, with its file system named and the reason it is not read.
+ */
+
+export interface ImageEvidenceSource extends EvidenceSource {
+  image: OpenedImage
+  volumeSystem: VolumeSystem
+  /** Problems met while opening that did not stop it (EWF table2 used, partition beyond the image end). */
+  warnings: string[]
+}
+
+/** The bytes of one partition, cut to what the image holds (a truncated image holds less than the table declares). */
+function partitionBytes(image: ByteSource, partition: Partition, warnings: string[]): ByteSource {
+  const available = Math.max(0, Math.min(partition.size, image.size - partition.offset))
+  if (available < partition.size) {
+    warnings.push(`partition ${partition.index} (slot ${partition.slot}) declares ${partition.size} bytes, the image holds ${available} of them`)
+  }
+  return new SliceByteSource(image, Math.min(partition.offset, image.size), available)
+}
+
+/** Opens the file system of one volume with the first driver that detects it. */
+export function attachFileSystem(id: string, bytes: ByteSource, description: VolumeDescription): EvidenceVolume {
+  const sniffed = bytes.size > 0 ? sniffFileSystem(bytes) : {name: 'unknown' as const}
+  const volume: EvidenceVolume = {id, description: {...description, fileSystem: sniffed.name}}
+  if (sniffed.label) volume.description.label = sniffed.label
+  if (sniffed.serial) volume.description.serial = sniffed.serial
+  for (const driver of fileSystemDrivers) {
+    let detected = false
+    try {
+      detected = driver.detect(bytes)
+    } catch {
+      detected = false
+    }
+    if (!detected) continue
+    volume.description.fileSystem = driver.name
+    try {
+      const fs = driver.open(bytes)
+      volume.fs = fs
+      if (fs.label !== undefined) volume.description.label = fs.label
+      if (fs.serial !== undefined) volume.description.serial = fs.serial
+    } catch (error) {
+      if (!(error instanceof TrawlError)) throw error
+      volume.unreadable = `file system ${driver.name} cannot be read: ${error.message}`
+    }
+    return volume
+  }
+  volume.unreadable =
+    sniffed.name === 'unknown'
+      ? `no file system trawl recognises${description.partitionType ? ` (partition type ${description.partitionType})` : ''}`
+      : `file system ${sniffed.name} is not read by trawl`
+  return volume
+}
+
+/** Opens an image path (any segment of it) as an evidence source. */
+export function openImageSource(path: string): ImageEvidenceSource {
+  const image = openImage(path)
+  const warnings: string[] = [...(image.ewf?.warnings ?? [])]
+  try {
+    const volumeSystem = readVolumeSystem(image.source)
+    warnings.push(...volumeSystem.warnings)
+    const volumes: EvidenceVolume[] = []
+    if (volumeSystem.scheme === 'none') {
+      volumes.push(attachFileSystem('vol', image.source, {scheme: 'none', offset: 0, size: image.source.size}))
+    } else {
+      for (const partition of volumeSystem.partitions) {
+        const bytes = partitionBytes(image.source, partition, warnings)
+        volumes.push(
+          attachFileSystem(`p${partition.index}`, bytes, {
+            scheme: partition.scheme,
+            index: partition.index,
+            offset: partition.offset,
+            size: partition.size,
+            partitionType: partition.scheme === 'mbr' ? partition.type : partition.description,
+          }),
+        )
+      }
+    }
+    return {
+      description: image.description,
+      volumes,
+      image,
+      volumeSystem,
+      warnings,
+      async close() {
+        for (const volume of volumes) await volume.fs?.close?.()
+        image.source.close()
+      },
+    }
+  } catch (error) {
+    image.source.close()
+    throw error
+  }
+}
+
+/**
+ * Recognises an image by content: an EWF signature, a split raw set, or a raw
+ * disk whose first sectors hold a partition table or a file system trawl can
+ * name. Anything else is not claimed, so an unknown file is reported as such.
+ */
+export const imageOpener: SourceOpener = {
+  name: 'image',
+  async detect(path) {
+    const info = await stat(path)
+    if (!info.isFile() && !info.isBlockDevice()) return false
+    if (isEwf(readHead(path, 8))) return true
+    try {
+      if (findSplitRawSegments(path)) return true
+    } catch (error) {
+      // A split set with a gap is an image; open() reports the gap.
+      if (error instanceof CorruptImageError) return true
+      throw error
+    }
+    let raw: RawImage | undefined
+    try {
+      raw = new RawImage(path)
+      if (raw.size === 0) return false
+      if (readVolumeSystem(raw).scheme !== 'none') return true
+      return sniffFileSystem(raw).name !== 'unknown'
+    } catch (error) {
+      if (error instanceof TrawlError) return true
+      throw new CorruptImageError(`${path}: cannot be read as an image (${errorMessage(error)})`)
+    } finally {
+      raw?.close()
+    }
+  },
+  async open(path) {
+    return openImageSource(path)
+  },
+}

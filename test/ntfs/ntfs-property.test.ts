@@ -1,0 +1,190 @@
+import fc from 'fast-check'
+import {describe, expect, it} from 'vitest'
+import {TrawlError} from '../../src/errors.js'
+import {decodeDataRuns} from '../../src/ntfs/data-runs.js'
+import {filetimeHalvesToIso} from '../../src/ntfs/filetime.js'
+import {decompressLznt1} from '../../src/ntfs/lznt1.js'
+import {MftIndex} from '../../src/ntfs/mft-index.js'
+import {applyFixups, parseAttributeList, parseMftRecord, parseReparsePoint} from '../../src/ntfs/mft-record.js'
+import {NtfsFileSystem} from '../../src/ntfs/index.js'
+import {filetimeToIso} from '../../src/time.js'
+import {BufferByteSource, fixtureImage, walk} from './ntfs-fixtures.js'
+
+/** Runs `body`; anything it throws must be one of trawl's typed errors. */
+function onlyTypedErrors(body: () => void): void {
+  try {
+    body()
+  } catch (error) {
+    if (!(error instanceof TrawlError)) throw error
+  }
+}
+
+/** A 1024-byte MFT record: "FILE", a sane-looking header, then random attribute bytes. */
+const mftRecordBytes = fc
+  .record({
+    body: fc.uint8Array({minLength: 1024, maxLength: 1024}),
+    firstAttribute: fc.oneof(fc.constant(56), fc.integer({min: 0, max: 1100})),
+    usedSize: fc.oneof(fc.constant(1024), fc.integer({min: 0, max: 2000})),
+    attributes: fc.array(
+      fc.record({type: fc.constantFrom(0x10, 0x20, 0x30, 0x80, 0x90, 0xc0, 0xffffffff), length: fc.integer({min: 0, max: 600}), nonResident: fc.boolean()}),
+      {maxLength: 6},
+    ),
+  })
+  .map(({body, firstAttribute, usedSize, attributes}) => {
+    const buf = Buffer.from(body)
+    buf.write('FILE', 0, 'latin1')
+    buf.writeUInt16LE(firstAttribute, 20)
+    buf.writeUInt32LE(usedSize, 24)
+    let pos = 56
+    for (const a of attributes) {
+      if (pos + 16 > 1024) break
+      buf.writeUInt32LE(a.type, pos)
+      buf.writeUInt32LE(a.length, pos + 4)
+      buf[pos + 8] = a.nonResident ? 1 : 0
+      pos += Math.max(8, a.length & ~7)
+    }
+    return buf
+  })
+
+describe('NTFS parsers on random bytes: only typed errors, in bounded time', () => {
+  it('MFT record parser', () => {
+    fc.assert(
+      fc.property(mftRecordBytes, (buf) => {
+        onlyTypedErrors(() => parseMftRecord(buf, 0, 1024, 7, 0))
+        onlyTypedErrors(() => new MftIndex(8).add(buf, 0, 1024, 7, 0))
+      }),
+      {numRuns: 3000},
+    )
+  })
+
+  it('update sequence (fix-up) check', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({minLength: 1024, maxLength: 1024}), fc.integer({min: 0, max: 1100}), fc.integer({min: 0, max: 8}), (body, usaOffset, usaCount) => {
+        const buf = Buffer.from(body)
+        buf.writeUInt16LE(usaOffset, 4)
+        buf.writeUInt16LE(usaCount, 6)
+        onlyTypedErrors(() => applyFixups(buf, 0, 1024, 9, 0))
+      }),
+      {numRuns: 3000},
+    )
+  })
+
+  it('data-run decoder', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 200}), fc.integer({min: 0, max: 1000}), (bytes, vcn) => {
+        onlyTypedErrors(() => {
+          const runs = decodeDataRuns(Buffer.from(bytes), 0, bytes.length, vcn, 'random runs')
+          let next = vcn
+          for (const run of runs) {
+            expect(run.vcn).toBe(next)
+            expect(run.length).toBeGreaterThan(0)
+            if (run.lcn !== null) expect(run.lcn).toBeGreaterThanOrEqual(0)
+            next += run.length
+          }
+        })
+      }),
+      {numRuns: 5000},
+    )
+  })
+
+  it('LZNT1 decompressor', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 5000}), fc.integer({min: 0, max: 70000}), (bytes, outSize) => {
+        const out = Buffer.alloc(outSize)
+        onlyTypedErrors(() => expect(decompressLznt1(Buffer.from(bytes), out, 'random')).toBeLessThanOrEqual(outSize))
+      }),
+      {numRuns: 3000},
+    )
+  })
+
+  it('attribute list and reparse point parsers', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 400}), (bytes) => {
+        onlyTypedErrors(() => parseAttributeList(Buffer.from(bytes), 3))
+        onlyTypedErrors(() => parseReparsePoint(Buffer.from(bytes)))
+      }),
+      {numRuns: 3000},
+    )
+  })
+
+  it('a whole volume with random bytes written into its MFT still lists and reads', async () => {
+    const pristine = fixtureImage('c512')
+    const probe = new NtfsFileSystem(new BufferByteSource(pristine))
+    const mftStart = probe.mftEntryOffset(0)
+    const mftLength = probe.mftEntryCount * probe.boot.mftRecordSize
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({at: fc.integer({min: 0, max: mftLength - 1}), value: fc.integer({min: 0, max: 255})}), {minLength: 1, maxLength: 40}),
+        async (edits) => {
+          const image = Buffer.from(pristine)
+          for (const {at, value} of edits) image[mftStart + at] = value
+          let fs: NtfsFileSystem
+          try {
+            fs = new NtfsFileSystem(new BufferByteSource(image))
+          } catch (error) {
+            expect(error).toBeInstanceOf(TrawlError)
+            return
+          }
+          try {
+            for (const entry of await walk(fs, '', true)) {
+              if (entry.kind !== 'file') continue
+              try {
+                for await (const chunk of await fs.open(entry.path)) void chunk
+              } catch (error) {
+                expect(error).toBeInstanceOf(TrawlError)
+              }
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(TrawlError)
+          }
+          for (const problem of fs.problems) expect(problem).toBeInstanceOf(TrawlError)
+        },
+      ),
+      {numRuns: 60},
+    )
+  })
+})
+
+describe('LZNT1 and FILETIME, exactly', () => {
+  it('decodes a hand-made LZNT1 chunk with a back-reference', () => {
+    // "abc" as literals, then a back-reference of distance 3, length 6 (token 0x2003)
+    const chunk = Buffer.from([0x05, 0xb0, 0x08, 0x61, 0x62, 0x63, 0x03, 0x20])
+    const out = Buffer.alloc(9)
+    expect(decompressLznt1(chunk, out, 'test')).toBe(9)
+    expect(out.toString()).toBe('abcabcabc')
+    // an uncompressed chunk (bit 15 clear) is copied as is
+    const stored = Buffer.concat([Buffer.from([0x02, 0x30]), Buffer.from('xyz')])
+    const out2 = Buffer.alloc(3)
+    expect(decompressLznt1(stored, out2, 'test')).toBe(3)
+    expect(out2.toString()).toBe('xyz')
+  })
+
+  it('formats every FILETIME exactly as filetimeToIso does', () => {
+    fc.assert(
+      fc.property(fc.bigInt({min: 1n, max: 2n ** 63n - 1n}), (value) => {
+        let expected: string | null
+        try {
+          expected = filetimeToIso(value)
+        } catch {
+          expected = null
+        }
+        expect(filetimeHalvesToIso(Number(value & 0xffffffffn), Number(value >> 32n))).toBe(expected)
+      }),
+      {numRuns: 20000},
+    )
+    // runs of times within one second (the formatter reuses the second's text)
+    fc.assert(
+      fc.property(fc.bigInt({min: 1n, max: 2n ** 57n}), fc.array(fc.integer({min: 0, max: 9_999_999}), {minLength: 2, maxLength: 6}), (base, fractions) => {
+        const second = base - (base % 10_000_000n)
+        for (const f of fractions) {
+          const value = second + BigInt(f)
+          if (value === 0n) continue
+          expect(filetimeHalvesToIso(Number(value & 0xffffffffn), Number(value >> 32n))).toBe(filetimeToIso(value))
+        }
+      }),
+      {numRuns: 5000},
+    )
+    expect(filetimeHalvesToIso(0, 0)).toBeNull()
+    expect(filetimeHalvesToIso(0xd53e8000, 0x01a8e79f)).toBe(filetimeToIso(0x01a8e79fd53e8000n))
+  })
+})

@@ -1,4 +1,5 @@
 import type {ByteSource} from '../image/byte-source.js'
+import {ntfsDriver} from '../ntfs/ntfs-file-system.js'
 import type {ReadOnlyFileSystem} from './types.js'
 
 /** A file system trawl reads natively from a volume's bytes. */
@@ -15,4 +16,4 @@ export interface FileSystemDriver {
  * File-system drivers, tried in order on every volume. A new file system adds
  * its driver here; volumes it does not read are named, not guessed.
  */
-export const fileSystemDrivers: FileSystemDriver[] = []
+export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver]

@@ -1,0 +1,105 @@
+/**
+ * One batch item, in its own process (forked by runBatch): collect the item into
+ * its bundle, then check the image's stored hashes. A corrupt image that crashes
+ * or exhausts this process fails this item only, and each item's memory is
+ * returned to the system when it ends, whatever the number of images.
+ *
+ * Parent -> worker: {type: 'start', job} once, then {type: 'abort'} on Ctrl-C.
+ * Worker -> parent: 'progress' messages, then one 'done' or 'failed'.
+ */
+import {hostname} from 'node:os'
+import {openSync, closeSync, writeSync, rmSync} from 'node:fs'
+import {ExitCode, TrawlError, errorMessage} from '../errors.js'
+import {passphraseFromEnv} from '../bundle/keys.js'
+import {collect, type CollectResult} from '../collect/collect.js'
+import {sha256File} from '../collect/run.js'
+import {verifyImage} from '../image/verify.js'
+import {loadKnownFileLists} from './hash-sets.js'
+import {factsOf} from './summary.js'
+import type {ImageCheck, WorkerJob, WorkerMessage} from './protocol.js'
+
+const controller = new AbortController()
+let started = false
+
+function send(message: WorkerMessage): void {
+  // the parent may be gone (killed): then there is nobody to tell
+  if (process.connected) process.send?.(message)
+}
+
+function abort(): void {
+  controller.abort()
+}
+
+process.on('SIGINT', abort)
+process.on('SIGTERM', abort)
+// the batch process died (SIGKILL, crash): seal what was collected as incomplete, and stop
+process.on('disconnect', abort)
+process.on('message', (message: {type: string; job?: WorkerJob}) => {
+  if (message.type === 'abort') abort()
+  if (message.type === 'start' && message.job && !started) {
+    started = true
+    run(message.job).then(
+      (code) => finish(code),
+      (error) => {
+        send({type: 'failed', error: errorMessage(error), exitCode: error instanceof TrawlError ? error.exitCode : 1})
+        finish(error instanceof TrawlError ? error.exitCode : 1)
+      },
+    )
+  }
+})
+
+function finish(code: number): void {
+  // let the last IPC message leave before exiting
+  if (process.connected) process.disconnect()
+  process.exitCode = code
+}
+
+/** A lock beside the bundle, so a restarted batch waits for a worker its killed predecessor left running. */
+function takeLock(path: string): () => void {
+  const fd = openSync(path, 'wx')
+  writeSync(fd, JSON.stringify({pid: process.pid, host: hostname(), at: new Date().toISOString()}))
+  closeSync(fd)
+  return () => rmSync(path, {force: true})
+}
+
+async function run(job: WorkerJob): Promise<number> {
+  const release = takeLock(job.lock)
+  try {
+    const hashSets = job.hashSets.length > 0 ? await loadKnownFileLists(job.hashSets) : undefined
+    const t0 = Date.now()
+    const result: CollectResult = await collect({
+      source: job.source,
+      out: job.out,
+      caseId: job.caseId,
+      examiner: job.examiner,
+      evidenceItem: job.evidenceItem,
+      notes: job.notes,
+      signer: {key: job.key, cert: job.cert, p12: job.p12, passphrase: passphraseFromEnv(job.passphraseEnv)},
+      targets: job.targets,
+      definitionsDir: job.definitions,
+      hashSets,
+      commandLine: job.commandLine,
+      signal: controller.signal,
+      onProgress: (p) => send({type: 'progress', phase: 'collect', bytes: p.bytes, files: p.files, records: p.records, errors: p.errors, artifact: p.artifact, elapsedMs: p.elapsedMs}),
+    })
+    let imageCheck: ImageCheck | undefined
+    const description = result.manifest.source
+    if (result.complete && job.imageCheck && description.kind === 'image') {
+      const t1 = Date.now()
+      try {
+        const v = await verifyImage(job.source, {
+          onProgress: (done, total) => send({type: 'progress', phase: 'image-check', bytes: done, total, elapsedMs: Date.now() - t1}),
+        })
+        imageCheck = {verdict: v.verdict, stored: v.stored, computed: v.computed, mismatches: v.mismatches, durationMs: Date.now() - t1}
+      } catch (error) {
+        imageCheck = {verdict: 'error', stored: description.storedHashes ?? {}, mismatches: [errorMessage(error)], durationMs: Date.now() - t1}
+      }
+      if (controller.signal.aborted) imageCheck = undefined
+    }
+    const bundleSha256 = await sha256File(result.bundlePath)
+    send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, durationMs: Date.now() - t0})
+    return result.complete ? ExitCode.ok : ExitCode.interrupted
+  } finally {
+    release()
+  }
+}

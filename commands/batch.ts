@@ -27,7 +27,7 @@ export default class Batch extends TrawlCommand {
     'passphrase-env': Flags.string({description: 'name of the environment variable holding the key passphrase'}),
     jobs: Flags.integer({description: `items processed at once (default here: ${defaultJobs()}, i.e. cores, at most 4)`, min: 1}),
     shard: Flags.string({description: 'K/N: process only share K of N of the sorted item list (item i goes to share i mod N + 1)'}),
-    hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list or NSRL CSV); repeatable', multiple: true}),
+    hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list or NSRL CSV); repeatable', multiple: true, multipleNonGreedy: true}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
     notes: Flags.string({description: 'notes recorded in every manifest'}),

@@ -8,8 +8,9 @@ import {BundleZip} from '../bundle/zip-reader.js'
 import {MANIFEST_PATH, type Manifest} from '../bundle/manifest.js'
 import {verifyBundle} from '../bundle/verify.js'
 import {sha256File} from '../collect/run.js'
-import {ExitCode, FileNotFoundError, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
+import {ExitCode, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
 import {nowIso} from '../time.js'
+import {KnownFileList} from './hash-sets.js'
 import {parseShard, resolveItems, selectShard, type EvidenceItem} from './items.js'
 import {BatchProgress} from './progress.js'
 import type {ImageCheck, WorkerJob, WorkerMessage} from './protocol.js'
@@ -85,7 +86,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
 
   // what fails for every item fails once, before anything runs: key, passphrase, hash sets, output folder
   loadSigner({key: options.key, cert: options.cert, p12: options.p12, passphrase: passphraseFromEnv(options.passphraseEnv)})
-  for (const set of options.hashSets ?? []) if (!existsSync(set)) throw new FileNotFoundError(set)
+  // a hash set that cannot be read would fail every item: load each once here to find out (then let it go)
+  for (const set of options.hashSets ?? []) await KnownFileList.load(set)
   const out = resolve(options.cwd ?? process.cwd(), options.out)
   try {
     mkdirSync(out, {recursive: true})
@@ -119,7 +121,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const save = () => writeSummary(summaryJson, summaryCsv, summary())
 
   const progress = new BatchProgress(items.length, options.progress ?? Boolean(process.stderr.isTTY), log, jobs)
-  log(`trawl batch: ${items.length} item${items.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count} of ${listed.items.length})` : ''}, up to ${jobs} at once, into ${out}`)
+  log(`trawl batch: ${items.length} item${items.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count} of ${listed.items.length})` : ''}, up to ${Math.min(jobs, Math.max(1, items.length))} at once, into ${out}`)
 
   const children = new Set<ChildProcess>()
   let interrupted = false

@@ -182,7 +182,7 @@ export function groupItems(candidates: Candidate[]): ItemList {
     items.push({name: group.name, source: ordered[0], segments: ordered, layout: group.layout})
   }
   for (const single of singles) items.push({name: singleName(single.path, single.layout), source: single.path, segments: [single.path], layout: single.layout})
-  return {items: uniqueNames(items.sort(byNameThenPath)), ignored: ignored.sort((a, b) => compare(a.path, b.path))}
+  return {items: uniqueNames(items.sort(byNameThenPath)).sort(byNameThenPath), ignored: ignored.sort((a, b) => compare(a.path, b.path))}
 }
 
 function addMember(groups: Map<string, Group>, key: string, layout: Group['layout'], stem: string, order: number, path: string): void {

@@ -140,30 +140,40 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
+  const jobFor = (item: EvidenceItem, bundle: string, mode: WorkerJob['mode']): WorkerJob => ({
+    mode,
+    source: item.source,
+    out: bundle,
+    lock: `${bundle}.lock`,
+    caseId: options.caseId,
+    examiner: options.examiner,
+    evidenceItem: item.name,
+    notes: options.notes,
+    key: options.key && resolve(options.key),
+    cert: options.cert && resolve(options.cert),
+    p12: options.p12 && resolve(options.p12),
+    passphraseEnv: options.passphraseEnv,
+    targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
+    definitions: options.definitions && resolve(options.definitions),
+    hashSets: (options.hashSets ?? []).map((p) => resolve(p)),
+    imageCheck: options.imageCheck ?? true,
+    commandLine: options.commandLine ?? process.argv.slice(1),
+  })
+
   const runItem = async (item: EvidenceItem): Promise<ItemSummary> => {
     const bundle = join(out, `${item.name}.zip`)
     const prepared = await prepareItem(item, bundle, options, previousChecks, progress)
-    if (prepared) return prepared
-    if (interrupted) return itemSummary(item, 'not-run', {})
-    const job: WorkerJob = {
-      source: item.source,
-      out: bundle,
-      lock: `${bundle}.lock`,
-      caseId: options.caseId,
-      examiner: options.examiner,
-      evidenceItem: item.name,
-      notes: options.notes,
-      key: options.key && resolve(options.key),
-      cert: options.cert && resolve(options.cert),
-      p12: options.p12 && resolve(options.p12),
-      passphraseEnv: options.passphraseEnv,
-      targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
-      definitions: options.definitions && resolve(options.definitions),
-      hashSets: (options.hashSets ?? []).map((p) => resolve(p)),
-      imageCheck: options.imageCheck ?? true,
-      commandLine: options.commandLine ?? process.argv.slice(1),
+    if (prepared) {
+      // done earlier, but its image check was stopped: check the image now, the bundle stays as it is
+      if (prepared.status === 'skipped' && !prepared.imageCheck && (options.imageCheck ?? true) && prepared.format !== 'directory' && !interrupted) {
+        const checked = await runWorker(item, jobFor(item, bundle, 'image-check'), children, progress)
+        if (checked.imageCheck) return {...prepared, imageCheck: checked.imageCheck}
+        return {...prepared, status: checked.status, failure: checked.failure ?? 'the image check was interrupted'}
+      }
+      return prepared
     }
-    return runWorker(item, job, children, progress)
+    if (interrupted) return itemSummary(item, 'not-run', {})
+    return runWorker(item, jobFor(item, bundle, 'collect'), children, progress)
   }
 
   // a simple pool: at most `jobs` items in flight, started in list order
@@ -355,7 +365,12 @@ function runWorker(item: EvidenceItem, job: WorkerJob, children: Set<ChildProces
       children.delete(child)
       const durationMs = Date.now() - t0
       if (outcome?.type === 'done') {
-        const status = outcome.facts.complete ? 'ok' : 'interrupted'
+        const status = outcome.facts.complete && !outcome.checkInterrupted ? 'ok' : 'interrupted'
+        const failure = !outcome.facts.complete
+          ? 'interrupted: the bundle was sealed incomplete (.partial); the next run redoes this item'
+          : outcome.checkInterrupted
+            ? 'interrupted during the image check: the bundle is complete; the next run keeps it and checks the image'
+            : undefined
         resolvePromise(
           itemSummary(item, status, {
             facts: outcome.facts,
@@ -363,8 +378,16 @@ function runWorker(item: EvidenceItem, job: WorkerJob, children: Set<ChildProces
             durationMs,
             bundle: outcome.bundlePath,
             bundleSha256: outcome.bundleSha256,
-            ...(status === 'interrupted' ? {failure: 'interrupted: the bundle was sealed incomplete (.partial); the next run redoes this item'} : {}),
+            ...(failure ? {failure} : {}),
           }),
+        )
+        return
+      }
+      if (outcome?.type === 'checked') {
+        resolvePromise(
+          outcome.imageCheck
+            ? itemSummary(item, 'ok', {imageCheck: outcome.imageCheck, durationMs})
+            : itemSummary(item, 'interrupted', {failure: 'interrupted during the image check; the next run checks the image', durationMs}),
         )
         return
       }

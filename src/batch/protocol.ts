@@ -2,6 +2,8 @@ import type {BundleFacts} from './summary.js'
 
 /** What the batch process asks one worker to do (one evidence item). */
 export interface WorkerJob {
+  /** 'collect': make the bundle, then check the image; 'image-check': only check the image (its bundle exists). */
+  mode: 'collect' | 'image-check'
   source: string
   out: string
   /** `<out>.lock`: held while the worker runs. */
@@ -35,5 +37,6 @@ export interface ImageCheck {
 export type WorkerMessage =
   | {type: 'progress'; phase: 'collect'; bytes: number; files: number; records: number; errors: number; artifact?: string; elapsedMs: number}
   | {type: 'progress'; phase: 'image-check'; bytes: number; total: number; elapsedMs: number}
-  | {type: 'done'; bundlePath: string; bundleSha256: string; facts: BundleFacts; imageCheck?: ImageCheck; durationMs: number}
+  | {type: 'done'; bundlePath: string; bundleSha256: string; facts: BundleFacts; imageCheck?: ImageCheck; checkInterrupted: boolean; durationMs: number}
+  | {type: 'checked'; imageCheck?: ImageCheck}
   | {type: 'failed'; error: string; exitCode: number}

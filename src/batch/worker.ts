@@ -9,7 +9,7 @@
  */
 import {hostname} from 'node:os'
 import {openSync, closeSync, writeSync, rmSync} from 'node:fs'
-import {ExitCode, TrawlError, errorMessage} from '../errors.js'
+import {ExitCode, InterruptedError, TrawlError, errorMessage} from '../errors.js'
 import {passphraseFromEnv} from '../bundle/keys.js'
 import {collect, type CollectResult} from '../collect/collect.js'
 import {sha256File} from '../collect/run.js'
@@ -19,6 +19,7 @@ import {factsOf} from './summary.js'
 import type {ImageCheck, WorkerJob, WorkerMessage} from './protocol.js'
 
 const controller = new AbortController()
+const PROGRESS_MS = 250
 let started = false
 
 function send(message: WorkerMessage): void {
@@ -62,7 +63,38 @@ function takeLock(path: string): () => void {
   return () => rmSync(path, {force: true})
 }
 
+/**
+ * Reads the image whole: MD5 and SHA-1 of the media data against the hashes an EWF
+ * image stores. Undefined when interrupted (an image of terabytes must not hold up Ctrl-C).
+ */
+async function checkImage(source: string, storedHashes: ImageCheck['stored'] | undefined): Promise<ImageCheck | undefined> {
+  const t1 = Date.now()
+  let last = 0
+  try {
+    const v = await verifyImage(source, {
+      // called per EWF chunk (32 KiB): pass on four a second, not thousands
+      onProgress: (done, total) => {
+        if (controller.signal.aborted) throw new InterruptedError('signal')
+        const now = Date.now()
+        if (now - last < PROGRESS_MS && done < total) return
+        last = now
+        send({type: 'progress', phase: 'image-check', bytes: done, total, elapsedMs: now - t1})
+      },
+    })
+    return {verdict: v.verdict, stored: v.stored, computed: v.computed, mismatches: v.mismatches, durationMs: Date.now() - t1}
+  } catch (error) {
+    if (controller.signal.aborted) return undefined
+    return {verdict: 'error', stored: storedHashes ?? {}, mismatches: [errorMessage(error)], durationMs: Date.now() - t1}
+  }
+}
+
 async function run(job: WorkerJob): Promise<number> {
+  if (job.mode === 'image-check') {
+    // the bundle exists and verified (an earlier run was stopped during its image check)
+    const imageCheck = await checkImage(job.source, undefined)
+    send({type: 'checked', imageCheck})
+    return imageCheck ? ExitCode.ok : ExitCode.interrupted
+  }
   const release = takeLock(job.lock)
   try {
     const hashSets = job.hashSets.length > 0 ? await loadKnownFileLists(job.hashSets) : undefined
@@ -82,22 +114,11 @@ async function run(job: WorkerJob): Promise<number> {
       signal: controller.signal,
       onProgress: (p) => send({type: 'progress', phase: 'collect', bytes: p.bytes, files: p.files, records: p.records, errors: p.errors, artifact: p.artifact, elapsedMs: p.elapsedMs}),
     })
-    let imageCheck: ImageCheck | undefined
     const description = result.manifest.source
-    if (result.complete && job.imageCheck && description.kind === 'image') {
-      const t1 = Date.now()
-      try {
-        const v = await verifyImage(job.source, {
-          onProgress: (done, total) => send({type: 'progress', phase: 'image-check', bytes: done, total, elapsedMs: Date.now() - t1}),
-        })
-        imageCheck = {verdict: v.verdict, stored: v.stored, computed: v.computed, mismatches: v.mismatches, durationMs: Date.now() - t1}
-      } catch (error) {
-        imageCheck = {verdict: 'error', stored: description.storedHashes ?? {}, mismatches: [errorMessage(error)], durationMs: Date.now() - t1}
-      }
-      if (controller.signal.aborted) imageCheck = undefined
-    }
+    const imageCheck = result.complete && job.imageCheck && description.kind === 'image' ? await checkImage(job.source, description.storedHashes) : undefined
     const bundleSha256 = await sha256File(result.bundlePath)
-    send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, durationMs: Date.now() - t0})
+    const checkInterrupted = result.complete && job.imageCheck && description.kind === 'image' && imageCheck === undefined
+    send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, checkInterrupted, durationMs: Date.now() - t0})
     return result.complete ? ExitCode.ok : ExitCode.interrupted
   } finally {
     release()

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {runBatch, defaultJobs} from '../src/batch/batch.js'
+import {runBatch} from '../src/batch/batch.js'
 import {renderBatchSummary} from '../src/batch/render.js'
 import {TrawlCommand} from '../src/cli/command.js'
 
@@ -25,7 +25,7 @@ export default class Batch extends TrawlCommand {
     cert: Flags.string({description: 'signing certificate (PEM); existing bundles must be signed by it to be skipped'}),
     p12: Flags.string({description: 'PKCS#12 file with key and certificate (instead of --key/--cert)'}),
     'passphrase-env': Flags.string({description: 'name of the environment variable holding the key passphrase'}),
-    jobs: Flags.integer({description: `items processed at once (default here: ${defaultJobs()}, i.e. cores, at most 4)`, min: 1}),
+    jobs: Flags.integer({description: 'items processed at once (default: the number of cores, at most 4)', min: 1}),
     shard: Flags.string({description: 'K/N: process only share K of N of the sorted item list (item i goes to share i mod N + 1)'}),
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list or NSRL CSV); repeatable', multiple: true, multipleNonGreedy: true}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),

@@ -23,6 +23,7 @@ export default class Collect extends TrawlCommand {
     'evidence-item': Flags.string({description: 'evidence item identifier (exhibit number)'}),
     notes: Flags.string({description: 'notes recorded in the manifest'}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
+    live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
     json: Flags.boolean({description: 'print a machine-readable summary'}),
   }
@@ -42,6 +43,7 @@ export default class Collect extends TrawlCommand {
       notes: flags.notes,
       targets: flags.targets,
       definitions: flags.definitions,
+      live: flags.live,
       commandLine: process.argv.slice(1),
     })
     this.log(flags.json ? JSON.stringify(result.json, null, 2) : renderCollectSummary(result))

@@ -13,7 +13,7 @@ const run = (cmd, args, env = {}) => {
   if (result.status !== 0) process.exit(result.status ?? 1)
 }
 
-if (!existsSync(join(root, 'node_modules', '@oclif', 'core'))) run(npm, ['ci', '--no-audit', '--no-fund'])
+if (!existsSync(join(root, 'node_modules', '@oclif', 'core'))) run(npm, ['install', '--no-audit', '--no-fund'])
 run(npm, ['run', '--silent', 'build'])
 
 const demo = join(root, 'demo')

@@ -42,8 +42,8 @@ export interface ManifestEntry extends Digests {
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
   hashSetMatches?: Array<{set: string; algorithm: string; label?: string}>
-  /** For live command output: the command and how it ran. */
-  command?: {argv: string[]; startedAt: string; endedAt: string; exitCode: number | null; missing?: boolean; error?: string}
+  /** For live-system output: the command (or file) and how it ran: command line, times, exit code, missing. */
+  command?: Record<string, unknown>
 }
 
 export interface RunError {
@@ -75,6 +75,8 @@ export interface Manifest {
   source: SourceDescription & {volumes: Array<{id: string; description: VolumeDescription; unreadable?: string}>}
   startedAt: string
   endedAt: string
+  /** Present when live-system state was collected (`collect --live`). */
+  live?: {platform: string; hostname: string; startedAt: string; endedAt: string}
   signer: {subject: string; certificateSha256: string}
   /** SHA-256 of every archive byte before the manifest's own entry: seals ZIP headers as well as data. */
   archive: {sealedPrefixLength: number; sealedPrefixSha256: string}

@@ -34,6 +34,7 @@ import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource} from '../source/open.js'
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
+import {collectLiveNetworkState} from '../live/index.js'
 import {nowIso} from '../time.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
 
@@ -71,6 +72,21 @@ export interface CollectOptions {
   signal?: AbortSignal
   /** Write ZIP64 records even when the bundle is small (tests of the ZIP64 path). */
   forceZip64?: boolean
+  /** Also record the running machine's network state (commands run by absolute path, each with a timeout). */
+  live?: boolean
+}
+
+/** The pseudo-definition under which live-system records are filed. */
+const LIVE_DEFINITION: ArtifactDefinition = {
+  id: 'live-network',
+  name: 'Live network state',
+  category: 'network',
+  description: 'Interfaces, connections, neighbours, routes, DNS cache and shares of the running machine',
+  paths: [],
+  companions: [],
+  attributes: {},
+  references: [],
+  file: '(built in)',
 }
 
 export interface CollectResult {
@@ -147,7 +163,7 @@ class CollectionRun {
   private readonly names = new BundleNames()
   private readonly entries: ManifestEntry[] = []
   private readonly errors: RunError[] = []
-  /** volume + lower-case path -> entry, so a file selected twice is copied once. */
+  /** volume + path -> entry, so a file selected twice is copied once. */
   private readonly copied = new Map<string, ManifestEntry>()
   private readonly summaries = new Map<string, ArtifactSummary>()
   private readonly hashMatches: Array<Record<string, unknown>> = []
@@ -156,6 +172,7 @@ class CollectionRun {
   private currentArtifact: string | undefined
   private scratchCounter = 0
   private lastProgress = 0
+  private live: Manifest['live']
 
   constructor(
     private readonly options: CollectOptions,
@@ -190,6 +207,7 @@ class CollectionRun {
           await this.collectArtifact(definition, volume, volume.fs)
         }
       }
+      if (this.options.live && !this.options.signal?.aborted) await this.collectLive()
     } catch (error) {
       if (error instanceof InterruptedError || this.options.signal?.aborted) {
         interrupted = true
@@ -202,6 +220,23 @@ class CollectionRun {
       }
     }
     return this.seal(!interrupted)
+  }
+
+  /** Live state: each command's output is an entry, hashed as it goes in, with how it ran in the manifest. */
+  private async collectLive(): Promise<void> {
+    this.currentArtifact = LIVE_DEFINITION.id
+    const summary = this.summary(LIVE_DEFINITION)
+    const state = await collectLiveNetworkState()
+    this.live = {platform: state.platform, hostname: state.hostname, startedAt: state.startTime, endedAt: state.endTime}
+    for (const output of state.outputs) {
+      const written = await this.writer.addBuffer(this.names.claim(output.path), output.data)
+      this.entries.push({path: written.path, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'live', command: {...output.metadata}})
+      summary.files++
+      summary.bytes += written.size
+      if (output.metadata.missing) this.error({artifact: LIVE_DEFINITION.id, message: `live: ${output.metadata.name} is not on this machine (recorded as missing)`}, LIVE_DEFINITION)
+      else if (output.metadata.error) this.error({artifact: LIVE_DEFINITION.id, message: `live: ${output.metadata.name}: ${output.metadata.error}`}, LIVE_DEFINITION)
+    }
+    for (const record of state.records) await this.addRecord(LIVE_DEFINITION, record, summary)
   }
 
   private summary(definition: ArtifactDefinition): ArtifactSummary {
@@ -253,9 +288,10 @@ class CollectionRun {
       )
       for await (const {entry, captures} of matches) {
         if (this.options.signal?.aborted) throw new InterruptedError('signal')
-        const key = entry.path.toLowerCase()
-        if (seen.has(key)) continue
-        seen.add(key)
+        // paths come from the file system's own listings, so they are spelled one way per file;
+        // names equal but for case are different files on a POSIX source
+        if (seen.has(entry.path)) continue
+        seen.add(entry.path)
         if (parser?.accepts && !(await this.accepts(parser, fs, entry, definition, volume))) continue
         await this.collectFile(definition, volume, fs, entry, captures, parser, summary)
         this.progress()
@@ -324,7 +360,7 @@ class CollectionRun {
     entry: FileEntry,
     copyPath: string | undefined,
   ): Promise<CopiedFile | undefined> {
-    const key = `${volume.id}\0${entry.path.toLowerCase()}`
+    const key = `${volume.id}\0${entry.path}`
     const existing = this.copied.get(key)
     if (existing) {
       if (!existing.artifacts?.includes(definition.id)) existing.artifacts?.push(definition.id)
@@ -547,6 +583,7 @@ class CollectionRun {
       },
       startedAt: this.startedAt,
       endedAt: nowIso(),
+      ...(this.live ? {live: this.live} : {}),
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},
       artifacts: [...this.summaries.values()],

@@ -17,6 +17,8 @@ export interface RunCollectOptions {
   evidenceItem?: string
   notes?: string
   targets?: string
+  /** Record the running machine's network state too. */
+  live?: boolean
   /** A folder of artifact definitions to use instead of the shipped ones. */
   definitions?: string
   commandLine?: string[]
@@ -56,6 +58,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
       commandLine: options.commandLine,
       definitionsDir: options.definitions,
+      live: options.live,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined,
     })

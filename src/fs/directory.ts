@@ -120,6 +120,7 @@ function timesOf(stats: BigIntStats): Timestamps {
   return times
 }
 
+/** Paths are '/'-separated: a backslash is an ordinary character in a POSIX file name. */
 export function splitPath(path: string): string[] {
-  return path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
+  return path.split('/').filter((s) => s !== '' && s !== '.')
 }

@@ -1,10 +1,12 @@
 /**
  * Registers every parser. Each family's module exports its parsers; add one line per family.
  */
+import {browserParsers} from './browser/index.js'
+import {networkParsers} from './network/index.js'
 import {registerParser} from './registry.js'
 import type {Parser} from './types.js'
 
-const families: Parser[][] = []
+const families: Parser[][] = [browserParsers, networkParsers]
 
 let registered = false
 export function registerAllParsers(): void {

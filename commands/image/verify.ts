@@ -17,7 +17,17 @@ export default class ImageVerify extends Command {
     const {args, flags} = await this.parse(ImageVerify)
     let result
     try {
-      result = await verifyImage(args.image)
+      // A terabyte takes hours: show progress on a terminal, never in redirected output.
+      let shown = -1
+      const onProgress = process.stderr.isTTY
+        ? (done: number, total: number) => {
+            const percent = Math.floor((done / total) * 100)
+            if (percent !== shown) process.stderr.write(`\rverifying ${percent}%`)
+            shown = percent
+          }
+        : undefined
+      result = await verifyImage(args.image, {onProgress})
+      if (onProgress) process.stderr.write('\r\x1b[K')
     } catch (error) {
       if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
       throw error

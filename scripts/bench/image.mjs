@@ -83,6 +83,17 @@ const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8')
 console.log(JSON.stringify({seconds, md5: md5.digest('hex'), size: image.size, stored: image.storedHashes.md5, peakKiB: hwm ? Number(hwm[1]) : null, rss: process.memoryUsage().rss}))
 `
 
+// trawl image verify's engine: MD5 and SHA-1 computed in worker threads beside the reading.
+const verifyScript = `
+import {readFileSync} from 'node:fs'
+import {verifyImage} from ${JSON.stringify(join(root, 'dist/src/image/verify.js'))}
+const start = process.hrtime.bigint()
+const result = await verifyImage(${JSON.stringify(e01)})
+const seconds = Number(process.hrtime.bigint() - start) / 1e9
+const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+console.log(JSON.stringify({seconds, verdict: result.verdict, md5: result.computed.md5, sha1: result.computed.sha1, size: result.size, peakKiB: hwm ? Number(hwm[1]) : null}))
+`
+
 const runs = Number(option('runs', '3'))
 const best = (fn) => {
   let result
@@ -102,6 +113,12 @@ const trawl = best(() => {
   return {...out, read: out.seconds, seconds: r.seconds, cpu: r.cpu}
 })
 const verify = best(() => timed('ewfverify', ['-q', e01]))
+const trawlVerify = best(() => {
+  const r = timed(process.execPath, ['--input-type=module', '-e', verifyScript])
+  const out = JSON.parse(r.stdout.trim())
+  return {...out, read: out.seconds, seconds: r.seconds, cpu: r.cpu}
+})
+const verifySha1 = best(() => timed('ewfverify', ['-q', '-d', 'sha1', e01]))
 const exportNull = best(() => timed('sh', ['-c', `ewfexport -u -q -f raw -t - ${JSON.stringify(e01)} > /dev/null`]))
 
 const mibps = (seconds) => (trawl.size / (1024 * 1024) / seconds).toFixed(1)
@@ -111,6 +128,9 @@ console.log(`E01 read throughput, ${mib} MiB media, ewfacquire -c ${compression}
 console.log(row('trawl (EwfImage read + MD5)', trawl) + `; reading alone ${trawl.read.toFixed(3)} s`)
 console.log(row('ewfverify (read + MD5)', verify))
 console.log(row('ewfexport -f raw > /dev/null', exportNull))
+console.log(row('trawl image verify (MD5+SHA-1)', trawlVerify) + `; verdict ${trawlVerify.verdict}`)
+console.log(row('ewfverify -d sha1', verifySha1))
+console.log(`  ratio verify/ewfverify -d sha1: wall ${(trawlVerify.seconds / verifySha1.seconds).toFixed(2)}x, CPU ${(trawlVerify.cpu / verifySha1.cpu).toFixed(2)}x; peak memory ${(trawlVerify.peakKiB / 1024).toFixed(1)} MiB`)
 console.log(`  ratio trawl/ewfverify      : wall ${(trawl.seconds / verify.seconds).toFixed(2)}x, CPU ${(trawl.cpu / verify.cpu).toFixed(2)}x (target <= 1.5x)`)
 console.log(`  ratio trawl/ewfexport      : wall ${(trawl.seconds / exportNull.seconds).toFixed(2)}x, CPU ${(trawl.cpu / exportNull.cpu).toFixed(2)}x`)
 console.log(`  MD5 trawl ${trawl.md5} ${md5Line && md5Line[1] === trawl.md5 ? '= ewfverify' : `!= ewfverify ${md5Line?.[1]}`}; stored ${trawl.stored}`)

@@ -159,6 +159,8 @@ export function ewfMetadataFromHeader(values: Record<string, string>): Record<st
   for (const [key, value] of Object.entries(values)) {
     if (value === '') continue
     const name = HEADER_NAMES[key] ?? `header.${key}`
+    // "0" means no password was set ([EWF] "Header2 values").
+    if (name === 'passwordHash' && value.trim() === '0') continue
     metadata[name] = name === 'acquisitionDate' || name === 'systemDate' ? headerDate(value) : value
   }
   return metadata
@@ -209,6 +211,31 @@ export function parseVolumeSection(data: Buffer, offset: number, where: string):
     throw new CorruptImageError(`${where}: chunk size ${media.bytesPerSector * media.sectorsPerChunk} exceeds 64 MiB`, offset)
   }
   return media
+}
+
+/** Sectors the acquiring tool could not read (filled with zeros in the image). */
+export interface EwfAcquisitionError {
+  startSector: number
+  sectorCount: number
+}
+
+/**
+ * [EWF] "Error2 section": a 520-byte header (entry count, padding, Adler-32 of
+ * the first 516 bytes), 8-byte entries (first sector, number of sectors), and
+ * an Adler-32 of the entries.
+ */
+export function parseError2Section(data: Buffer, offset: number, where: string): EwfAcquisitionError[] {
+  if (data.length < 520) throw new CorruptImageError(`${where}: error2 header truncated`, offset)
+  if (adler32(data, 0, 516) !== data.readUInt32LE(516)) throw new CorruptImageError(`${where}: error2 header checksum mismatch`, offset)
+  const count = data.readUInt32LE(0)
+  const end = 520 + count * 8
+  if (end > data.length) throw new CorruptImageError(`${where}: error2 lists ${count} entries but the section holds ${Math.floor((data.length - 520) / 8)}`, offset)
+  if (data.length >= end + 4 && adler32(data, 520, end) !== data.readUInt32LE(end)) {
+    throw new CorruptImageError(`${where}: error2 entries checksum mismatch`, offset + 520)
+  }
+  const errors: EwfAcquisitionError[] = []
+  for (let at = 520; at < end; at += 8) errors.push({startSector: data.readUInt32LE(at), sectorCount: data.readUInt32LE(at + 4)})
+  return errors
 }
 
 export interface EwfTable {
@@ -339,6 +366,8 @@ export class EwfImage implements ByteSource {
   readonly storedHashes: EwfStoredHashes
   /** Problems found while opening that did not stop reading (e.g. table used from table2). */
   readonly warnings: string[]
+  /** Sector ranges the acquiring tool could not read ([EWF] "Error2 section"); empty when there were none. */
+  readonly acquisitionErrors: EwfAcquisitionError[]
   private readonly segmentFiles: Segment[]
   private readonly tables: ChunkTable[]
   private readonly chunksIndexed: number
@@ -354,6 +383,7 @@ export class EwfImage implements ByteSource {
     metadata: Record<string, string>
     storedHashes: EwfStoredHashes
     warnings: string[]
+    acquisitionErrors: EwfAcquisitionError[]
     tables: ChunkTable[]
     cacheBytes: number
   }) {
@@ -362,6 +392,7 @@ export class EwfImage implements ByteSource {
     this.metadata = init.metadata
     this.storedHashes = init.storedHashes
     this.warnings = init.warnings
+    this.acquisitionErrors = init.acquisitionErrors
     this.chunkSize = init.media.sectorsPerChunk * init.media.bytesPerSector
     this.size = init.media.sectorCount * init.media.bytesPerSector
     this.tables = init.tables
@@ -387,7 +418,10 @@ export class EwfImage implements ByteSource {
   /** Opens the EWF image that `path` (any of its segments) belongs to. */
   static open(path: string, options: EwfOpenOptions = {}): EwfImage {
     const first = ewfFirstSegment(path)
-    const start = existsSync(first) ? first : path
+    if (first !== path && !existsSync(first)) {
+      throw new CorruptImageError(`EWF image ${path}: its first segment ${basename(first)} is missing`)
+    }
+    const start = first
     const segments: Segment[] = []
     try {
       return EwfImage.build(start, segments, options)
@@ -402,6 +436,7 @@ export class EwfImage implements ByteSource {
     let header2: Record<string, string> | undefined
     let header: Record<string, string> | undefined
     const storedHashes: EwfStoredHashes = {}
+    const acquisitionErrors: EwfAcquisitionError[] = []
     const warnings: string[] = []
     const tables: ChunkTable[] = []
     let indexed = 0
@@ -492,6 +527,14 @@ export class EwfImage implements ByteSource {
             }
             break
           }
+          case 'error2':
+            try {
+              acquisitionErrors.push(...parseError2Section(readData(), dataStart, name))
+            } catch (error) {
+              if (!(error instanceof CorruptImageError)) throw error
+              warnings.push(`${error.message}; the list of unreadable sectors is lost`)
+            }
+            break
           case 'digest': {
             const data = readData()
             if (data.length >= 80 && adler32(data, 0, 76) === data.readUInt32LE(76)) {
@@ -534,7 +577,7 @@ export class EwfImage implements ByteSource {
       warnings.push(`tables index ${indexed} of ${expected} chunks; the rest of the media cannot be read`)
     }
     const metadata = ewfMetadataFromHeader(header2 ?? header ?? {})
-    return new EwfImage({segments, media, metadata, storedHashes, warnings, tables, cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024})
+    return new EwfImage({segments, media, metadata, storedHashes, warnings, acquisitionErrors, tables, cacheBytes: options.cacheBytes ?? 8 * 1024 * 1024})
 
     function decodeHeader(data: Buffer, unicode: boolean, where: string, at: number): Record<string, string> | undefined {
       try {

@@ -1,5 +1,5 @@
 import {openImageSource} from '../source/image.js'
-import type {EwfMedia} from './ewf.js'
+import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
 
 /**
  * `trawl image info`: what an image is (format, segments, media size, EWF case
@@ -37,6 +37,8 @@ export interface ImageInfo {
   storedHashes?: {md5?: string; sha1?: string}
   metadata?: Record<string, string>
   ewf?: EwfMedia & {chunkSize: number}
+  /** EWF: sector ranges the acquiring tool could not read (zero-filled in the image). */
+  acquisitionErrors?: EwfAcquisitionError[]
   scheme: 'mbr' | 'gpt' | 'none'
   sectorSize: number
   diskGuid?: string
@@ -82,7 +84,9 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
       segments: description.segments ?? [description.path],
       size: description.size ?? image.source.size,
       ...(description.storedHashes ? {storedHashes: description.storedHashes} : {}),
-      ...(image.ewf ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}} : {}),
+      ...(image.ewf
+        ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}, acquisitionErrors: image.ewf.acquisitionErrors}
+        : {}),
       scheme: volumeSystem.scheme,
       sectorSize: volumeSystem.sectorSize,
       ...(volumeSystem.diskGuid ? {diskGuid: volumeSystem.diskGuid} : {}),
@@ -125,6 +129,10 @@ export function formatImageInfo(info: ImageInfo): string {
     const known = new Set(METADATA_LABELS.map(([k]) => k))
     for (const [key, label] of METADATA_LABELS) if (info.metadata[key]) lines.push(`  ${label}: ${info.metadata[key]}`)
     for (const [key, value] of Object.entries(info.metadata)) if (!known.has(key) && key !== 'passwordHash') lines.push(`  ${key}: ${value}`)
+  }
+  if (info.acquisitionErrors && info.acquisitionErrors.length > 0) {
+    lines.push('', `Read errors during acquisition (${info.acquisitionErrors.length}; zero-filled in the image)`)
+    for (const e of info.acquisitionErrors) lines.push(`  sectors ${e.startSector}-${e.startSector + e.sectorCount - 1} (${e.sectorCount})`)
   }
   if (info.storedHashes) {
     lines.push('', 'Stored hashes')

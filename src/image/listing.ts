@@ -47,9 +47,11 @@ function normalise(path: string | undefined): string {
 }
 
 /**
- * Walks a directory (depth first, children in the order the file system gives
- * them). A directory met again through another path (a hard-linked directory,
- * a damaged index that points back up) is listed but not descended twice.
+ * Walks a directory depth first in the order fls prints it: each entry, then
+ * (recursive) the contents of a directory right after it; children in the
+ * order the file system gives them. A directory met again through another path
+ * (a hard-linked directory, a damaged index pointing back up) is listed but not
+ * descended twice, so a cycle cannot loop.
  */
 export async function* walkVolume(fs: ReadOnlyFileSystem, start: string | undefined, options: ListOptions = {}): AsyncGenerator<FileEntry> {
   const root = normalise(start)
@@ -60,23 +62,19 @@ export async function* walkVolume(fs: ReadOnlyFileSystem, start: string | undefi
       return
     }
   }
-  const seen = new Set<string>()
-  const stack: string[] = [root]
-  while (stack.length > 0) {
-    const dir = stack.pop()!
-    const children = await fs.list(dir, {deleted: options.deleted ?? false})
-    const subdirectories: string[] = []
-    for (const child of children) {
-      const path = child.path || join(dir, child.name)
-      yield {...child, path}
-      if (options.recursive && child.kind === 'directory' && !child.deleted) {
-        const identity = child.inode ? `inode:${child.inode.split('-')[0]}` : `path:${path.toLowerCase()}`
-        if (seen.has(identity)) continue
-        seen.add(identity)
-        subdirectories.push(path)
-      }
-    }
-    for (let i = subdirectories.length - 1; i >= 0; i--) stack.push(subdirectories[i])
+  yield* walkDirectory(fs, root, options, new Set<string>())
+}
+
+async function* walkDirectory(fs: ReadOnlyFileSystem, dir: string, options: ListOptions, seen: Set<string>): AsyncGenerator<FileEntry> {
+  const children = await fs.list(dir, {deleted: options.deleted ?? false})
+  for (const child of children) {
+    const path = child.path || join(dir, child.name)
+    yield {...child, path}
+    if (!options.recursive || child.kind !== 'directory' || child.deleted) continue
+    const identity = child.inode ? `inode:${child.inode.split('-')[0]}` : `path:${path.toLowerCase()}`
+    if (seen.has(identity)) continue
+    seen.add(identity)
+    yield* walkDirectory(fs, path, options, seen)
   }
 }
 

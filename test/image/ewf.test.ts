@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError, UnsupportedFormatError} from '../../src/errors.js'
-import {EwfImage, adler32, ewfFirstSegment, ewfSegmentName, parseSectionDescriptor} from '../../src/image/ewf.js'
+import {EwfImage, adler32, ewfFirstSegment, ewfSegmentName, parseError2Section, parseSectionDescriptor} from '../../src/image/ewf.js'
 import {openImage} from '../../src/image/detect.js'
 import {verifyImage} from '../../src/image/verify.js'
 import {describeShared, sharedFile} from '../helpers/shared.js'
@@ -57,6 +57,48 @@ describe('EWF segment naming', () => {
       b = (b + a) % 65521
     }
     expect(adler32(big)).toBe(((b << 16) | a) >>> 0)
+  })
+})
+
+describe('EWF error2 section (sectors the acquiring tool could not read)', () => {
+  /** An error2 section as [EWF] lays it out: header with count and checksum, entries, entries checksum. */
+  function error2(entries: Array<[number, number]>): Buffer {
+    const data = Buffer.alloc(520 + entries.length * 8 + 4)
+    data.writeUInt32LE(entries.length, 0)
+    data.writeUInt32LE(adler32(data, 0, 516), 516)
+    entries.forEach(([start, count], i) => {
+      data.writeUInt32LE(start, 520 + i * 8)
+      data.writeUInt32LE(count, 524 + i * 8)
+    })
+    data.writeUInt32LE(adler32(data, 520, 520 + entries.length * 8), 520 + entries.length * 8)
+    return data
+  }
+
+  it('lists the unreadable sector ranges', () => {
+    expect(parseError2Section(error2([[100, 8], [4096, 64]]), 0, 'x.E01')).toEqual([
+      {startSector: 100, sectorCount: 8},
+      {startSector: 4096, sectorCount: 64},
+    ])
+    expect(parseError2Section(error2([]), 0, 'x.E01')).toEqual([])
+  })
+
+  it('a damaged list is a CorruptImageError', () => {
+    const bad = error2([[100, 8]])
+    bad[524] ^= 1
+    expect(() => parseError2Section(bad, 2000, 'x.E01')).toThrow(/x\.E01: error2 entries checksum mismatch \(at offset 2520\)/)
+    const lying = error2([[100, 8]])
+    lying.writeUInt32LE(1000, 0)
+    lying.writeUInt32LE(adler32(lying, 0, 516), 516)
+    expect(() => parseError2Section(lying, 0, 'x.E01')).toThrow(CorruptImageError)
+  })
+
+  it('an image acquired without read errors reports none', () => {
+    const image = EwfImage.open(imageFixture('mbr.E01'))
+    try {
+      expect(image.acquisitionErrors).toEqual([])
+    } finally {
+      image.close()
+    }
   })
 })
 
@@ -145,6 +187,30 @@ describe('EWF fixture gpt-u.E01..E05 (uncompressed, 1 MiB segments)', () => {
   })
 })
 
+describe('EWF formats ewfacquire writes (SMART, FTK, EnCase 2-6, linen 5-6, EWF-X) and chunk geometries', () => {
+  const formats = ['fmt-smart.s01', 'fmt-ftk.E01', 'fmt-encase2.E01', 'fmt-encase3.E01', 'fmt-encase4.E01', 'fmt-encase5.E01', 'fmt-linen5.E01', 'fmt-linen6.E01', 'fmt-ewfx.e01', 'fmt-b16.E01', 'fmt-p4096.E01']
+  for (const name of formats) {
+    it(`${name}: the same bytes as the raw disk, and what ewfinfo reports`, () => {
+      const info = golden(`${name}.ewfinfo.txt`)
+      const image = EwfImage.open(imageFixture(name))
+      try {
+        expect(readAll(image, 77_777).equals(readFileSync(imageFixture('formats.raw')))).toBe(true)
+        expect(image.metadata.caseNumber).toBe(ewfField(info, 'Case number'))
+        expect(image.metadata.examiner).toBe(ewfField(info, 'Examiner name'))
+        expect(image.metadata.evidenceNumber).toBe(ewfField(info, 'Evidence number'))
+        expect(image.media.bytesPerSector).toBe(Number(ewfField(info, 'Bytes per sector')))
+        expect(image.media.sectorCount).toBe(Number(ewfField(info, 'Number of sectors')))
+        expect(image.media.sectorsPerChunk).toBe(Number(ewfField(info, 'Sectors per chunk')))
+        expect(image.storedHashes.md5).toBe(ewfField(info, 'MD5'))
+        expect(image.storedHashes.md5).toBe(golden('formats.raw.md5sum.txt').split(' ')[0])
+        expect(image.warnings).toEqual([])
+      } finally {
+        image.close()
+      }
+    })
+  }
+})
+
 /** Copies a fixture set into a scratch folder to damage it. */
 function copySet(names: string[]): string {
   const dir = scratchDir()
@@ -173,6 +239,12 @@ describe('damaged EWF images', () => {
     unlinkSync(join(dir, 'gpt-u.E03'))
     expect(() => EwfImage.open(join(dir, 'gpt-u.E01'))).toThrow(CorruptImageError)
     expect(() => EwfImage.open(join(dir, 'gpt-u.E01'))).toThrow(/segment gpt-u\.E03 is missing/)
+  })
+
+  it('a missing first segment is named when another segment is opened', () => {
+    const dir = copySet(gptSet)
+    unlinkSync(join(dir, 'gpt-u.E01'))
+    expect(() => EwfImage.open(join(dir, 'gpt-u.E03'))).toThrow(/its first segment gpt-u\.E01 is missing/)
   })
 
   it('a truncated last segment is a CorruptImageError, not a hang', () => {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {TrawlError} from '../../src/errors.js'
-import {EwfImage, adler32, parseHeaderText, parseSectionDescriptor, parseTableSection, parseVolumeSection} from '../../src/image/ewf.js'
+import {EwfImage, adler32, parseError2Section, parseHeaderText, parseSectionDescriptor, parseTableSection, parseVolumeSection} from '../../src/image/ewf.js'
 import {readVolumeSystem} from '../../src/volume/detect.js'
 import {sniffFileSystem} from '../../src/volume/fs-sniff.js'
 import {readGpt} from '../../src/volume/gpt.js'
@@ -56,6 +56,15 @@ describe('EWF parsers on random bytes', () => {
       fc.property(bytes(0, 1100), fc.boolean(), (data, fixChecksum) => {
         const checked = data.length >= 1052 ? 1048 : 90
         onlyTypedErrors(() => parseVolumeSection(fixChecksum ? withAdler(data, checked) : data, 0, 'x.E01'))
+      }),
+      {numRuns: 1000},
+    )
+  })
+
+  it('error2 section', () => {
+    fc.assert(
+      fc.property(bytes(0, 700), fc.boolean(), (data, fixChecksum) => {
+        onlyTypedErrors(() => parseError2Section(fixChecksum ? withAdler(data, 516) : data, 0, 'x.E01'))
       }),
       {numRuns: 1000},
     )

@@ -64,6 +64,15 @@ describe('MBR fixture (sfdisk: 2 primaries, extended with 3 logicals)', () => {
   })
 })
 
+describe('MBR partition type names', () => {
+  it('are the names mmls prints, for 31 partition types in 0x0F and 0x85 extended chains', () => {
+    for (const name of ['mbr-types.raw', 'mbr-types85.raw']) {
+      const vs = volumeSystemOf(imageFixture(name))
+      expectSameAsMmls(vs, golden(`${name}.mmls.txt`))
+    }
+  })
+})
+
 describe('GPT fixture (sfdisk: EFI, MSR, Basic data, Linux, Recovery)', () => {
   it('lists the partitions and tables mmls lists', () => {
     const vs = volumeSystemOf(imageFixture('gpt.raw'))

@@ -29,11 +29,19 @@ const MFT_ENTRY = 0
 const VOLUME_ENTRY = 3
 const ROOT_ENTRY = 5
 const UPCASE_ENTRY = 10
+/**
+ * A virtual directory at the root, as The Sleuth Kit names it: entries whose parent
+ * directory is gone (its record freed and reused) or unreadable.
+ */
+export const ORPHAN_DIRECTORY = '$OrphanFiles'
+const ORPHAN_ENTRY = -2
 
 /** MFT entries read per sequential read of the listing pass. */
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 /** Problems kept for the examiner; past this only the count grows. */
 const MAX_PROBLEMS = 1000
+/** Metadata values read whole ($ATTRIBUTE_LIST, $UpCase) are far smaller than this; larger is damage. */
+const MAX_METADATA_VALUE = 16 * 1024 * 1024
 /** Deeper than this a path is treated as a directory cycle. */
 const MAX_DEPTH = 2048
 
@@ -138,7 +146,12 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** Number of MFT entries the table holds. */
   get mftEntryCount(): number {
-    return Math.floor(this.mft.layout.initializedSize / this.boot.mftRecordSize)
+    // no more than the runs map and the volume holds, whatever a damaged size claims
+    const layout = this.mft.layout
+    const last = layout.runs[layout.runs.length - 1]
+    const mapped = last ? (last.vcn + last.length) * this.boot.clusterSize : 0
+    const bytes = Math.min(layout.initializedSize, mapped, this.boot.volumeSize)
+    return Math.floor(bytes / this.boot.mftRecordSize)
   }
 
   /** Byte offset of an MFT entry in the volume (for error messages), or -1 if unmapped. */
@@ -182,6 +195,9 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
     const listAttribute = record.attributes.find((a) => a.type === AttributeType.attributeList)
     if (!listAttribute) return record.attributes
+    if (!listAttribute.resident && listAttribute.dataSize > MAX_METADATA_VALUE) {
+      throw new CorruptImageError(`MFT record ${entry}: $ATTRIBUTE_LIST of ${listAttribute.dataSize} bytes is implausibly large`, this.mftEntryOffset(entry))
+    }
     const listValue = listAttribute.resident
       ? listAttribute.value ?? Buffer.alloc(0)
       : this.attributeData(layoutOf([listAttribute]), `MFT record ${entry} $ATTRIBUTE_LIST`).read(0, listAttribute.dataSize)
@@ -278,28 +294,50 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     if (this.children) return this.children
     const index = this.scan()
     const children = new Map<number, number[]>()
+    const attached = new Uint8Array(index.count)
+    const unattached: number[] = []
     for (let n = 0; n < index.nameCount; n++) {
       const entry = index.nameEntry[n]
       if (entry === ROOT_ENTRY || index.baseEntry[entry] !== 0 || index.firstName[entry] < 0) continue
       // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else
       if (index.isShadowedDosName(n) || index.isRepeatedName(n)) continue
       const parent = index.nameParent[n]
-      if (!index.has(parent) || !index.isDirectory(parent) || index.baseEntry[parent] !== 0) continue
-      // the parent reference must name this parent, not an earlier use of its record;
-      // a deleted parent's sequence was incremented when it was freed
-      const wanted = index.nameParentSequence[n]
-      const actual = index.sequence[parent]
-      const parentInUse = index.inUse(parent)
-      if (wanted !== 0 && actual !== wanted && (parentInUse || actual !== ((wanted + 1) & 0xffff))) continue
+      if (!this.parentMatches(index, n)) {
+        unattached.push(n)
+        continue
+      }
+      attached[entry] = 1
       let list = children.get(parent)
       if (!list) children.set(parent, (list = []))
       list.push(n)
     }
+    // entries none of whose names reach a directory: one name each under $OrphanFiles
+    const orphans: number[] = []
+    for (const n of unattached) {
+      const entry = index.nameEntry[n]
+      if (attached[entry]) continue
+      attached[entry] = 1
+      orphans.push(n)
+    }
+    if (orphans.length > 0) children.set(ORPHAN_ENTRY, orphans)
     // name order (code units), as a listing is read
     const text = index.nameText
     for (const list of children.values()) list.sort((a, b) => (text[a] < text[b] ? -1 : text[a] > text[b] ? 1 : 0))
     this.children = children
     return children
+  }
+
+  /**
+   * True if $FILE_NAME `n` names a live parent directory: the parent reference must
+   * name this parent, not an earlier use of its record; a deleted parent's sequence
+   * was incremented when it was freed.
+   */
+  private parentMatches(index: MftIndex, n: number): boolean {
+    const parent = index.nameParent[n]
+    if (!index.has(parent) || !index.isDirectory(parent) || index.baseEntry[parent] !== 0) return false
+    const wanted = index.nameParentSequence[n]
+    const actual = index.sequence[parent]
+    return wanted === 0 || actual === wanted || (!index.inUse(parent) && actual === ((wanted + 1) & 0xffff))
   }
 
   // ---------------------------------------------------------------- names
@@ -328,6 +366,14 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The $FILE_NAME (name index) called `segment` in directory `parent`, or -1. */
   private lookup(parent: number, segment: string): number {
+    if (parent === ROOT_ENTRY && this.directoryTree().has(ORPHAN_ENTRY) && this.upcaseName(segment) === this.upcaseName(ORPHAN_DIRECTORY)) {
+      const real = this.lookupName(parent, segment)
+      return real >= 0 ? real : ORPHAN_ENTRY
+    }
+    return this.lookupName(parent, segment)
+  }
+
+  private lookupName(parent: number, segment: string): number {
     const names = this.directoryTree().get(parent)
     if (!names) return -1
     const index = this.scan()
@@ -363,6 +409,11 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     let name = -1
     for (const segment of segments) {
       name = this.lookup(chain[chain.length - 1], segment)
+      if (name === ORPHAN_ENTRY) {
+        chain.push(ORPHAN_ENTRY)
+        spelled.push(ORPHAN_DIRECTORY)
+        continue
+      }
       if (name < 0) throw new FileNotFoundError(path)
       chain.push(index.nameEntry[name])
       spelled.push(index.nameText[name])
@@ -381,7 +432,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const index = this.scan()
     const resolved = this.dirCache.get(dirPath) ?? this.resolve(dirPath)
     const dir = resolved.chain[resolved.chain.length - 1]
-    if (!index.isDirectory(dir)) throw new FileNotFoundError(dirPath)
+    if (dir !== ORPHAN_ENTRY && !index.isDirectory(dir)) throw new FileNotFoundError(dirPath)
     if (resolved.chain.length > MAX_DEPTH) {
       this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir}`))
       return []
@@ -404,12 +455,25 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       if (fileEntry.kind === 'directory' && index.inUse(entry)) this.dirCache.set(path, {chain: [...resolved.chain, entry], path, name: n})
       entries.push(fileEntry)
     }
+    if (dir === ROOT_ENTRY) {
+      const orphans = this.directoryTree().get(ORPHAN_ENTRY)
+      if (orphans?.some((n) => options?.deleted || index.inUse(index.nameEntry[n]))) {
+        entries.push(this.orphanDirectoryEntry())
+        this.dirCache.set(ORPHAN_DIRECTORY, {chain: [ROOT_ENTRY, ORPHAN_ENTRY], path: ORPHAN_DIRECTORY, name: ORPHAN_ENTRY})
+      }
+    }
     return entries
+  }
+
+  /** The virtual directory that holds entries whose parent directory is gone. */
+  private orphanDirectoryEntry(): FileEntry {
+    return {path: ORPHAN_DIRECTORY, name: ORPHAN_DIRECTORY, kind: 'directory', size: 0, times: {}, attributes: ['virtual']}
   }
 
   async stat(path: string): Promise<FileEntry> {
     const resolved = this.resolve(path)
     const target = resolved.chain[resolved.chain.length - 1]
+    if (target === ORPHAN_ENTRY) return this.orphanDirectoryEntry()
     return this.fileEntry(target, resolved.path, resolved.name < 0 ? '' : this.scan().nameText[resolved.name])
   }
 
@@ -421,6 +485,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resolved = this.resolve(path)
     const target = resolved.chain[resolved.chain.length - 1]
     const streamName = options?.stream ?? ''
+    if (target === ORPHAN_ENTRY) throw new FileNotFoundError(path)
     const attributes = this.loadAttributes(target)
     let pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === streamName)
     if (pieces.length === 0 && streamName !== '') {
@@ -435,7 +500,14 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     if ((pieces[0].flags & ATTRIBUTE_ENCRYPTED) !== 0) {
       throw new UnsupportedFormatError(`${where}: the stream is EFS-encrypted; trawl does not decrypt it`)
     }
-    return this.attributeData(layoutOf(pieces), where).stream()
+    const layout = layoutOf(pieces)
+    const last = layout.runs[layout.runs.length - 1]
+    const mapped = last ? (last.vcn + last.length) * this.boot.clusterSize : 0
+    if (layout.dataSize > mapped) {
+      // the runs (sparse ones included) must cover the value: a larger size is damage
+      throw new CorruptImageError(`${where}: size ${layout.dataSize} exceeds the ${mapped} bytes its data runs map`, this.mftEntryOffset(target))
+    }
+    return this.attributeData(layout, where).stream()
   }
 
   /** Reads a whole attribute value (resident or not) into memory: for small metadata only. */
@@ -444,6 +516,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resident = pieces.find((a) => a.resident)
     if (resident) return resident.value ?? Buffer.alloc(0)
     const data = this.attributeData(layoutOf(pieces), where)
+    if (data.size > MAX_METADATA_VALUE) throw new CorruptImageError(`${where}: ${data.size} bytes is implausibly large`)
     return data.read(0, data.size)
   }
 

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError, FileNotFoundError} from '../../src/errors.js'
 import {NtfsFileSystem, ntfsDriver} from '../../src/ntfs/index.js'
@@ -68,6 +69,18 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     expect(error).toBeInstanceOf(CorruptImageError)
     expect((error as Error).message).toMatch(new RegExp(`^MFT record ${entry} \\$DATA: data run at cluster \\d+ points past the end of the volume \\(6143 clusters\\)`))
     expect(await sha256Of(fs, 'adsbig.txt')).toBe(goldenSha('adsbig.txt'))
+  })
+
+  it('refuses a $DATA size larger than what its runs map', async () => {
+    let entry = 0
+    const fs = await damaged(async (image, fs) => {
+      entry = entryOf((await fs.stat('nonresident.bin')).inode)
+      const attribute = attributeOffset(image, fs, entry, 0x80)
+      image.writeUInt32LE(10_000_000, notAStrideEnd(fs, entry, attribute + 48)) // data size
+      image.writeUInt32LE(10_000_000, notAStrideEnd(fs, entry, attribute + 56)) // initialized size
+    })
+    expect((await fs.stat('nonresident.bin')).size).toBe(10_000_000)
+    await expect(fs.open('nonresident.bin')).rejects.toThrow(new RegExp(`^MFT record ${entry} \\$DATA: size 10000000 exceeds the 20480 bytes its data runs map`))
   })
 
   it('skips a record whose attribute length runs out of the record', async () => {
@@ -141,5 +154,38 @@ describe('NTFS reader when $MFT entry 0 itself is damaged', () => {
     const fs = new NtfsFileSystem(new BufferByteSource(image))
     expect(fs.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/^MFT record 0: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); read its copy in \$MFTMirr instead$/))
     expect((await walk(fs)).map((e) => e.path)).toEqual(expected.filter((p) => p !== '$MFT'))
+  })
+})
+
+describe('NTFS entries whose parent directory is gone', () => {
+  it('lists them under the virtual $OrphanFiles directory, as The Sleuth Kit does', async () => {
+    const fs = await damaged(async (image, fs) => {
+      // deldir2 (deleted) now carries another sequence number: inner.txt no longer reaches it
+      const deldir = (await fs.list('', {deleted: true})).find((e) => e.name === 'deldir2')!
+      const record = fs.mftEntryOffset(entryOf(deldir.inode))
+      image.writeUInt16LE(image.readUInt16LE(record + 16) + 5, record + 16)
+      // resident.txt (allocated) now names a file as its parent
+      const entry = entryOf((await fs.stat('resident.txt')).inode)
+      const value = attributeOffset(image, fs, entry, 0x30)
+      const start = value + image.readUInt16LE(value + 20)
+      image.writeUInt32LE(entryOf((await fs.stat('nonresident.bin')).inode), notAStrideEnd(fs, entry, start))
+    })
+    const root = await fs.list('')
+    expect(root.map((e) => e.name)).not.toContain('resident.txt')
+    expect(root.find((e) => e.name === '$OrphanFiles')).toMatchObject({kind: 'directory', attributes: ['virtual']})
+    expect((await fs.list('$OrphanFiles')).map((e) => [e.path, e.deleted])).toEqual([['$OrphanFiles/resident.txt', undefined]])
+    const withDeleted = await fs.list('$orphanfiles', {deleted: true})
+    expect(withDeleted.map((e) => [e.path, e.deleted ?? false]).sort()).toEqual([
+      ['$OrphanFiles/inner.txt', true],
+      ['$OrphanFiles/resident.txt', false],
+    ])
+    expect(await sha256Of(fs, '$OrphanFiles/resident.txt')).toBe(goldenSha('resident.txt'))
+    expect(await sha256Of(fs, '$OrphanFiles/inner.txt')).toBe(createHash('sha256').update('in deleted dir\n').digest('hex'))
+  })
+
+  it('has no $OrphanFiles on an intact volume', async () => {
+    const fs = new NtfsFileSystem(new BufferByteSource(fixtureImage('main')))
+    expect((await fs.list('', {deleted: true})).map((e) => e.name)).not.toContain('$OrphanFiles')
+    await expect(fs.stat('$OrphanFiles')).rejects.toBeInstanceOf(FileNotFoundError)
   })
 })

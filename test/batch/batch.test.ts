@@ -159,6 +159,8 @@ describe('trawl batch over a lab intake of five images', () => {
     expect(paths(rows[1]).every((p) => p.startsWith('Users/bob/'))).toBe(true)
     expect(paths(rows[2])).toEqual([...paths(rows[0]), ...paths(rows[1]), ...paths(rows[3])].sort())
     expect(paths(rows[3])).toContain('Windows/System32/drivers/etc/hosts')
+    // pc3 holds exactly the files of pc1, pc2 and pc4 together: so are its records, category by category
+    for (const category of CATEGORIES) expect(rows[2].records[category], category).toBe(rows[0].records[category] + rows[1].records[category] + rows[3].records[category])
     // the known-file list: ana's history and notes, on the two disks that hold them
     expect(rows.map((r) => r.hashSetMatches)).toEqual([2, 0, 2, 0, 0])
   })

@@ -181,7 +181,13 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const lanes = Array.from({length: Math.min(jobs, items.length)}, async () => {
     while (next < items.length && !interrupted) {
       const item = items[next++]
-      const row = await runItem(item)
+      let row: ItemSummary
+      try {
+        row = await runItem(item)
+      } catch (error) {
+        // e.g. an old bundle that cannot be moved aside: this item fails, the batch goes on
+        row = itemSummary(item, 'failed', {failure: errorMessage(error)})
+      }
       rows.set(item.name, row)
       progress.finished(item.name, row)
       save()

@@ -279,6 +279,33 @@ describe('trawl batch interrupted and restarted', () => {
     for (const n of bundles(out)) expect((await trawl(['verify', join(out, n), '--cert', keys.cert])).code, n).toBe(0)
   })
 
+  it('a worker that dies (killed like an out-of-memory process) fails its item only; the next run redoes it', async () => {
+    const out = join(root, 'crash')
+    const images = ['pc1.E0*', 'pc2.00*', 'pc4.raw'].map((g) => join(evidence, g))
+    const batch = startTrawl(['batch', '--out', out, ...common(), '--jobs', '1', ...images], keys.env)
+    const lock = join(out, 'pc1.zip.lock')
+    let pid = 0
+    await until(() => {
+      try {
+        pid = JSON.parse(readFileSync(lock, 'utf8')).pid
+        return true
+      } catch {
+        return false
+      }
+    })
+    process.kill(pid, 'SIGKILL')
+    const ended = await batch.done
+    expect(ended.code).toBe(8)
+    const rows = summaryOf(out).items
+    expect(rows.map((r) => [r.item, r.status])).toEqual([['pc1', 'failed'], ['pc2', 'ok'], ['pc4', 'ok']])
+    expect(rows[0].failure).toMatch(/^the worker ended without a result \(signal SIGKILL\)/)
+    expect(bundles(out)).toEqual(['pc2.zip', 'pc4.zip'])
+    const again = await trawl(['batch', '--out', out, ...common(), '--jobs', '1', '--json', ...images], {env: keys.env})
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).items.map((r: Row) => r.status)).toEqual(['ok', 'skipped', 'skipped'])
+    expect(readdirSync(out).filter((n) => /\.(partial|work|lock)$/.test(n))).toEqual([])
+  })
+
   it('Ctrl-C (SIGINT): running items seal incomplete .partial bundles, nothing new starts, exit 130; the rerun redoes them', async () => {
     const out = join(root, 'sigint')
     const first = startTrawl(['batch', '--out', out, ...common(), '--jobs', '2', join(evidence, '*')], keys.env)

@@ -22,9 +22,12 @@ const controller = new AbortController()
 const PROGRESS_MS = 250
 let started = false
 
-function send(message: WorkerMessage): void {
-  // the parent may be gone (killed): then there is nobody to tell
-  if (process.connected) process.send?.(message)
+/** Resolves when the message has left (or at once when the parent is gone: then there is nobody to tell). */
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve()
+    process.send(message, undefined, {}, () => resolve())
+  })
 }
 
 function abort(): void {
@@ -41,8 +44,8 @@ process.on('message', (message: {type: string; job?: WorkerJob}) => {
     started = true
     run(message.job).then(
       (code) => finish(code),
-      (error) => {
-        send({type: 'failed', error: errorMessage(error), exitCode: error instanceof TrawlError ? error.exitCode : 1})
+      async (error) => {
+        await send({type: 'failed', error: errorMessage(error), exitCode: error instanceof TrawlError ? error.exitCode : 1})
         finish(error instanceof TrawlError ? error.exitCode : 1)
       },
     )
@@ -50,7 +53,7 @@ process.on('message', (message: {type: string; job?: WorkerJob}) => {
 })
 
 function finish(code: number): void {
-  // let the last IPC message leave before exiting
+  // the result has left (send awaited): closing the channel lets the process end
   if (process.connected) process.disconnect()
   process.exitCode = code
 }
@@ -78,7 +81,7 @@ async function checkImage(source: string, storedHashes: ImageCheck['stored'] | u
         const now = Date.now()
         if (now - last < PROGRESS_MS && done < total) return
         last = now
-        send({type: 'progress', phase: 'image-check', bytes: done, total, elapsedMs: now - t1})
+        void send({type: 'progress', phase: 'image-check', bytes: done, total, elapsedMs: now - t1})
       },
     })
     return {verdict: v.verdict, stored: v.stored, computed: v.computed, mismatches: v.mismatches, durationMs: Date.now() - t1}
@@ -92,7 +95,7 @@ async function run(job: WorkerJob): Promise<number> {
   if (job.mode === 'image-check') {
     // the bundle exists and verified (an earlier run was stopped during its image check)
     const imageCheck = await checkImage(job.source, undefined)
-    send({type: 'checked', imageCheck})
+    await send({type: 'checked', imageCheck})
     return imageCheck ? ExitCode.ok : ExitCode.interrupted
   }
   const release = takeLock(job.lock)
@@ -112,13 +115,13 @@ async function run(job: WorkerJob): Promise<number> {
       hashSets,
       commandLine: job.commandLine,
       signal: controller.signal,
-      onProgress: (p) => send({type: 'progress', phase: 'collect', bytes: p.bytes, files: p.files, records: p.records, errors: p.errors, artifact: p.artifact, elapsedMs: p.elapsedMs}),
+      onProgress: (p) => void send({type: 'progress', phase: 'collect', bytes: p.bytes, files: p.files, records: p.records, errors: p.errors, artifact: p.artifact, elapsedMs: p.elapsedMs}),
     })
     const description = result.manifest.source
     const imageCheck = result.complete && job.imageCheck && description.kind === 'image' ? await checkImage(job.source, description.storedHashes) : undefined
     const bundleSha256 = await sha256File(result.bundlePath)
     const checkInterrupted = result.complete && job.imageCheck && description.kind === 'image' && imageCheck === undefined
-    send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, checkInterrupted, durationMs: Date.now() - t0})
+    await send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, checkInterrupted, durationMs: Date.now() - t0})
     return result.complete ? ExitCode.ok : ExitCode.interrupted
   } finally {
     release()

@@ -1,0 +1,42 @@
+import type {BundleFacts} from './summary.js'
+
+/** What the batch process asks one worker to do (one evidence item). */
+export interface WorkerJob {
+  /** 'collect': make the bundle, then check the image; 'image-check': only check the image (its bundle exists). */
+  mode: 'collect' | 'image-check'
+  source: string
+  out: string
+  /** `<out>.lock`: held while the worker runs. */
+  lock: string
+  caseId: string
+  examiner: string
+  evidenceItem: string
+  notes?: string
+  key?: string
+  cert?: string
+  p12?: string
+  /** Name of the variable holding the passphrase; the worker inherits the environment, so the secret never crosses IPC. */
+  passphraseEnv?: string
+  targets?: string[]
+  definitions?: string
+  hashSets: string[]
+  imageCheck: boolean
+  commandLine: string[]
+}
+
+/** The image's own integrity: EWF stored MD5/SHA-1 against the media data, or the computed hashes of a raw image. */
+export interface ImageCheck {
+  /** 'verified' | 'mismatch' | 'no-stored-hash' (raw: compare computed with the acquisition notes) | 'error' (could not be read whole). */
+  verdict: 'verified' | 'mismatch' | 'no-stored-hash' | 'error'
+  stored: {md5?: string; sha1?: string}
+  computed?: {md5: string; sha1: string}
+  mismatches: string[]
+  durationMs: number
+}
+
+export type WorkerMessage =
+  | {type: 'progress'; phase: 'collect'; bytes: number; files: number; records: number; errors: number; artifact?: string; elapsedMs: number}
+  | {type: 'progress'; phase: 'image-check'; bytes: number; total: number; elapsedMs: number}
+  | {type: 'done'; bundlePath: string; bundleSha256: string; facts: BundleFacts; imageCheck?: ImageCheck; checkInterrupted: boolean; durationMs: number}
+  | {type: 'checked'; imageCheck?: ImageCheck}
+  | {type: 'failed'; error: string; exitCode: number}

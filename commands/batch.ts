@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {runBatch} from '../src/batch/batch.js'
 import {renderBatchSummary} from '../src/batch/render.js'
 import {TrawlCommand} from '../src/cli/command.js'
+import {signerFlags, signerOptions} from '../src/cli/flags.js'
 
 export default class Batch extends TrawlCommand {
   static override summary = 'Collect many disk images, one signed bundle per evidence item, resumable'
@@ -21,10 +22,8 @@ export default class Batch extends TrawlCommand {
     out: Flags.string({description: 'output folder: one <item>.zip per evidence item and summary.json/summary.csv', required: true}),
     case: Flags.string({description: 'case identifier', required: true}),
     examiner: Flags.string({description: 'name of the examiner collecting', required: true}),
-    key: Flags.string({description: 'signing key (PEM, PKCS#8)'}),
+    ...signerFlags,
     cert: Flags.string({description: 'signing certificate (PEM); existing bundles must be signed by it to be skipped'}),
-    p12: Flags.string({description: 'PKCS#12 file with key and certificate (instead of --key/--cert)'}),
-    'passphrase-env': Flags.string({description: 'name of the environment variable holding the key passphrase'}),
     jobs: Flags.integer({description: 'items processed at once (default: the number of cores, at most 4)', min: 1}),
     shard: Flags.string({description: 'K/N: process only share K of N of the sorted item list (item i goes to share i mod N + 1)'}),
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list or NSRL CSV); repeatable', multiple: true, multipleNonGreedy: true}),
@@ -43,10 +42,7 @@ export default class Batch extends TrawlCommand {
       out: flags.out,
       caseId: flags.case,
       examiner: flags.examiner,
-      key: flags.key,
-      cert: flags.cert,
-      p12: flags.p12,
-      passphraseEnv: flags['passphrase-env'],
+      ...signerOptions(flags),
       jobs: flags.jobs,
       shard: flags.shard,
       hashSets: flags.hashset,

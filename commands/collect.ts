@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {TrawlCommand} from '../src/cli/command.js'
+import {signerFlags, signerOptions} from '../src/cli/flags.js'
 import {renderCollectSummary} from '../src/cli/render.js'
 import {runCollect} from '../src/collect/run.js'
 
@@ -16,10 +17,7 @@ export default class Collect extends TrawlCommand {
     out: Flags.string({description: 'bundle to write (default: evidence/<case>_<host>_<UTC time>.zip beside trawl)'}),
     case: Flags.string({description: 'case identifier', required: true}),
     examiner: Flags.string({description: 'name of the examiner collecting', required: true}),
-    key: Flags.string({description: 'signing key (PEM, PKCS#8)'}),
-    cert: Flags.string({description: 'signing certificate (PEM)'}),
-    p12: Flags.string({description: 'PKCS#12 file with key and certificate (instead of --key/--cert)'}),
-    'passphrase-env': Flags.string({description: 'name of the environment variable holding the key passphrase'}),
+    ...signerFlags,
     'evidence-item': Flags.string({description: 'evidence item identifier (exhibit number)'}),
     notes: Flags.string({description: 'notes recorded in the manifest'}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
@@ -36,10 +34,7 @@ export default class Collect extends TrawlCommand {
       out: flags.out,
       caseId: flags.case,
       examiner: flags.examiner,
-      key: flags.key,
-      cert: flags.cert,
-      p12: flags.p12,
-      passphraseEnv: flags['passphrase-env'],
+      ...signerOptions(flags),
       evidenceItem: flags['evidence-item'],
       notes: flags.notes,
       targets: flags.targets,

@@ -3,6 +3,7 @@ import {appendCustodyEvent} from '../../src/bundle/custody-log.js'
 import {CUSTODY_ACTIONS} from '../../src/bundle/custody.js'
 import {loadSigner, passphraseFromEnv} from '../../src/bundle/keys.js'
 import {TrawlCommand} from '../../src/cli/command.js'
+import {signerFlags, signerOptions} from '../../src/cli/flags.js'
 
 export default class CustodyAdd extends TrawlCommand {
   static override summary = 'Append a signed chain-of-custody event to a bundle (the original seal stays valid)'
@@ -11,15 +12,13 @@ export default class CustodyAdd extends TrawlCommand {
     action: Flags.string({description: 'what happened', options: [...CUSTODY_ACTIONS], required: true}),
     by: Flags.string({description: 'who did it', required: true}),
     note: Flags.string({description: 'free text'}),
-    key: Flags.string({description: 'signing key (PEM)'}),
-    cert: Flags.string({description: 'signing certificate (PEM)'}),
-    p12: Flags.string({description: 'PKCS#12 file with key and certificate'}),
-    'passphrase-env': Flags.string({description: 'environment variable holding the key passphrase'}),
+    ...signerFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(CustodyAdd)
-    const signer = loadSigner({key: flags.key, cert: flags.cert, p12: flags.p12, passphrase: passphraseFromEnv(flags['passphrase-env'])})
+    const {passphraseEnv, ...files} = signerOptions(flags)
+    const signer = loadSigner({...files, passphrase: passphraseFromEnv(passphraseEnv)})
     const {event} = await appendCustodyEvent(args.bundle, {action: flags.action, by: flags.by, note: flags.note}, signer)
     this.log(`Custody event ${event.seq} added: ${event.at} ${event.action} by ${event.by}`)
   }

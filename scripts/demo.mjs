@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // npm run demo: installs if needed, builds, makes a clearly labelled demo key, collects the
 // bundled sample, verifies the bundle and prints the summary. Writes only under demo/.
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
@@ -45,6 +45,10 @@ const db = new Database(process.argv[1], {readonly: true});
 for (const r of db.prepare("SELECT type, count(*) n FROM records GROUP BY type ORDER BY type").all()) console.log(String(r.n).padStart(6), r.type);`
 const tmp = join(demo, 'records.sqlite')
 rmSync(tmp, {force: true})
-writeFileSync(tmp, execFileSync('unzip', ['-p', bundle, 'parsed/records.sqlite'], {maxBuffer: 1 << 30}))
+// read the entry with trawl's own ZIP reader (no unzip needed on the machine)
+const {BundleZip} = await import(pathToFileURL(join(root, 'dist', 'src', 'bundle', 'zip-reader.js')).href)
+const zip = BundleZip.open(bundle)
+writeFileSync(tmp, await zip.readEntry(zip.entry('parsed/records.sqlite')))
+zip.close()
 run(process.execPath, ['-e', script, tmp])
 console.log(`\nDone. The bundle is ${bundle.slice(root.length + 1)}; verify it again any time with: npx trawl verify ${bundle.slice(root.length + 1)}`)

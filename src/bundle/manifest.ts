@@ -11,7 +11,7 @@ export const SIGNATURE_PATH = 'manifest.json.p7s'
 export const CUSTODY_PATH = 'custody.jsonl'
 export const SUMS_PATH = 'SHA256SUMS'
 export const SUMS_SIGNATURE_PATH = 'SHA256SUMS.p7s'
-/** Entries the manifest cannot list: itself, its signature, and the custody log appended after sealing. */
+/** Entries the manifest cannot list: itself, its signature, and the custody log appended after sealing; the last three entries, in this order. */
 export const UNLISTED_ENTRIES = [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH]
 
 export type EntryKind = 'copy' | 'parsed' | 'output' | 'live' | 'sums'

@@ -66,16 +66,17 @@ export class RecordStore {
   }
 
   records(artifact: string): ParsedRecord[] {
-    return this.db
-      .prepare('SELECT record FROM records WHERE artifact = ? ORDER BY id')
-      .all(artifact)
-      .map((row) => JSON.parse((row as {record: string}).record) as ParsedRecord)
+    return this.select('artifact', artifact)
   }
 
   recordsOfType(type: string): ParsedRecord[] {
+    return this.select('type', type)
+  }
+
+  private select(column: 'artifact' | 'type', value: string): ParsedRecord[] {
     return this.db
-      .prepare('SELECT record FROM records WHERE type = ? ORDER BY id')
-      .all(type)
+      .prepare(`SELECT record FROM records WHERE ${column} = ? ORDER BY id`)
+      .all(value)
       .map((row) => JSON.parse((row as {record: string}).record) as ParsedRecord)
   }
 

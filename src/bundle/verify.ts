@@ -14,6 +14,7 @@ import {
   SIGNATURE_PATH,
   SUMS_PATH,
   SUMS_SIGNATURE_PATH,
+  UNLISTED_ENTRIES,
   type Manifest,
 } from './manifest.js'
 import {BundleZip} from './zip-reader.js'
@@ -63,8 +64,8 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   const problems = report.problems
   const names = zip.entries.map((e) => e.name)
   const tail = names.slice(-3)
-  if (tail.join('\n') !== [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH].join('\n')) {
-    problems.push(`the bundle must end with ${MANIFEST_PATH}, ${SIGNATURE_PATH}, ${CUSTODY_PATH}; it ends with ${tail.join(', ') || 'nothing'}`)
+  if (tail.join('\n') !== UNLISTED_ENTRIES.join('\n')) {
+    problems.push(`the bundle must end with ${UNLISTED_ENTRIES.join(', ')}; it ends with ${tail.join(', ') || 'nothing'}`)
   }
   const manifestEntry = zip.entry(MANIFEST_PATH)
   const signatureEntry = zip.entry(SIGNATURE_PATH)
@@ -125,9 +126,8 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   // every listed entry present, with its size and hashes; nothing unlisted
   const listed = new Map((manifest.entries ?? []).map((e) => [e.path, e]))
   report.entries.listed = listed.size
-  const sealed = new Set([MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH])
   for (const entry of zip.entries) {
-    if (sealed.has(entry.name)) continue
+    if (UNLISTED_ENTRIES.includes(entry.name)) continue
     const expected = listed.get(entry.name)
     if (!expected) {
       problems.push(`entry ${entry.name} is not in the manifest (added)`)

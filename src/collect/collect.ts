@@ -328,16 +328,14 @@ class CollectionRun {
     parser: Parser | undefined,
     summary: ArtifactSummary,
   ): Promise<void> {
-    const scratch = parser ? join(this.workDir, `copy-${++this.scratchCounter}`) : undefined
-    if (scratch) mkdirSync(scratch)
+    const scratch = parser ? this.scratchFolder('copy') : undefined
     const copyPath = scratch ? join(scratch, sanitizeLocalName(entry.name)) : undefined
     const main = await this.copy(definition, volume, fs, entry, copyPath)
     if (!main) {
       if (scratch) rmSync(scratch, {recursive: true, force: true})
       return
     }
-    summary.files++
-    summary.bytes += main.entry.size
+    countCopy(summary, main)
     const companions: string[] = []
     for (const suffix of definition.companions) {
       let companion: FileEntry
@@ -353,18 +351,13 @@ class CollectionRun {
       const copied = await this.copy(definition, volume, fs, companion, copyPath ? copyPath + suffix : undefined)
       if (copied) {
         companions.push(suffix)
-        summary.files++
-        summary.bytes += copied.entry.size
+        countCopy(summary, copied)
       }
     }
     // alternate data streams travel with their file (Zone.Identifier says where a download came from)
     for (const stream of entry.streams ?? []) {
       if (stream.name === '') continue
-      const copied = await this.copy(definition, volume, fs, entry, undefined, stream.name)
-      if (copied) {
-        summary.files++
-        summary.bytes += copied.entry.size
-      }
+      countCopy(summary, await this.copy(definition, volume, fs, entry, undefined, stream.name))
     }
     if (parser && copyPath) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
     if (scratch) rmSync(scratch, {recursive: true, force: true})
@@ -503,14 +496,12 @@ class CollectionRun {
           return undefined
         }
         if (entry.kind !== 'file') return undefined
-        const scratch = join(this.workDir, `related-${++this.scratchCounter}`)
-        mkdirSync(scratch)
+        const scratch = this.scratchFolder('related')
         related.push(scratch)
         const target = join(scratch, sanitizeLocalName(entry.name))
         const copied = await this.copy(definition, volume, fs, entry, target)
         if (!copied) return undefined
-        summary.files++
-        summary.bytes += copied.entry.size
+        countCopy(summary, copied)
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
     }
@@ -546,11 +537,12 @@ class CollectionRun {
     // outputs made from all records (maps, camera groups) are computed while the record store is open
     const outputs = new Map<string, Buffer>()
     try {
-      for (const definition of this.definitions) {
-        const parser = definition.parser ? getParser(definition.parser) : undefined
-        if (!parser?.finalize || !this.summaries.get(definition.id)?.records) continue
-        // several definitions share a parser: the last one's output covers all its records
-        for (const output of await parser.finalize(this.recordsOfParser(parser.id))) outputs.set(output.path, output.data)
+      // once per parser, over the records of every definition that uses it
+      const parserIds = new Set(this.definitions.filter((d) => d.parser && this.summaries.get(d.id)?.records).map((d) => d.parser as string))
+      for (const id of parserIds) {
+        const parser = getParser(id)
+        if (!parser?.finalize) continue
+        for (const output of await parser.finalize(this.recordsOfParser(id))) outputs.set(output.path, output.data)
       }
       const pictures = this.records.recordsOfType('media.exif')
       if (pictures.length > 0) this.cameras = groupByCamera(pictures) as unknown as Array<Record<string, unknown>>
@@ -589,6 +581,13 @@ class CollectionRun {
       this.cleanup()
       throw this.writer.error ?? error
     }
+  }
+
+  /** A new folder on the output medium for working copies (never on the evidence, never in the system temp). */
+  private scratchFolder(kind: string): string {
+    const path = join(this.workDir, `${kind}-${++this.scratchCounter}`)
+    mkdirSync(path)
+    return path
   }
 
   private cleanup(): void {
@@ -630,6 +629,13 @@ class CollectionRun {
       errors: this.errors,
     }
   }
+}
+
+/** Counts a copy into its artifact's summary. */
+function countCopy(summary: ArtifactSummary, copied: CopiedFile | undefined): void {
+  if (!copied) return
+  summary.files++
+  summary.bytes += copied.entry.size
 }
 
 async function readHead(stream: Readable, bytes: number): Promise<Buffer> {

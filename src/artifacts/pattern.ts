@@ -40,6 +40,33 @@ export function compilePattern(pattern: string): Segment[] {
 }
 
 /**
+ * The captures if `path` ('/'-separated, from the volume root) matches `pattern`, else null:
+ * the same rules as the walk, for checking a definition against a known path.
+ */
+export function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const parts = path.split('/').filter((p) => p !== '')
+  const match = (segments: Segment[], at: number, captures: Record<string, string>): Record<string, string> | null => {
+    if (segments.length === 0) return at === parts.length ? captures : null
+    const [head, ...rest] = segments
+    if (head.kind === 'globstar') {
+      // as in the walk: a trailing ** means a file somewhere below, so at least one more segment
+      if (rest.length === 0) return at < parts.length ? captures : null
+      for (let skip = at; skip <= parts.length; skip++) {
+        const found = match(rest, skip, captures)
+        if (found) return found
+      }
+      return null
+    }
+    if (at >= parts.length) return null
+    const name = parts[at]
+    if (head.kind === 'literal' && name.toLowerCase() !== head.lower) return null
+    if (head.kind === 'glob' && !head.test(name)) return null
+    return match(rest, at + 1, head.kind === 'capture' ? {...captures, [head.name]: name} : captures)
+  }
+  return match(compilePattern(pattern), 0, {})
+}
+
+/**
  * Yields every regular file matching `pattern`. Unreadable directories are
  * reported to `onProblem` and the walk goes on. Symbolic links are not followed.
  */

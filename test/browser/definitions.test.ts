@@ -1,8 +1,8 @@
-import picomatch from 'picomatch'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
+import {matchPath} from '../../src/artifacts/pattern.js'
 import {browserParsers} from '../../src/parsers/browser/index.js'
 import {browserOwner} from '../../src/parsers/browser/owner.js'
 import {parserInputFor} from '../helpers/parser-input.js'
@@ -19,27 +19,11 @@ interface Definition {
 
 const definitions = parse(readFileSync(join(REPO_ROOT, 'artifacts/browser.yaml'), 'utf8')) as Definition[]
 
-/** The definition language as artifacts/*.yaml documents it: {name} is one named segment, globs stay in their segment, case-insensitive. */
-function match(pattern: string, path: string): Record<string, string> | null {
-  const segments = pattern.split('/')
-  const parts = path.split('/')
-  if (segments.length !== parts.length) return null
-  const captures: Record<string, string> = {}
-  for (let i = 0; i < segments.length; i++) {
-    const capture = /^\{(\w+)\}$/.exec(segments[i])
-    if (capture) captures[capture[1]] = parts[i]
-    else if (/[*?[]/.test(segments[i])) {
-      if (!picomatch.makeRe(segments[i], {nocase: true, dot: true}).test(parts[i])) return null
-    } else if (segments[i].toLowerCase() !== parts[i].toLowerCase()) return null
-  }
-  return captures
-}
-
 function whoMatches(path: string) {
   const hits: Array<{id: string; captures: Record<string, string>; definition: Definition}> = []
   for (const definition of definitions) {
     for (const pattern of definition.paths) {
-      const captures = match(pattern, path)
+      const captures = matchPath(pattern, path)
       if (captures) hits.push({id: definition.id, captures, definition})
     }
   }

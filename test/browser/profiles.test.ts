@@ -1,8 +1,8 @@
-import picomatch from 'picomatch'
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {join, relative, sep} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
+import {matchPath} from '../../src/artifacts/pattern.js'
 import {browserParsers} from '../../src/parsers/browser/index.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT} from '../helpers/shared.js'
@@ -23,21 +23,6 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-function match(pattern: string, path: string): Record<string, string> | null {
-  const segments = pattern.split('/')
-  const parts = path.split('/')
-  if (segments.length !== parts.length) return null
-  const captures: Record<string, string> = {}
-  for (let i = 0; i < segments.length; i++) {
-    const capture = /^\{(\w+)\}$/.exec(segments[i])
-    if (capture) captures[capture[1]] = parts[i]
-    else if (/[*?[]/.test(segments[i])) {
-      if (!picomatch.makeRe(segments[i], {nocase: true, dot: true}).test(parts[i])) return null
-    } else if (segments[i].toLowerCase() !== parts[i].toLowerCase()) return null
-  }
-  return captures
-}
-
 describe('a Windows-like volume with two users, Chrome with two profiles, Edge, Opera and Firefox', () => {
   it('attributes every record to the right browser, user and profile, WAL-only rows included', async () => {
     const definitions = parse(readFileSync(join(REPO_ROOT, 'artifacts/browser.yaml'), 'utf8')) as Definition[]
@@ -47,7 +32,7 @@ describe('a Windows-like volume with two users, Chrome with two profiles, Edge, 
       const path = relative(root, file).split(sep).join('/')
       for (const definition of definitions) {
         for (const pattern of definition.paths) {
-          const captures = match(pattern, path)
+          const captures = matchPath(pattern, path)
           if (!captures) continue
           const parser = browserParsers.find((p) => p.id === definition.parser)
           if (!parser) throw new Error(`no parser ${definition.parser}`)

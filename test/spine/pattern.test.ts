@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {loadDefinitions, selectDefinitions} from '../../src/artifacts/definition.js'
-import {matchPattern} from '../../src/artifacts/pattern.js'
+import {matchPath, matchPattern} from '../../src/artifacts/pattern.js'
 import {DirectoryFileSystem} from '../../src/fs/directory.js'
 import {scratchDir} from '../helpers/cli.js'
 
@@ -32,6 +32,14 @@ describe('artifact path patterns', () => {
   it('descends with ** but never follows symbolic links', async () => {
     expect((await paths(fs, 'Users/{user}/Pictures/**')).map((m) => m.path)).toEqual(['Users/bob/Pictures/a/b/c.jpg', 'Users/bob/Pictures/top.jpg'])
     expect((await paths(fs, 'users/*/pictures/**/*.JPG')).map((m) => m.path)).toEqual(['Users/bob/Pictures/a/b/c.jpg', 'Users/bob/Pictures/top.jpg'])
+  })
+
+  it('matchPath agrees with the walk on a known path, ** included', async () => {
+    const pattern = 'Users/{user}/AppData/Local/Google/Chrome/User Data/{profile}/History'
+    for (const found of await paths(fs, pattern)) expect(matchPath(pattern, found.path)).toEqual(found.captures)
+    expect(matchPath('users/{user}/pictures/**/*.JPG', 'Users/bob/Pictures/a/b/c.jpg')).toEqual({user: 'bob'})
+    expect(matchPath('Users/{user}/Pictures/**', 'Users/bob/Pictures')).toBeNull()
+    expect(matchPath('Users/{user}/NTUSER.DAT', 'Users/bob/sub/NTUSER.DAT')).toBeNull()
   })
 
   it('loads the shipped definitions, each category represented', () => {

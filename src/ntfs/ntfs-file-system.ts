@@ -5,7 +5,8 @@ import type {FileSystemDriver} from '../fs/drivers.js'
 import type {FileEntry, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {AttributeData, findRunIndex, type NonResidentLayout} from './attribute-data.js'
-import {MftIndex} from './mft-index.js'
+import {foldExtension, listedNames, summarizeRecord, type EntrySummary} from './mft-entry.js'
+import {MftTree} from './mft-tree.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
   ATTRIBUTE_COMPRESSED,
@@ -42,6 +43,12 @@ const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 const MAX_PROBLEMS = 1000
 /** Metadata values read whole ($ATTRIBUTE_LIST, $UpCase) are far smaller than this; larger is damage. */
 const MAX_METADATA_VALUE = 16 * 1024 * 1024
+/** MFT records read at most per read when a directory is listed, and the gap between wanted records still read through. */
+const RECORDS_PER_READ = 256
+const MAX_RECORD_GAP = 16
+/** Directories whose resolution is remembered, and names kept for path lookups: bounded, whatever the volume holds. */
+const MAX_CACHED_DIRECTORIES = 8192
+const MAX_LOOKUP_NAMES = 256 * 1024
 /** Deeper than this a path is treated as a directory cycle. */
 const MAX_DEPTH = 2048
 
@@ -60,20 +67,31 @@ const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
   [0x4000, 'encrypted'],
 ]
 
+/** One name in a directory, with the summary of the entry it names. */
+interface ListedName {
+  summary: EntrySummary
+  name: string
+}
+
+/** What lookup returns for the virtual $OrphanFiles directory. */
+const ORPHAN = Symbol('orphan directory')
+
 interface ResolvedPath {
   /** The MFT entries from the root to the target (root first). */
   chain: number[]
   /** The path as the volume spells it. */
   path: string
-  /** The $FILE_NAME (index in the MftIndex name columns) the last step went through; -1 for the root. */
-  name: number
+  /** The name the last step went through; undefined for the root and $OrphanFiles. */
+  found?: ListedName
 }
 
 /**
  * A read-only NTFS volume read natively from its bytes. The directory tree comes
  * from one sequential pass over the whole $MFT that groups entries by the parent
- * reference of each $FILE_NAME: it gives every hard link, deleted entries whose
- * record survives, and a recursive listing without a seek per directory.
+ * reference of each $FILE_NAME (MftTree): it gives every hard link, deleted entries
+ * whose record survives, and orphans. Listing a directory reads the records of its
+ * entries again, close ones together, for names, times and sizes: memory stays
+ * bounded by the largest directory, not by the volume.
  * Damaged records are skipped and recorded in `problems`; the rest still reads.
  */
 export class NtfsFileSystem implements ReadOnlyFileSystem {
@@ -86,12 +104,14 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   problemCount = 0
 
   private mft: AttributeData
-  private index: MftIndex | undefined
-  /** directory entry -> the $FILE_NAMEs (name indexes) inside it, in name order */
-  private children: Map<number, number[]> | undefined
-  private lookupCache = new Map<number, Map<string, number[]>>()
-  /** Directories already listed, by the path as this reader spelled it: a recursive walk resolves nothing twice. */
+  private tree: MftTree | undefined
+  /** Names of recently looked-up directories by their $UpCase form: a path resolves each step once. */
+  private lookupCache = new Map<number, {byName: Map<string, ListedName[]>; count: number}>()
+  private lookupCacheNames = 0
+  /** Directories just listed, by the path as this reader spelled it: a recursive walk resolves nothing twice. */
   private dirCache = new Map<string, ResolvedPath>()
+  /** Reused for reading the records of a directory's entries. */
+  private recordBuffer: Buffer | undefined
   private upcase: Uint16Array | null | undefined
 
   constructor(private readonly volume: ByteSource) {
@@ -233,23 +253,18 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   // ---------------------------------------------------------------- listing pass
 
-  /** One sequential pass over the whole $MFT, in large reads, indexing every entry. */
-  private scan(): MftIndex {
-    if (this.index) return this.index
+  /** One sequential pass over the whole $MFT, in large reads, building the directory tree. */
+  private scan(): MftTree {
+    if (this.tree) return this.tree
     const size = this.boot.mftRecordSize
     const count = this.mftEntryCount
-    const index = new MftIndex(count)
+    const tree = new MftTree(count)
     const perChunk = Math.max(1, Math.floor(SCAN_CHUNK_BYTES / size))
     // one buffer for the whole pass: fix-ups are applied in it, nothing keeps a view of it
     const buffer = Buffer.allocUnsafe(perChunk * size)
     for (let first = 0; first < count; first += perChunk) {
       const n = Math.min(perChunk, count - first)
-      let chunk: Buffer | undefined = buffer.subarray(0, n * size)
-      try {
-        if (this.mft.readInto(first * size, chunk) < n * size) chunk = undefined
-      } catch {
-        chunk = undefined // a part of the MFT is unreadable: fall back to entry by entry
-      }
+      const chunk = this.readRecords(first, n, buffer)
       for (let i = 0; i < n; i++) {
         const entry = first + i
         let buf: Buffer
@@ -273,66 +288,100 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         try {
           const offset = this.mftEntryOffset(entry)
           applyFixups(buf, start, size, entry, offset)
-          index.add(buf, start, size, entry, offset)
+          tree.add(buf, start, size, entry, offset)
         } catch (error) {
           this.addProblem(error)
         }
       }
     }
-    index.foldExtensions()
-    this.index = index
-    return index
+    tree.build(ROOT_ENTRY)
+    this.tree = tree
+    return tree
   }
 
-  /** parent entry -> its names, from the $FILE_NAME parent references of every entry. */
-  private directoryTree(): Map<number, number[]> {
-    if (this.children) return this.children
-    const index = this.scan()
-    const children = new Map<number, number[]>()
-    const attached = new Uint8Array(index.count)
-    const unattached: number[] = []
-    for (let n = 0; n < index.nameCount; n++) {
-      const entry = index.nameEntry[n]
-      if (entry === ROOT_ENTRY || index.baseEntry[entry] !== 0 || index.firstName[entry] < 0) continue
-      // Win32 and POSIX names; a DOS 8.3 name only when the entry has nothing else
-      if (index.isShadowedDosName(n) || index.isRepeatedName(n)) continue
-      const parent = index.nameParent[n]
-      if (!this.parentMatches(index, n)) {
-        unattached.push(n)
-        continue
-      }
-      attached[entry] = 1
-      let list = children.get(parent)
-      if (!list) children.set(parent, (list = []))
-      list.push(n)
+  /** `n` consecutive MFT records from `first` into `buffer` in one read, or undefined if that part of the MFT is unreadable. */
+  private readRecords(first: number, n: number, buffer: Buffer): Buffer | undefined {
+    const size = this.boot.mftRecordSize
+    const chunk = buffer.subarray(0, n * size)
+    try {
+      return this.mft.readInto(first * size, chunk) < n * size ? undefined : chunk
+    } catch {
+      return undefined // read entry by entry instead
     }
-    // entries none of whose names reach a directory: one name each under $OrphanFiles
-    const orphans: number[] = []
-    for (const n of unattached) {
-      const entry = index.nameEntry[n]
-      if (attached[entry]) continue
-      attached[entry] = 1
-      orphans.push(n)
-    }
-    if (orphans.length > 0) children.set(ORPHAN_ENTRY, orphans)
-    // name order (code units), as a listing is read
-    const text = index.nameText
-    for (const list of children.values()) list.sort((a, b) => (text[a] < text[b] ? -1 : text[a] > text[b] ? 1 : 0))
-    this.children = children
-    return children
   }
 
   /**
-   * True if $FILE_NAME `n` names a live parent directory: the parent reference must
-   * name this parent, not an earlier use of its record; a deleted parent's sequence
-   * was incremented when it was freed.
+   * Summaries of the given entries (ascending), read again from their records: entries
+   * close together in the $MFT in one read. Deleted entries only with `deleted`.
    */
-  private parentMatches(index: MftIndex, n: number): boolean {
-    const parent = index.nameParent[n]
-    if (!index.has(parent) || !index.isDirectory(parent) || index.baseEntry[parent] !== 0) return false
-    const wanted = index.nameParentSequence[n]
-    const actual = index.sequence[parent]
-    return wanted === 0 || actual === wanted || (!index.inUse(parent) && actual === ((wanted + 1) & 0xffff))
+  private forEachSummary(entries: Uint32Array, deleted: boolean, visit: (summary: EntrySummary) => void): void {
+    const tree = this.scan()
+    const size = this.boot.mftRecordSize
+    const wanted = entries.filter((e) => tree.has(e) && (deleted || tree.inUse(e)))
+    const buffer = (this.recordBuffer ??= Buffer.allocUnsafe(RECORDS_PER_READ * size))
+    let i = 0
+    while (i < wanted.length) {
+      const first = wanted[i]
+      let j = i + 1
+      while (j < wanted.length && wanted[j] - wanted[j - 1] <= MAX_RECORD_GAP && wanted[j] - first < RECORDS_PER_READ) j++
+      const chunk = this.readRecords(first, wanted[j - 1] - first + 1, buffer)
+      for (let k = i; k < j; k++) {
+        const entry = wanted[k]
+        try {
+          let summary: EntrySummary
+          const offset = this.mftEntryOffset(entry)
+          if (chunk) {
+            const start = (entry - first) * size
+            if (!hasFileSignature(chunk, start)) throw new CorruptImageError(`MFT record ${entry} has no FILE signature`, offset)
+            applyFixups(chunk, start, size, entry, offset)
+            summary = summarizeRecord(chunk, start, size, entry, offset)
+          } else {
+            summary = summarizeRecord(this.readMftRecord(entry), 0, size, entry, offset)
+          }
+          visit(this.withExtensions(summary))
+        } catch (error) {
+          this.addProblem(error)
+        }
+      }
+      i = j
+    }
+  }
+
+  /** Folds the extension records of a base entry into its summary. */
+  private withExtensions(summary: EntrySummary): EntrySummary {
+    const tree = this.scan()
+    if (!tree.hasExtensions(summary.entry)) return summary
+    const size = this.boot.mftRecordSize
+    for (const extension of tree.extensions.get(summary.entry) ?? []) {
+      foldExtension(summary, summarizeRecord(this.readMftRecord(extension), 0, size, extension, this.mftEntryOffset(extension)))
+    }
+    return summary
+  }
+
+  /** The summary of one entry. */
+  private summaryOf(entry: number): EntrySummary {
+    const size = this.boot.mftRecordSize
+    return this.withExtensions(summarizeRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry)))
+  }
+
+  /**
+   * The names in directory `dir` (ORPHAN_ENTRY: one name of each orphan), read from the
+   * records of the entries the tree places there, in name order (code units).
+   */
+  private namesIn(dir: number, deleted: boolean): ListedName[] {
+    const tree = this.scan()
+    const out: ListedName[] = []
+    if (dir === ORPHAN_ENTRY) {
+      this.forEachSummary(tree.orphans, deleted, (summary) => {
+        const names = listedNames(summary)
+        if (names.length > 0) out.push({summary, name: names[0].name})
+      })
+    } else {
+      this.forEachSummary(tree.childrenOf(dir), deleted, (summary) => {
+        for (const n of listedNames(summary)) if (n.parent === dir && tree.parentMatches(dir, n.parentSequence)) out.push({summary, name: n.name})
+      })
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   // ---------------------------------------------------------------- names
@@ -359,61 +408,75 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     return out
   }
 
-  /** The $FILE_NAME (name index) called `segment` in directory `parent`, or -1. */
-  private lookup(parent: number, segment: string): number {
-    if (parent === ROOT_ENTRY && this.directoryTree().has(ORPHAN_ENTRY) && this.upcaseName(segment) === this.upcaseName(ORPHAN_DIRECTORY)) {
-      const real = this.lookupName(parent, segment)
-      return real >= 0 ? real : ORPHAN_ENTRY
+  /** The name called `segment` in directory `parent`, or undefined; ORPHAN for the orphans' directory. */
+  private lookup(parent: number, segment: string): ListedName | typeof ORPHAN | undefined {
+    if (parent === ROOT_ENTRY && this.scan().orphans.length > 0 && this.upcaseName(segment) === this.upcaseName(ORPHAN_DIRECTORY)) {
+      return this.lookupName(parent, segment) ?? ORPHAN
     }
     return this.lookupName(parent, segment)
   }
 
-  private lookupName(parent: number, segment: string): number {
-    const names = this.directoryTree().get(parent)
-    if (!names) return -1
-    const index = this.scan()
-    let byName = this.lookupCache.get(parent)
-    if (!byName) {
-      byName = new Map()
+  private lookupName(parent: number, segment: string): ListedName | undefined {
+    let cached = this.lookupCache.get(parent)
+    if (cached) {
+      this.lookupCache.delete(parent)
+    } else {
+      const names = this.namesIn(parent, true)
+      const byName = new Map<string, ListedName[]>()
       for (const n of names) {
-        const key = this.upcaseName(index.nameText[n])
+        const key = this.upcaseName(n.name)
         const same = byName.get(key)
         if (same) same.push(n)
         else byName.set(key, [n])
       }
-      this.lookupCache.set(parent, byName)
+      cached = {byName, count: names.length}
+      this.lookupCacheNames += names.length
+      for (const [dir, old] of this.lookupCache) {
+        if (this.lookupCacheNames <= MAX_LOOKUP_NAMES) break
+        this.lookupCache.delete(dir)
+        this.lookupCacheNames -= old.count
+      }
     }
-    const candidates = byName.get(this.upcaseName(segment))
-    if (!candidates) return -1
+    this.lookupCache.set(parent, cached)
+    const candidates = cached.byName.get(this.upcaseName(segment))
+    if (!candidates) return undefined
     // exact spelling first, then allocated before deleted
-    const allocated = (n: number): boolean => index.inUse(index.nameEntry[n])
     return (
-      candidates.find((n) => index.nameText[n] === segment && allocated(n)) ??
-      candidates.find(allocated) ??
-      candidates.find((n) => index.nameText[n] === segment) ??
+      candidates.find((n) => n.name === segment && n.summary.inUse) ??
+      candidates.find((n) => n.summary.inUse) ??
+      candidates.find((n) => n.name === segment) ??
       candidates[0]
     )
   }
 
   private resolve(path: string): ResolvedPath {
-    const index = this.scan()
-    if (!index.has(ROOT_ENTRY)) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
+    const tree = this.scan()
+    if (!tree.has(ROOT_ENTRY)) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
     const segments = path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
     const chain = [ROOT_ENTRY]
     const spelled: string[] = []
-    let name = -1
+    let found: ListedName | undefined
     for (const segment of segments) {
-      name = this.lookup(chain[chain.length - 1], segment)
-      if (name === ORPHAN_ENTRY) {
+      const step = this.lookup(chain[chain.length - 1], segment)
+      if (step === ORPHAN) {
         chain.push(ORPHAN_ENTRY)
         spelled.push(ORPHAN_DIRECTORY)
+        found = undefined
         continue
       }
-      if (name < 0) throw new FileNotFoundError(path)
-      chain.push(index.nameEntry[name])
-      spelled.push(index.nameText[name])
+      if (!step) throw new FileNotFoundError(path)
+      chain.push(step.summary.entry)
+      spelled.push(step.name)
+      found = step
     }
-    return {chain, path: spelled.join('/'), name}
+    return {chain, path: spelled.join('/'), found}
+  }
+
+  /** Remembers a directory's resolution for the walk that lists it next; the oldest are forgotten. */
+  private rememberDirectory(path: string, resolved: ResolvedPath): void {
+    this.dirCache.delete(path)
+    this.dirCache.set(path, resolved)
+    if (this.dirCache.size > MAX_CACHED_DIRECTORIES) this.dirCache.delete(this.dirCache.keys().next().value as string)
   }
 
   // ---------------------------------------------------------------- ReadOnlyFileSystem
@@ -424,38 +487,33 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The children of a directory, synchronously (the listing pass runs on first use). */
   listSync(dirPath: string, options?: ListOptions): FileEntry[] {
-    const index = this.scan()
+    const tree = this.scan()
     const resolved = this.dirCache.get(dirPath) ?? this.resolve(dirPath)
     const dir = resolved.chain[resolved.chain.length - 1]
-    if (dir !== ORPHAN_ENTRY && !index.isDirectory(dir)) throw new FileNotFoundError(dirPath)
+    if (dir !== ORPHAN_ENTRY && !tree.isDirectory(dir)) throw new FileNotFoundError(dirPath)
     if (resolved.chain.length > MAX_DEPTH) {
       this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir}`))
       return []
     }
-    const names = this.directoryTree().get(dir) ?? []
+    const deleted = options?.deleted ?? false
     const entries: FileEntry[] = []
     const prefix = resolved.path === '' ? '' : `${resolved.path}/`
-    for (const n of names) {
-      const entry = index.nameEntry[n]
-      if (!options?.deleted && !index.inUse(entry)) continue
+    for (const listed of this.namesIn(dir, deleted)) {
+      const {summary, name} = listed
+      const entry = summary.entry
       if (resolved.chain.includes(entry)) {
-        this.addProblem(
-          new CorruptImageError(`directory cycle: MFT record ${entry} ("${index.nameText[n]}") is listed inside its own descendant, MFT record ${dir}`, this.mftEntryOffset(entry)),
-        )
+        this.addProblem(new CorruptImageError(`directory cycle: MFT record ${entry} ("${name}") is listed inside its own descendant, MFT record ${dir}`, this.mftEntryOffset(entry)))
         continue
       }
-      const path = prefix + index.nameText[n]
-      const fileEntry = this.fileEntry(entry, path, index.nameText[n])
-      // a deleted directory may share its name with a live one: only the live one is cached
-      if (fileEntry.kind === 'directory' && index.inUse(entry)) this.dirCache.set(path, {chain: [...resolved.chain, entry], path, name: n})
+      const path = prefix + name
+      const fileEntry = this.fileEntry(summary, path, name)
+      // a deleted directory may share its name with a live one: only the live one is remembered
+      if (fileEntry.kind === 'directory' && summary.inUse) this.rememberDirectory(path, {chain: [...resolved.chain, entry], path, found: listed})
       entries.push(fileEntry)
     }
-    if (dir === ROOT_ENTRY) {
-      const orphans = this.directoryTree().get(ORPHAN_ENTRY)
-      if (orphans?.some((n) => options?.deleted || index.inUse(index.nameEntry[n]))) {
-        entries.push(this.orphanDirectoryEntry())
-        this.dirCache.set(ORPHAN_DIRECTORY, {chain: [ROOT_ENTRY, ORPHAN_ENTRY], path: ORPHAN_DIRECTORY, name: ORPHAN_ENTRY})
-      }
+    if (dir === ROOT_ENTRY && tree.orphans.some((e) => deleted || tree.inUse(e))) {
+      entries.push(this.orphanDirectoryEntry())
+      this.rememberDirectory(ORPHAN_DIRECTORY, {chain: [ROOT_ENTRY, ORPHAN_ENTRY], path: ORPHAN_DIRECTORY})
     }
     return entries
   }
@@ -469,7 +527,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const resolved = this.resolve(path)
     const target = resolved.chain[resolved.chain.length - 1]
     if (target === ORPHAN_ENTRY) return this.orphanDirectoryEntry()
-    return this.fileEntry(target, resolved.path, resolved.name < 0 ? '' : this.scan().nameText[resolved.name])
+    if (!resolved.found) return this.fileEntry(this.summaryOf(target), resolved.path, '')
+    return this.fileEntry(resolved.found.summary, resolved.path, resolved.found.name)
   }
 
   async open(path: string, options?: {stream?: string}): Promise<Readable> {
@@ -521,32 +580,22 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   // ---------------------------------------------------------------- entries
 
-  private fileEntry(entry: number, path: string, name: string): FileEntry {
-    const index = this.scan()
-    const reparse = index.reparse.get(entry)
+  private fileEntry(summary: EntrySummary, path: string, name: string): FileEntry {
+    const reparse = summary.reparse
     const isLink = reparse !== undefined && (reparse.tag === REPARSE_TAG_SYMLINK || reparse.tag === REPARSE_TAG_MOUNT_POINT)
-    const directory = index.isDirectory(entry)
-    const dataSize = index.dataSize[entry]
-    const siTimes = index.siTimes[entry]
-    const fileNameTimes: NonNullable<FileEntry['fileNameTimes']> = []
-    for (let n = index.firstName[entry]; n >= 0; n = index.nameNext[n]) {
-      const namespace = index.nameNamespace[n]
-      fileNameTimes.push(index.timestamps(index.nameTimes[n], {name: index.nameText[n], namespace: FILE_NAME_NAMESPACES[namespace] ?? String(namespace)}))
-    }
     const result: FileEntry = {
       path,
       name,
-      kind: isLink ? 'symlink' : directory ? 'directory' : 'file',
-      size: directory || dataSize < 0 ? 0 : dataSize,
-      times: siTimes >= 0 ? index.timestamps(siTimes, {}) : {},
-      fileNameTimes,
-      inode: `${entry}-${index.sequence[entry]}`,
+      kind: isLink ? 'symlink' : summary.directory ? 'directory' : 'file',
+      size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
+      times: {...summary.times},
+      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...n.times})),
+      inode: `${summary.entry}-${summary.sequence}`,
     }
-    if (!index.inUse(entry)) result.deleted = true
-    const streams = index.streams.get(entry)
-    if (streams) result.streams = streams.map((s) => ({name: s.name, size: s.size}))
+    if (!summary.inUse) result.deleted = true
+    if (summary.streams) result.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) result.linkTarget = reparse.target
-    const flags = attributeNames(index.fileAttributes[entry], index.dataFlags[entry], reparse !== undefined)
+    const flags = attributeNames(summary.fileAttributes, summary.dataFlags, reparse !== undefined)
     if (flags.length > 0) result.attributes = flags.slice()
     return result
   }

@@ -67,6 +67,14 @@ const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
   [0x4000, 'encrypted'],
 ]
 
+/** Bounds of the caches that speed up walks and path lookups (tests set them tiny). */
+export interface NtfsCacheLimits {
+  /** Directories whose resolution a walk remembers. */
+  directories?: number
+  /** Names of looked-up directories kept in total. */
+  lookupNames?: number
+}
+
 /** One name in a directory, with the summary of the entry it names. */
 interface ListedName {
   summary: EntrySummary
@@ -114,7 +122,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   private recordBuffer: Buffer | undefined
   private upcase: Uint16Array | null | undefined
 
-  constructor(private readonly volume: ByteSource) {
+  private readonly limits: Required<NtfsCacheLimits>
+
+  constructor(
+    private readonly volume: ByteSource,
+    limits: NtfsCacheLimits = {},
+  ) {
+    this.limits = {directories: limits.directories ?? MAX_CACHED_DIRECTORIES, lookupNames: limits.lookupNames ?? MAX_LOOKUP_NAMES}
     this.boot = parseBootSector(volume.read(0, 512))
     this.serial = this.boot.serial
     this.mft = this.bootstrapMft()
@@ -432,7 +446,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       cached = {byName, count: names.length}
       this.lookupCacheNames += names.length
       for (const [dir, old] of this.lookupCache) {
-        if (this.lookupCacheNames <= MAX_LOOKUP_NAMES) break
+        if (this.lookupCacheNames <= this.limits.lookupNames) break
         this.lookupCache.delete(dir)
         this.lookupCacheNames -= old.count
       }
@@ -476,7 +490,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   private rememberDirectory(path: string, resolved: ResolvedPath): void {
     this.dirCache.delete(path)
     this.dirCache.set(path, resolved)
-    if (this.dirCache.size > MAX_CACHED_DIRECTORIES) this.dirCache.delete(this.dirCache.keys().next().value as string)
+    if (this.dirCache.size > this.limits.directories) this.dirCache.delete(this.dirCache.keys().next().value as string)
   }
 
   // ---------------------------------------------------------------- ReadOnlyFileSystem

@@ -120,5 +120,17 @@ for (const image of images) {
       // nothing deleted shows without the option
       expect((await walk(fs)).some((e) => e.deleted)).toBe(false)
     })
+
+    it('lists and reads the same with caches far smaller than the volume (memory bounded, not by the volume)', async () => {
+      const full = await walk(open(), '', true)
+      // every walked directory and path lookup falls out of the caches and is resolved again
+      const tiny = new NtfsFileSystem(new BufferByteSource(fixtureImage(image.name)), {directories: 1, lookupNames: 1})
+      expect(await walk(tiny, '', true)).toEqual(full)
+      const files = full.filter((e) => e.kind === 'file' && !e.deleted && !e.path.startsWith('$'))
+      for (const entry of files.slice(0, 40)) {
+        expect(await tiny.stat(entry.path.toUpperCase())).toEqual(entry)
+        expect(await sha256Of(tiny, entry.path)).toBe(await sha256Of(open(), entry.path))
+      }
+    })
   })
 }

@@ -4,6 +4,7 @@ import {inflateSync} from 'node:zlib'
 import {CorruptImageError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import {FileByteSource} from './byte-source.js'
 import type {ByteSource} from './byte-source.js'
+import {ZlibInflater} from './zlib-inflater.js'
 
 /**
  * Expert Witness Compression Format (EWF-E01, EnCase 1 to 7, FTK Imager,
@@ -391,6 +392,8 @@ export class EwfImage implements ByteSource {
   private readonly smallChunks = new Map<string, Buffer>()
   private readonly cache = new Map<number, Buffer>()
   private readonly cacheLimit: number
+  /** One zlib handle for every chunk (see ZlibInflater). */
+  private readonly inflater = new ZlibInflater()
   /** A chunk's bytes as stored, read here rather than into a new buffer each time (see readChunk). */
   private scratch = Buffer.alloc(0)
 
@@ -676,8 +679,7 @@ export class EwfImage implements ByteSource {
       if (known) return known
       let data: Buffer
       try {
-        // One output buffer the size of a chunk: no growing and joining of 16 KiB pieces.
-        data = inflateSync(raw.subarray(0, stored), {chunkSize: Math.max(16384, this.chunkSize + 1024)})
+        data = this.inflater.inflate(raw.subarray(0, stored), expected)
       } catch (error) {
         throw new CorruptImageError(`${where}: compressed data is corrupt (${errorMessage(error)})`, offset)
       }
@@ -726,7 +728,7 @@ export class EwfImage implements ByteSource {
     if (got < stored) throw new CorruptImageError(`${where}: segment truncated, ${got} of ${stored} bytes`, offset)
     stream.writeUInt32BE(stream.readUInt32LE(at), at) // RFC 1950 keeps it big-endian
     try {
-      return inflateSync(stream.subarray(0, at + 4), {chunkSize: Math.max(64, length + 64)})
+      return this.inflater.inflate(stream.subarray(0, at + 4), length)
     } catch {
       throw new CorruptImageError(`${where}: checksum mismatch`, offset)
     }
@@ -767,6 +769,7 @@ export class EwfImage implements ByteSource {
     this.cache.clear()
     this.loadedTables.clear()
     this.smallChunks.clear()
+    this.inflater.close()
     this.scratch = Buffer.alloc(0)
   }
 }

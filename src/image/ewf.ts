@@ -388,6 +388,7 @@ export class EwfImage implements ByteSource {
   private readonly tables: ChunkTable[]
   private readonly chunksIndexed: number
   private readonly loadedTables = new Map<number, LoadedTable>()
+  private lastTable: {index: number; loaded: LoadedTable} | undefined
   /** Decoded chunks keyed by their few compressed bytes (see readChunk). */
   private readonly smallChunks = new Map<string, Buffer>()
   private readonly cache = new Map<number, Buffer>()
@@ -665,13 +666,14 @@ export class EwfImage implements ByteSource {
     const segment = this.segmentFiles[table.segment]
     const offset = loaded.starts[entry]
     const stored = (entry + 1 < table.count ? loaded.starts[entry + 1] : table.lastEnd) - offset
-    const where = `chunk ${index} (media offset ${index * this.chunkSize}) in ${basename(segment.path)}`
-    if (stored > this.chunkSize * 2 + 4096) throw new CorruptImageError(`${where}: table gives it ${stored} bytes for a ${this.chunkSize}-byte chunk`, offset)
+    // The chunk is named only in an error, not on every read.
+    const where = () => `chunk ${index} (media offset ${index * this.chunkSize}) in ${basename(segment.path)}`
+    if (stored > this.chunkSize * 2 + 4096) throw new CorruptImageError(`${where()}: table gives it ${stored} bytes for a ${this.chunkSize}-byte chunk`, offset)
     const file = segment.file
     if (loaded.compressed[entry]) {
       const raw = this.scratchOf(stored)
       const got = file.readInto(offset, raw, 0, stored)
-      if (got < stored) throw new CorruptImageError(`${where}: segment truncated, ${got} of ${stored} bytes`, offset)
+      if (got < stored) throw new CorruptImageError(`${where()}: segment truncated, ${got} of ${stored} bytes`, offset)
       // A chunk that compresses to a few bytes (zero-filled or one repeated byte, common
       // on disks) decompresses the same way every time: decode each such stream once.
       const key = stored <= SMALL_CHUNK_BYTES ? `${expected}:${raw.toString('latin1', 0, stored)}` : undefined
@@ -681,9 +683,9 @@ export class EwfImage implements ByteSource {
       try {
         data = this.inflater.inflate(raw.subarray(0, stored), expected)
       } catch (error) {
-        throw new CorruptImageError(`${where}: compressed data is corrupt (${errorMessage(error)})`, offset)
+        throw new CorruptImageError(`${where()}: compressed data is corrupt (${errorMessage(error)})`, offset)
       }
-      if (data.length < expected) throw new CorruptImageError(`${where}: decompresses to ${data.length} bytes, expected ${expected}`, offset)
+      if (data.length < expected) throw new CorruptImageError(`${where()}: decompresses to ${data.length} bytes, expected ${expected}`, offset)
       const chunk = data.length === expected ? data : data.subarray(0, expected)
       if (key !== undefined && this.smallChunks.size < SMALL_CHUNK_MEMO) this.smallChunks.set(key, chunk)
       return chunk
@@ -693,8 +695,8 @@ export class EwfImage implements ByteSource {
       return checked.length === expected ? checked : checked.subarray(0, expected)
     }
     const raw = file.read(offset, stored)
-    if (raw.length < stored) throw new CorruptImageError(`${where}: segment truncated, ${raw.length} of ${stored} bytes`, offset)
-    if (stored < expected) throw new CorruptImageError(`${where}: holds ${stored} bytes, expected ${expected}`, offset)
+    if (raw.length < stored) throw new CorruptImageError(`${where()}: segment truncated, ${raw.length} of ${stored} bytes`, offset)
+    if (stored < expected) throw new CorruptImageError(`${where()}: holds ${stored} bytes, expected ${expected}`, offset)
     return raw.subarray(0, expected)
   }
 
@@ -705,7 +707,7 @@ export class EwfImage implements ByteSource {
    * trailer is that checksum, and inflated, which verifies it while copying
    * them out. Twice as fast as Adler-32 in JavaScript, and no copy in between.
    */
-  private readStoredChunk(file: FileByteSource, offset: number, stored: number, where: string): Buffer {
+  private readStoredChunk(file: FileByteSource, offset: number, stored: number, where: () => string): Buffer {
     const length = stored - 4
     const blocks = Math.max(1, Math.ceil(length / 65535))
     const stream = this.scratchOf(2 + blocks * 5 + stored)
@@ -725,12 +727,12 @@ export class EwfImage implements ByteSource {
       at += 5 + n
       done += n
     } while (done < length)
-    if (got < stored) throw new CorruptImageError(`${where}: segment truncated, ${got} of ${stored} bytes`, offset)
+    if (got < stored) throw new CorruptImageError(`${where()}: segment truncated, ${got} of ${stored} bytes`, offset)
     stream.writeUInt32BE(stream.readUInt32LE(at), at) // RFC 1950 keeps it big-endian
     try {
       return this.inflater.inflate(stream.subarray(0, at + 4), length)
     } catch {
-      throw new CorruptImageError(`${where}: checksum mismatch`, offset)
+      throw new CorruptImageError(`${where()}: checksum mismatch`, offset)
     }
   }
 
@@ -750,6 +752,8 @@ export class EwfImage implements ByteSource {
       else hi = mid - 1
     }
     const table = this.tables[lo]
+    // Reading on within the table read last: it is already the most recent in the LRU.
+    if (this.lastTable?.index === lo) return {table, loaded: this.lastTable.loaded, entry: index - table.firstChunk}
     let loaded = this.loadedTables.get(lo)
     if (loaded) {
       this.loadedTables.delete(lo)
@@ -761,6 +765,7 @@ export class EwfImage implements ByteSource {
       if (this.loadedTables.size >= TABLE_CACHE) this.loadedTables.delete(this.loadedTables.keys().next().value as number)
     }
     this.loadedTables.set(lo, loaded)
+    this.lastTable = {index: lo, loaded}
     return {table, loaded, entry: index - table.firstChunk}
   }
 
@@ -768,6 +773,7 @@ export class EwfImage implements ByteSource {
     for (const s of this.segmentFiles) s.file.close()
     this.cache.clear()
     this.loadedTables.clear()
+    this.lastTable = undefined
     this.smallChunks.clear()
     this.inflater.close()
     this.scratch = Buffer.alloc(0)

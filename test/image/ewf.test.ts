@@ -176,6 +176,19 @@ describe('EWF fixture gpt-u.E01..E05 (uncompressed, 1 MiB segments)', () => {
     }
   })
 
+  it('reads chunks in any order, jumping between segments and their tables, the same as the raw disk', () => {
+    const raw = readFileSync(imageFixture('gpt.raw'))
+    // A one-chunk cache, so every read goes to the segment files.
+    const image = EwfImage.open(imageFixture('gpt-u.E01'), {cacheBytes: 1})
+    try {
+      const n = image.chunkCount
+      const order = [0, n - 1, 1, Math.floor(n / 2), 2, n - 2, Math.floor(n / 3), 3, Math.floor(n / 2) + 1, 0]
+      for (const i of order) expect(image.chunk(i).equals(raw.subarray(i * image.chunkSize, (i + 1) * image.chunkSize))).toBe(true)
+    } finally {
+      image.close()
+    }
+  })
+
   it('matches ewfinfo and ewfverify', async () => {
     const info = golden('gpt-u.E01.ewfinfo.txt')
     const verify = golden('gpt-u.E01.ewfverify.txt')

@@ -254,6 +254,8 @@ export function parseError2Section(data: Buffer, offset: number, where: string):
   return errors
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
 export interface EwfTable {
   /** Chunk offsets are relative to this (0 in formats before EnCase 6). */
   baseOffset: number
@@ -274,7 +276,9 @@ export function parseTableSection(data: Buffer, offset: number, where: string): 
     throw new CorruptImageError(`${where}: table lists ${count} chunks but the section holds ${Math.floor((data.length - 24) / 4)}`, offset)
   }
   const entries = new Uint32Array(count)
-  for (let i = 0; i < count; i++) entries[i] = data.readUInt32LE(24 + i * 4)
+  // Entries are little-endian: on a little-endian host (nearly all) they are copied as they are.
+  if (LITTLE_ENDIAN_HOST) new Uint8Array(entries.buffer).set(data.subarray(24, 24 + count * 4))
+  else for (let i = 0; i < count; i++) entries[i] = data.readUInt32LE(24 + i * 4)
   const entriesEnd = 24 + count * 4
   // EnCase 1 and SMART have no checksum after the entries (the chunks follow directly).
   if (data.length >= entriesEnd + 4 && data.length <= entriesEnd + 4 + 16) {

@@ -60,6 +60,22 @@ describe('EWF segment naming', () => {
   })
 })
 
+describe('EWF table section', () => {
+  it('gives the base offset and every 32-bit entry, the compressed bit included', () => {
+    const offsets = [0x4c, 0x8010, 0x7fffffff, 0x80000000 | 0x1234, 0x80000000 | 0x7ffffffe]
+    const data = Buffer.alloc(24 + offsets.length * 4 + 4)
+    data.writeUInt32LE(offsets.length, 0)
+    data.writeBigUInt64LE(0x1_0000_0000n, 8)
+    data.writeUInt32LE(adler32(data, 0, 20), 20)
+    offsets.forEach((entry, i) => data.writeUInt32LE(entry >>> 0, 24 + i * 4))
+    data.writeUInt32LE(adler32(data, 24, 24 + offsets.length * 4), 24 + offsets.length * 4)
+    // the section inside a larger buffer, as when read with its neighbours
+    const table = parseTableSection(Buffer.concat([Buffer.alloc(3), data]).subarray(3), 0, 'x.E01 table')
+    expect(table.baseOffset).toBe(0x1_0000_0000)
+    expect([...table.entries]).toEqual(offsets.map((e) => e >>> 0))
+  })
+})
+
 describe('EWF error2 section (sectors the acquiring tool could not read)', () => {
   /** An error2 section as [EWF] lays it out: header with count and checksum, entries, entries checksum. */
   function error2(entries: Array<[number, number]>): Buffer {

@@ -34,13 +34,30 @@ export class FileByteSource implements ByteSource {
     if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
     const wanted = Math.max(0, Math.min(length, this.size - offset))
     const buffer = Buffer.allocUnsafe(wanted)
+    const done = this.readInto(offset, buffer)
+    return done === wanted ? buffer : buffer.subarray(0, done)
+  }
+
+  /**
+   * Reads up to `length` bytes at `offset` into `target` at `targetOffset`
+   * (default: to the end of `target`), for callers that reuse one buffer over
+   * many reads. Returns the number of bytes read: fewer only at the end of the
+   * file, 0 at or past it.
+   */
+  readInto(offset: number, target: Uint8Array, targetOffset = 0, length = target.length - targetOffset): number {
+    if (this.fd === undefined) throw new Error(`${this.path} is closed`)
+    if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
+    if (targetOffset < 0 || targetOffset + length > target.length) {
+      throw new RangeError(`${length} bytes at ${targetOffset} do not fit a buffer of ${target.length}`)
+    }
+    const wanted = Math.max(0, Math.min(length, this.size - offset))
     let done = 0
     while (done < wanted) {
-      const n = readSync(this.fd, buffer, done, wanted - done, offset + done)
+      const n = readSync(this.fd, target, targetOffset + done, wanted - done, offset + done)
       if (n === 0) break
       done += n
     }
-    return done === wanted ? buffer : buffer.subarray(0, done)
+    return done
   }
 
   close(): void {

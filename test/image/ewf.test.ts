@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError, UnsupportedFormatError} from '../../src/errors.js'
-import {EwfImage, adler32, ewfFirstSegment, ewfSegmentName, parseError2Section, parseSectionDescriptor} from '../../src/image/ewf.js'
+import {EwfImage, adler32, ewfFirstSegment, ewfSegmentName, parseError2Section, parseSectionDescriptor, parseTableSection} from '../../src/image/ewf.js'
 import {openImage} from '../../src/image/detect.js'
 import {verifyImage} from '../../src/image/verify.js'
 import {describeShared, sharedFile} from '../helpers/shared.js'
@@ -57,6 +57,22 @@ describe('EWF segment naming', () => {
       b = (b + a) % 65521
     }
     expect(adler32(big)).toBe(((b << 16) | a) >>> 0)
+  })
+})
+
+describe('EWF table section', () => {
+  it('gives the base offset and every 32-bit entry, the compressed bit included', () => {
+    const offsets = [0x4c, 0x8010, 0x7fffffff, 0x80000000 | 0x1234, 0x80000000 | 0x7ffffffe]
+    const data = Buffer.alloc(24 + offsets.length * 4 + 4)
+    data.writeUInt32LE(offsets.length, 0)
+    data.writeBigUInt64LE(0x1_0000_0000n, 8)
+    data.writeUInt32LE(adler32(data, 0, 20), 20)
+    offsets.forEach((entry, i) => data.writeUInt32LE(entry >>> 0, 24 + i * 4))
+    data.writeUInt32LE(adler32(data, 24, 24 + offsets.length * 4), 24 + offsets.length * 4)
+    // the section inside a larger buffer, as when read with its neighbours
+    const table = parseTableSection(Buffer.concat([Buffer.alloc(3), data]).subarray(3), 0, 'x.E01 table')
+    expect(table.baseOffset).toBe(0x1_0000_0000)
+    expect([...table.entries]).toEqual(offsets.map((e) => e >>> 0))
   })
 })
 
@@ -176,6 +192,19 @@ describe('EWF fixture gpt-u.E01..E05 (uncompressed, 1 MiB segments)', () => {
     }
   })
 
+  it('reads chunks in any order, jumping between segments and their tables, the same as the raw disk', () => {
+    const raw = readFileSync(imageFixture('gpt.raw'))
+    // A one-chunk cache, so every read goes to the segment files.
+    const image = EwfImage.open(imageFixture('gpt-u.E01'), {cacheBytes: 1})
+    try {
+      const n = image.chunkCount
+      const order = [0, n - 1, 1, Math.floor(n / 2), 2, n - 2, Math.floor(n / 3), 3, Math.floor(n / 2) + 1, 0]
+      for (const i of order) expect(image.chunk(i).equals(raw.subarray(i * image.chunkSize, (i + 1) * image.chunkSize))).toBe(true)
+    } finally {
+      image.close()
+    }
+  })
+
   it('matches ewfinfo and ewfverify', async () => {
     const info = golden('gpt-u.E01.ewfinfo.txt')
     const verify = golden('gpt-u.E01.ewfverify.txt')
@@ -229,6 +258,16 @@ function sectionsOf(path: string): Array<{type: string; offset: number; size: nu
     if (s.type === 'done' || s.type === 'next') return result
     offset = s.nextOffset
   }
+}
+
+/** The chunks listed by a segment's first table section: where each starts, its stored size, whether it is compressed. */
+function chunksOf(path: string): Array<{start: number; size: number; compressed: boolean}> {
+  const table = sectionsOf(path).find((s) => s.type === 'table')!
+  const bytes = readFileSync(path)
+  const {baseOffset, entries} = parseTableSection(bytes.subarray(table.offset + 76, table.offset + table.size), table.offset + 76, path)
+  const starts = [...entries].map((e) => baseOffset + (e & 0x7fffffff))
+  // the last chunk's size needs the section holding it; the others run to the next chunk
+  return starts.slice(0, -1).map((start, i) => ({start, size: starts[i + 1] - start, compressed: entries[i] >>> 31 === 1}))
 }
 
 describe('damaged EWF images', () => {
@@ -294,6 +333,53 @@ describe('damaged EWF images', () => {
       expect(() => image.chunk(0)).toThrow(/^chunk 0 \(media offset 0\) in mbr\.E01: compressed data is corrupt/)
       // the other chunks still read
       expect(image.chunk(1).length).toBe(32768)
+    } finally {
+      image.close()
+    }
+  })
+
+  it('a corrupt compressed chunk among good ones is named, and the chunks after it still read', () => {
+    const dir = copySet(['mbr.E01'])
+    const path = join(dir, 'mbr.E01')
+    // A chunk in the middle of the disk that compresses to more than a few bytes (not a zero run).
+    const chunks = chunksOf(path)
+    const bad = chunks.findIndex((c, i) => i > 2 && c.compressed && c.size > 1024)
+    expect(bad).toBeGreaterThan(2)
+    const bytes = readFileSync(path)
+    for (let i = 0; i < 16; i++) bytes[chunks[bad].start + 100 + i] ^= 0x5a
+    writeFileSync(path, bytes)
+    const raw = readFileSync(imageFixture('mbr.raw'))
+    const image = EwfImage.open(path)
+    try {
+      for (let i = 0; i < image.chunkCount; i++) {
+        const expected = raw.subarray(i * image.chunkSize, (i + 1) * image.chunkSize)
+        if (i === bad) {
+          expect(() => image.chunk(i)).toThrow(CorruptImageError)
+          expect(() => image.chunk(i)).toThrow(new RegExp(`^chunk ${i} \\(media offset ${i * 32768}\\) in mbr\\.E01: compressed data is corrupt`))
+        } else {
+          expect(image.chunk(i).equals(expected)).toBe(true)
+        }
+      }
+    } finally {
+      image.close()
+    }
+  })
+
+  it('an uncompressed 64 KiB chunk (two stored deflate blocks when checked) with a wrong checksum is named, and the next chunk still reads', () => {
+    const dir = copySet(['fmt-p4096.E01'])
+    const path = join(dir, 'fmt-p4096.E01')
+    const chunks = chunksOf(path)
+    expect(chunks[0]).toMatchObject({compressed: false, size: 65536 + 4})
+    const bytes = readFileSync(path)
+    bytes[chunks[0].start + 65536] ^= 0x01 // the stored Adler-32, not the data
+    writeFileSync(path, bytes)
+    const raw = readFileSync(imageFixture('formats.raw'))
+    const image = EwfImage.open(path)
+    try {
+      expect(() => image.chunk(0)).toThrow(CorruptImageError)
+      expect(() => image.chunk(0)).toThrow(/^chunk 0 \(media offset 0\) in fmt-p4096\.E01: checksum mismatch \(at offset \d+\)$/)
+      expect(image.chunk(1).equals(raw.subarray(65536, 2 * 65536))).toBe(true)
+      expect(() => image.read(0, 10)).toThrow(/chunk 0 .*checksum mismatch/)
     } finally {
       image.close()
     }

@@ -2,6 +2,7 @@ import {copyFileSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError} from '../../src/errors.js'
+import {FileByteSource} from '../../src/image/byte-source.js'
 import {detectImageFormat, openImage} from '../../src/image/detect.js'
 import {RawImage} from '../../src/image/raw.js'
 import {SplitRawImage, findSplitRawSegments} from '../../src/image/split-raw.js'
@@ -23,6 +24,29 @@ describe('raw image', () => {
       expect(raw.read(raw.size - 1, 10).length).toBe(1)
     } finally {
       raw.close()
+    }
+  })
+
+  it('reads into a buffer the caller owns, at an offset, fewer bytes at the end of the file, none past it', () => {
+    const bytes = readFileSync(imageFixture('mbr.raw'))
+    const file = new FileByteSource(imageFixture('mbr.raw'))
+    try {
+      const target = Buffer.alloc(16, 0xee)
+      expect(file.readInto(508, target, 4, 8)).toBe(8)
+      expect(target.subarray(4, 12).equals(bytes.subarray(508, 516))).toBe(true)
+      expect(target.subarray(0, 4).equals(Buffer.alloc(4, 0xee))).toBe(true)
+      expect(target.subarray(12).equals(Buffer.alloc(4, 0xee))).toBe(true)
+      // the rest of the buffer by default
+      expect(file.readInto(0, target, 10)).toBe(6)
+      expect(target.subarray(10).equals(bytes.subarray(0, 6))).toBe(true)
+      expect(file.readInto(file.size - 3, target)).toBe(3)
+      expect(target.subarray(0, 3).equals(bytes.subarray(-3))).toBe(true)
+      expect(file.readInto(file.size, target)).toBe(0)
+      expect(file.readInto(file.size + 100, target)).toBe(0)
+      expect(() => file.readInto(0, target, 10, 7)).toThrow(RangeError)
+      expect(() => file.readInto(-1, target)).toThrow(CorruptImageError)
+    } finally {
+      file.close()
     }
   })
 

@@ -83,7 +83,7 @@ const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8')
 console.log(JSON.stringify({seconds, md5: md5.digest('hex'), size: image.size, stored: image.storedHashes.md5, peakKiB: hwm ? Number(hwm[1]) : null, rss: process.memoryUsage().rss}))
 `
 
-// trawl image verify's engine: MD5 and SHA-1 computed in worker threads beside the reading.
+// trawl image verify's engine: reads the media once and updates MD5 and SHA-1 from each chunk.
 const verifyScript = `
 import {readFileSync} from 'node:fs'
 import {verifyImage} from ${JSON.stringify(join(root, 'dist/src/image/verify.js'))}

@@ -1,6 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {TrawlError} from '../../src/errors.js'
-import {chooseVolume, formatFlsLines, listVolume, walkVolume} from '../../src/image/listing.js'
+import {once} from 'node:events'
+import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
 
 export default class ImageLs extends Command {
@@ -27,7 +28,15 @@ export default class ImageLs extends Command {
       try {
         const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition}
         if (flags.json) {
-          this.log(JSON.stringify(await listVolume(source, args.path, options), null, 2))
+          // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
+          let pending = ''
+          for await (const piece of listVolumeJson(source, args.path, options)) {
+            pending += piece
+            if (pending.length < 65536) continue
+            if (!process.stdout.write(pending)) await once(process.stdout, 'drain')
+            pending = ''
+          }
+          process.stdout.write(`${pending}\n`)
         } else {
           const volume = chooseVolume(source, flags.partition)
           for await (const entry of walkVolume(volume.fs, args.path, options)) {

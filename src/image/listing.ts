@@ -138,6 +138,23 @@ export async function listVolume(source: EvidenceSource, path: string | undefine
   return {source: source.description.path, volume: volume.id, root: normalise(path), entries}
 }
 
+/**
+ * The same JSON document, text as JSON.stringify(listing, null, 2) writes it, in
+ * pieces as the walk goes: a volume of a million files is never held whole.
+ */
+export async function* listVolumeJson(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number} = {}): AsyncGenerator<string> {
+  const volume = chooseVolume(source, options.partition)
+  const head = {source: source.description.path, volume: volume.id, root: normalise(path)}
+  const opening = JSON.stringify(head, null, 2).slice(0, -2) // without the closing "\n}"
+  let first = true
+  for await (const entry of walkVolume(volume.fs, path, options)) {
+    const text = JSON.stringify(toListedFile(entry), null, 2).replace(/\n/g, '\n    ')
+    yield `${first ? `${opening},\n  "entries": [\n` : ',\n'}    ${text}`
+    first = false
+  }
+  yield first ? `${opening},\n  "entries": []\n}` : '\n  ]\n}'
+}
+
 /** Splits 'dir/file.txt:stream' into the path and the alternate stream name. */
 export function splitStreamPath(spec: string): {path: string; stream?: string} {
   const slash = spec.lastIndexOf('/')

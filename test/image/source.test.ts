@@ -8,7 +8,7 @@ import {fileSystemDrivers} from '../../src/fs/drivers.js'
 import {adler32, parseSectionDescriptor} from '../../src/image/ewf.js'
 import {imageInfo} from '../../src/image/info.js'
 import {openImageFile, openVolumeFile} from '../../src/image/extract.js'
-import {chooseVolume, formatFlsLines, listVolume, splitStreamPath, walkVolume} from '../../src/image/listing.js'
+import {chooseVolume, formatFlsLines, listVolume, listVolumeJson, splitStreamPath, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
 import type {EvidenceSource, EvidenceVolume} from '../../src/source/types.js'
 import type {ReadOnlyFileSystem} from '../../src/fs/types.js'
@@ -113,6 +113,11 @@ describe('listing and reading a volume (through a directory source, the same int
         ]),
       )
       expect(listing.entries).toHaveLength(2)
+      for (const [path, recursive] of [['/users/alice', false], ['Users/Alice/AppData', true], ['', true]] as const) {
+        let streamed = ''
+        for await (const piece of listVolumeJson(source, path, {recursive})) streamed += piece
+        expect(streamed).toBe(JSON.stringify(await listVolume(source, path, {recursive}), null, 2))
+      }
     } finally {
       await source.close()
     }
@@ -300,6 +305,10 @@ describe.skipIf(!ntfsDriver)('NTFS partitions of the image fixtures, once the NT
         const listed = await listVolume(source, '', {recursive: true, partition})
         const ours = new Map(listed.entries.filter((e) => !e.deleted).map((e) => [e.path, e.inode?.split('-')[0]]))
         expect(ours).toEqual(flsEntries(golden(listing)))
+        // the streamed document (image ls --json) is the same text, piece by piece
+        let streamed = ''
+        for await (const piece of listVolumeJson(source, '', {recursive: true, deleted: true, partition})) streamed += piece
+        expect(streamed).toBe(JSON.stringify(await listVolume(source, '', {recursive: true, deleted: true, partition}), null, 2))
       } finally {
         await source.close()
       }

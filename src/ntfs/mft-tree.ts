@@ -164,14 +164,13 @@ export class MftTree {
     this.folded.clear()
     // count the names in each directory, then place them (entry order within a directory)
     const childStart = new Uint32Array(this.count + 1)
-    const listed = (n: number): boolean => {
-      const entry = linkEntry[n]
-      if (entry === NO_PARENT || entry === root) return false
-      return !(linkNamespace[n] === NAMESPACE_DOS && state[entry] & LONG_NAME)
-    }
     for (let n = 0; n < links; n++) {
-      if (!listed(n)) continue
       const entry = linkEntry[n]
+      // not listed: names of unfolded extensions, the root's own name, a DOS name beside a long one
+      if (entry === NO_PARENT || entry === root || (linkNamespace[n] === NAMESPACE_DOS && state[entry] & LONG_NAME)) {
+        linkParent[n] = NO_PARENT
+        continue
+      }
       if (this.parentMatches(linkParent[n], linkParentSequence[n])) {
         state[entry] |= ATTACHED
         childStart[linkParent[n]]++
@@ -189,7 +188,7 @@ export class MftTree {
     const childEntries = new Uint32Array(total)
     const fill = childStart.slice(0, this.count)
     for (let n = 0; n < links; n++) {
-      if (linkParent[n] === NO_PARENT || !listed(n)) continue
+      if (linkParent[n] === NO_PARENT) continue
       childEntries[fill[linkParent[n]]++] = linkEntry[n]
     }
     let orphanCount = 0

@@ -350,7 +350,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
             applyFixups(chunk, start, size, entry, offset)
             summary = summarizeRecord(chunk, start, size, entry, offset)
           } else {
-            summary = summarizeRecord(this.readMftRecord(entry), 0, size, entry, offset)
+            summary = this.summarizeEntry(entry)
           }
           visit(this.withExtensions(summary))
         } catch (error) {
@@ -365,17 +365,18 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   private withExtensions(summary: EntrySummary): EntrySummary {
     const tree = this.scan()
     if (!tree.hasExtensions(summary.entry)) return summary
-    const size = this.boot.mftRecordSize
-    for (const extension of tree.extensions.get(summary.entry) ?? []) {
-      foldExtension(summary, summarizeRecord(this.readMftRecord(extension), 0, size, extension, this.mftEntryOffset(extension)))
-    }
+    for (const extension of tree.extensions.get(summary.entry) ?? []) foldExtension(summary, this.summarizeEntry(extension))
     return summary
   }
 
   /** The summary of one entry. */
   private summaryOf(entry: number): EntrySummary {
-    const size = this.boot.mftRecordSize
-    return this.withExtensions(summarizeRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry)))
+    return this.withExtensions(this.summarizeEntry(entry))
+  }
+
+  /** One record read and summarized on its own (extension records not folded in). */
+  private summarizeEntry(entry: number): EntrySummary {
+    return summarizeRecord(this.readMftRecord(entry), 0, this.boot.mftRecordSize, entry, this.mftEntryOffset(entry))
   }
 
   /**

@@ -3,7 +3,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {REPO_ROOT} from '../helpers/shared.js'
-import type {ByteSource} from '../../src/image/byte-source.js'
 
 /** fixtures/images, built by fixtures/images/build.sh. */
 export const IMAGE_FIXTURES = join(REPO_ROOT, 'fixtures/images')
@@ -35,19 +34,6 @@ export function scratchDir(): string {
 
 export function golden(name: string): string {
   return readFileSync(join(IMAGE_FIXTURES, 'golden', name), 'utf8')
-}
-
-/** An in-memory disk for parser tests. */
-export class MemoryByteSource implements ByteSource {
-  constructor(private readonly bytes: Buffer) {}
-  get size(): number {
-    return this.bytes.length
-  }
-  read(offset: number, length: number): Buffer {
-    if (offset >= this.bytes.length) return Buffer.alloc(0)
-    return this.bytes.subarray(offset, Math.min(this.bytes.length, offset + length))
-  }
-  close(): void {}
 }
 
 export interface MmlsRow {

@@ -8,7 +8,8 @@ import {readVolumeSystem} from '../../src/volume/detect.js'
 import {sniffFileSystem} from '../../src/volume/fs-sniff.js'
 import {readGpt} from '../../src/volume/gpt.js'
 import {readMbr} from '../../src/volume/mbr.js'
-import {MemoryByteSource, imageFixture, scratchDir} from './fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {imageFixture, scratchDir} from './fixtures.js'
 
 /**
  * Random and mutated bytes thrown at the EWF section parsers and the partition

@@ -2,7 +2,8 @@ import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError, FileNotFoundError} from '../../src/errors.js'
 import {NtfsFileSystem, ntfsDriver} from '../../src/ntfs/index.js'
-import {BufferByteSource, fixtureImage, golden, sha256Of, walk} from './ntfs-fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {fixtureImage, golden, sha256Of, walk} from './ntfs-fixtures.js'
 
 /** Offset (in the image) of the first attribute of `type` in MFT entry `entry`. */
 function attributeOffset(image: Buffer, fs: NtfsFileSystem, entry: number, type: number, nth = 0): number {
@@ -31,8 +32,8 @@ const goldenSha = (path: string): string => golden('main.sha256.txt').split('\n'
 
 async function damaged(edit: (image: Buffer, fs: NtfsFileSystem) => Promise<void> | void): Promise<NtfsFileSystem> {
   const image = fixtureImage('main')
-  await edit(image, new NtfsFileSystem(new BufferByteSource(image)))
-  return new NtfsFileSystem(new BufferByteSource(image))
+  await edit(image, new NtfsFileSystem(new MemoryByteSource(image)))
+  return new NtfsFileSystem(new MemoryByteSource(image))
 }
 
 describe('NTFS reader on damaged volumes: typed errors naming the record, the rest still read', () => {
@@ -134,24 +135,24 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     const image = fixtureImage('main')
     const notNtfs = Buffer.from(image)
     notNtfs.write('MSDOS5.0', 3, 'latin1')
-    expect(ntfsDriver.detect(new BufferByteSource(notNtfs))).toBe(false)
+    expect(ntfsDriver.detect(new MemoryByteSource(notNtfs))).toBe(false)
     const badCluster = Buffer.from(image)
     badCluster[13] = 200
-    expect(() => ntfsDriver.open(new BufferByteSource(badCluster))).toThrow(/sectors per cluster value 200 \(at offset 13\)/)
+    expect(() => ntfsDriver.open(new MemoryByteSource(badCluster))).toThrow(/sectors per cluster value 200 \(at offset 13\)/)
     const badMft = Buffer.from(image)
     badMft.writeBigUInt64LE(10n ** 12n, 48)
-    expect(() => ntfsDriver.open(new BufferByteSource(badMft))).toThrow(CorruptImageError)
-    expect(() => ntfsDriver.open(new BufferByteSource(image.subarray(0, 100)))).toThrow(CorruptImageError)
+    expect(() => ntfsDriver.open(new MemoryByteSource(badMft))).toThrow(CorruptImageError)
+    expect(() => ntfsDriver.open(new MemoryByteSource(image.subarray(0, 100)))).toThrow(CorruptImageError)
   })
 })
 
 describe('NTFS reader when $MFT entry 0 itself is damaged', () => {
   it('falls back to the copy in $MFTMirr and says so', async () => {
     const image = fixtureImage('c512')
-    const pristine = new NtfsFileSystem(new BufferByteSource(image))
+    const pristine = new NtfsFileSystem(new MemoryByteSource(image))
     const expected = (await walk(pristine)).map((e) => e.path)
     image[pristine.mftEntryOffset(0) + 510] ^= 0xff // bad fix-up in entry 0
-    const fs = new NtfsFileSystem(new BufferByteSource(image))
+    const fs = new NtfsFileSystem(new MemoryByteSource(image))
     expect(fs.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/^MFT record 0: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); read its copy in \$MFTMirr instead$/))
     expect((await walk(fs)).map((e) => e.path)).toEqual(expected.filter((p) => p !== '$MFT'))
   })
@@ -184,7 +185,7 @@ describe('NTFS entries whose parent directory is gone', () => {
   })
 
   it('has no $OrphanFiles on an intact volume', async () => {
-    const fs = new NtfsFileSystem(new BufferByteSource(fixtureImage('main')))
+    const fs = new NtfsFileSystem(new MemoryByteSource(fixtureImage('main')))
     expect((await fs.list('', {deleted: true})).map((e) => e.name)).not.toContain('$OrphanFiles')
     await expect(fs.stat('$OrphanFiles')).rejects.toBeInstanceOf(FileNotFoundError)
   })

@@ -2,10 +2,11 @@ import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {FileNotFoundError} from '../../src/errors.js'
 import {NtfsFileSystem} from '../../src/ntfs/index.js'
-import {BufferByteSource, fixtureImage, golden, sha256Of, walk} from './ntfs-fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {fixtureImage, golden, sha256Of, walk} from './ntfs-fixtures.js'
 
 const sha = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex')
-const open = (): NtfsFileSystem => new NtfsFileSystem(new BufferByteSource(fixtureImage('main')))
+const open = (): NtfsFileSystem => new NtfsFileSystem(new MemoryByteSource(fixtureImage('main')))
 
 /** istat's "2020-01-02 03:04:05.123456700 (UTC)" as trawl writes it: "2020-01-02T03:04:05.1234567Z". */
 function istatTimes(text: string, section: string, occurrence = 0): Record<string, string> {

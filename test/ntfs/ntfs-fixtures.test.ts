@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {NtfsFileSystem, ntfsDriver} from '../../src/ntfs/index.js'
-import {BufferByteSource, fixtureImage, flsKeys, golden, isoSeconds, parseBodyfile, sha256Of, trawlKeys, walk} from './ntfs-fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {fixtureImage, flsKeys, golden, isoSeconds, parseBodyfile, sha256Of, trawlKeys, walk} from './ntfs-fixtures.js'
 
 const images = [
   {name: 'main', clusterSize: 4096, label: 'TRAWL MAIN'},
@@ -10,10 +11,10 @@ const images = [
 
 for (const image of images) {
   describe(`NTFS fixture ${image.name}.img (${image.clusterSize}-byte clusters, built by fixtures/ntfs/build.sh)`, () => {
-    const open = () => new NtfsFileSystem(new BufferByteSource(fixtureImage(image.name)))
+    const open = () => new NtfsFileSystem(new MemoryByteSource(fixtureImage(image.name)))
 
     it('is detected by its boot sector and reports label and serial', () => {
-      const source = new BufferByteSource(fixtureImage(image.name))
+      const source = new MemoryByteSource(fixtureImage(image.name))
       expect(ntfsDriver.detect(source)).toBe(true)
       const fs = ntfsDriver.open(source)
       expect(fs.label).toBe(image.label)
@@ -124,7 +125,7 @@ for (const image of images) {
     it('lists and reads the same with caches far smaller than the volume (memory bounded, not by the volume)', async () => {
       const full = await walk(open(), '', true)
       // every walked directory and path lookup falls out of the caches and is resolved again
-      const tiny = new NtfsFileSystem(new BufferByteSource(fixtureImage(image.name)), {directories: 1, lookupNames: 1})
+      const tiny = new NtfsFileSystem(new MemoryByteSource(fixtureImage(image.name)), {directories: 1, lookupNames: 1})
       expect(await walk(tiny, '', true)).toEqual(full)
       const files = full.filter((e) => e.kind === 'file' && !e.deleted && !e.path.startsWith('$'))
       for (const entry of files.slice(0, 40)) {

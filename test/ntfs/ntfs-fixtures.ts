@@ -3,25 +3,11 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import type {FileEntry} from '../../src/fs/types.js'
-import type {ByteSource} from '../../src/image/byte-source.js'
 import {NtfsFileSystem} from '../../src/ntfs/index.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 
 /** fixtures/ntfs, or a freshly built copy (TRAWL_NTFS_FIXTURES=dir holding build.sh's output). */
 export const FIXTURES = process.env.TRAWL_NTFS_FIXTURES ?? join(REPO_ROOT, 'fixtures/ntfs')
-
-/** An image held in memory (a fixture, or a deliberately damaged copy of one). */
-export class BufferByteSource implements ByteSource {
-  constructor(readonly bytes: Buffer) {}
-  get size(): number {
-    return this.bytes.length
-  }
-  read(offset: number, length: number): Buffer {
-    if (offset >= this.bytes.length) return Buffer.alloc(0)
-    return this.bytes.subarray(offset, Math.min(this.bytes.length, offset + length))
-  }
-  close(): void {}
-}
 
 const cache = new Map<string, Buffer>()
 

@@ -9,7 +9,8 @@ import {MftTree} from '../../src/ntfs/mft-tree.js'
 import {applyFixups, parseAttributeList, parseMftRecord, parseReparsePoint} from '../../src/ntfs/mft-record.js'
 import {NtfsFileSystem} from '../../src/ntfs/index.js'
 import {filetimeToIso} from '../../src/time.js'
-import {BufferByteSource, fixtureImage, walk} from './ntfs-fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {fixtureImage, walk} from './ntfs-fixtures.js'
 
 /** Runs `body`; anything it throws must be one of trawl's typed errors. */
 function onlyTypedErrors(body: () => void): void {
@@ -118,7 +119,7 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
 
   it('a whole volume with random bytes written into its MFT still lists and reads', async () => {
     const pristine = fixtureImage('c512')
-    const probe = new NtfsFileSystem(new BufferByteSource(pristine))
+    const probe = new NtfsFileSystem(new MemoryByteSource(pristine))
     const mftStart = probe.mftEntryOffset(0)
     const mftLength = probe.mftEntryCount * probe.boot.mftRecordSize
     await fc.assert(
@@ -129,7 +130,7 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
           for (const {at, value} of edits) image[mftStart + at] = value
           let fs: NtfsFileSystem
           try {
-            fs = new NtfsFileSystem(new BufferByteSource(image))
+            fs = new NtfsFileSystem(new MemoryByteSource(image))
           } catch (error) {
             expect(error).toBeInstanceOf(TrawlError)
             return
@@ -158,7 +159,7 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
 describe('NTFS $ATTRIBUTE_LIST with damaged extension records', () => {
   it('reads attrlist.txt and its streams or raises typed errors only', async () => {
     const pristine = fixtureImage('main')
-    const probe = new NtfsFileSystem(new BufferByteSource(pristine))
+    const probe = new NtfsFileSystem(new MemoryByteSource(pristine))
     const base = Number((await probe.stat('attrlist.txt')).inode!.split('-')[0])
     const recordSize = probe.boot.mftRecordSize
     // the base record and its extension records (76..79 in this image)
@@ -169,7 +170,7 @@ describe('NTFS $ATTRIBUTE_LIST with damaged extension records', () => {
         async (edits) => {
           const image = Buffer.from(pristine)
           for (const {record, at, value} of edits) image[offsets[record] + at] = value
-          const fs = new NtfsFileSystem(new BufferByteSource(image))
+          const fs = new NtfsFileSystem(new MemoryByteSource(image))
           let streams: string[] = ['']
           try {
             const entry = await fs.stat('attrlist.txt')

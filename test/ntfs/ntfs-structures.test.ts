@@ -3,7 +3,8 @@ import {CorruptImageError} from '../../src/errors.js'
 import {AttributeData} from '../../src/ntfs/attribute-data.js'
 import {parseBootSector} from '../../src/ntfs/boot-sector.js'
 import {decodeDataRuns} from '../../src/ntfs/data-runs.js'
-import {BufferByteSource, fixtureImage} from './ntfs-fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {fixtureImage} from './ntfs-fixtures.js'
 
 describe('NTFS boot sector (libfsntfs "The volume header")', () => {
   it('reads the geometry mkntfs wrote for 512-byte, 4 KiB and 64 KiB clusters', () => {
@@ -38,12 +39,12 @@ describe('NTFS data runs and attribute data', () => {
 
   it('reads zeros past the initialized size (valid data length) and in sparse runs', () => {
     const volume = Buffer.alloc(16 * 512, 0xaa)
-    const data = new AttributeData(new BufferByteSource(volume), 512, 16, {runs: [{vcn: 0, length: 2, lcn: 3}, {vcn: 2, length: 2, lcn: null}, {vcn: 4, length: 2, lcn: 8}], dataSize: 3000, initializedSize: 700, compressionUnit: 0}, 'test')
+    const data = new AttributeData(new MemoryByteSource(volume), 512, 16, {runs: [{vcn: 0, length: 2, lcn: 3}, {vcn: 2, length: 2, lcn: null}, {vcn: 4, length: 2, lcn: 8}], dataSize: 3000, initializedSize: 700, compressionUnit: 0}, 'test')
     const bytes = data.read(0, 5000)
     expect(bytes.length).toBe(3000)
     expect(bytes.subarray(0, 700).every((b) => b === 0xaa)).toBe(true)
     expect(bytes.subarray(700).every((b) => b === 0)).toBe(true)
-    const full = new AttributeData(new BufferByteSource(volume), 512, 16, {runs: [{vcn: 0, length: 2, lcn: 3}, {vcn: 2, length: 2, lcn: null}, {vcn: 4, length: 2, lcn: 8}], dataSize: 3000, initializedSize: 3000, compressionUnit: 0}, 'test')
+    const full = new AttributeData(new MemoryByteSource(volume), 512, 16, {runs: [{vcn: 0, length: 2, lcn: 3}, {vcn: 2, length: 2, lcn: null}, {vcn: 4, length: 2, lcn: 8}], dataSize: 3000, initializedSize: 3000, compressionUnit: 0}, 'test')
     const all = full.read(0, 3000)
     expect(all.subarray(0, 1024).every((b) => b === 0xaa)).toBe(true)
     expect(all.subarray(1024, 2048).every((b) => b === 0)).toBe(true)
@@ -52,9 +53,9 @@ describe('NTFS data runs and attribute data', () => {
 
   it('names the attribute and cluster when a run leaves the volume or the image ends', () => {
     const volume = Buffer.alloc(8 * 512)
-    const past = new AttributeData(new BufferByteSource(volume), 512, 8, {runs: [{vcn: 0, length: 4, lcn: 6}], dataSize: 2048, initializedSize: 2048, compressionUnit: 0}, 'MFT record 70 $DATA')
+    const past = new AttributeData(new MemoryByteSource(volume), 512, 8, {runs: [{vcn: 0, length: 4, lcn: 6}], dataSize: 2048, initializedSize: 2048, compressionUnit: 0}, 'MFT record 70 $DATA')
     expect(() => past.read(0, 2048)).toThrow(/^MFT record 70 \$DATA: data run at cluster 6 points past the end of the volume \(8 clusters\) \(at offset 3072\)$/)
-    const truncated = new AttributeData(new BufferByteSource(volume.subarray(0, 5 * 512)), 512, 8, {runs: [{vcn: 0, length: 2, lcn: 4}], dataSize: 1024, initializedSize: 1024, compressionUnit: 0}, 'MFT record 71 $DATA')
+    const truncated = new AttributeData(new MemoryByteSource(volume.subarray(0, 5 * 512)), 512, 8, {runs: [{vcn: 0, length: 2, lcn: 4}], dataSize: 1024, initializedSize: 1024, compressionUnit: 0}, 'MFT record 71 $DATA')
     expect(() => truncated.read(0, 1024)).toThrow(CorruptImageError)
     expect(() => truncated.read(0, 1024)).toThrow(/the image ends before cluster 5 \(truncated image\)/)
   })

@@ -10,7 +10,8 @@ import {readGpt} from '../../src/volume/gpt.js'
 import {readMbr} from '../../src/volume/mbr.js'
 import type {VolumeSystem} from '../../src/volume/types.js'
 import {SHARED_DIR, describeShared, sharedFile} from '../helpers/shared.js'
-import {MemoryByteSource, golden, imageFixture, parseMmls} from '../image/fixtures.js'
+import {MemoryByteSource} from '../helpers/memory-source.js'
+import {golden, imageFixture, parseMmls} from '../image/fixtures.js'
 
 function volumeSystemOf(path: string): VolumeSystem {
   const image = openImage(path)

@@ -12,6 +12,7 @@ import {asParseError} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {chatCall, chatContact, chatConversation, chatMessage, chatTransfer, integer, nonEmpty, pick, safeTime, text, type Direction} from './chat-record.js'
 import {decodeSkypeBody} from './skype-markup.js'
+import {appendTo} from '../group.js'
 
 const APP = 'Skype'
 
@@ -84,9 +85,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       const id = integer(row.convo_id)
       const who = nonEmpty(row.identity)
       if (id === null || who === null) continue
-      const list = participants.get(id) ?? []
-      list.push(who)
-      participants.set(id, list)
+      appendTo(participants, id, who)
     }
   }
   const conversationIdentity = new Map<number, string>()
@@ -203,9 +202,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       // newer main.db link members by call_db_id, older ones by call_name
       for (const row of db.prepare(`SELECT id, ${pick(cols, ['call_db_id', 'call_name', 'identity', 'dispname', 'call_duration', 'start_timestamp', 'status'])} FROM CallMembers ORDER BY id`).iterate() as Iterable<Record<string, unknown>>) {
         const key = integer(row.call_db_id) !== null ? `id:${integer(row.call_db_id)}` : `name:${text(row.call_name)}`
-        const list = members.get(key) ?? []
-        list.push(row)
-        members.set(key, list)
+        appendTo(members, key, row)
       }
     }
     const cols = tableColumns(db, 'Calls')

@@ -16,6 +16,7 @@ import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../s
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
 import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {chatCall, chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
+import {appendTo} from '../group.js'
 
 const APP = 'WhatsApp'
 
@@ -60,9 +61,7 @@ async function* readCurrent(db: SqliteDatabase, context: AppDatabaseContext): As
       const group = jidOf(row.group_jid_row_id)
       const user = jidOf(row.user_jid_row_id)
       if (group === null || user === null) continue
-      const list = groupMembers.get(group) ?? []
-      list.push(user)
-      groupMembers.set(group, list)
+      appendTo(groupMembers, group, user)
     }
   }
 
@@ -133,9 +132,7 @@ async function* readCurrent(db: SqliteDatabase, context: AppDatabaseContext): As
         const call = integer(row.call_log_row_id)
         const who = jidOf(row.jid_row_id)
         if (call === null || who === null) continue
-        const list = participants.get(call) ?? []
-        list.push(who)
-        participants.set(call, list)
+        appendTo(participants, call, who)
       }
     }
     const callCols = tableColumns(db, 'call_log')
@@ -181,9 +178,7 @@ async function* readLegacy(db: SqliteDatabase, context: AppDatabaseContext): Asy
       const jid = nonEmpty(row.jid)
       // the phone's own row in group_participants has an empty jid
       if (group === null || jid === null) continue
-      const list = groupMembers.get(group) ?? []
-      list.push(jid)
-      groupMembers.set(group, list)
+      appendTo(groupMembers, group, jid)
     }
   }
   if (hasTable(db, 'chat_list')) {

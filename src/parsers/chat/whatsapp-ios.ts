@@ -14,6 +14,7 @@ import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../s
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
+import {appendTo} from '../group.js'
 
 const APP = 'WhatsApp'
 
@@ -48,9 +49,7 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
       memberJid.set(pk, jid)
       const session = integer(row.ZCHATSESSION)
       if (session === null) continue
-      const list = membersBySession.get(session) ?? []
-      list.push(jid)
-      membersBySession.set(session, list)
+      appendTo(membersBySession, session, jid)
     }
   }
 

@@ -24,6 +24,7 @@ import {
   systemTimeToLocalIso,
   type TimeZoneInformation,
 } from './time-zone.js'
+import {appendTo} from '../group.js'
 
 export const NETWORK_LIST = 'Microsoft\\Windows NT\\CurrentVersion\\NetworkList'
 export const SYSTEM_HIVE_PATH = 'Windows/System32/config/SYSTEM'
@@ -53,8 +54,7 @@ function readSignatures(networkList: RegistryKey): Map<string, Signature[]> {
     for (const key of networkList.subkey(`Signatures\\${kind}`)?.subkeys() ?? []) {
       const guid = key.value('ProfileGuid')?.asString()
       if (!guid) continue
-      const list = byProfile.get(guid.toUpperCase()) ?? []
-      list.push({
+      appendTo(byProfile, guid.toUpperCase(), {
         key,
         kind,
         description: key.value('Description')?.asString() ?? null,
@@ -63,7 +63,6 @@ function readSignatures(networkList: RegistryKey): Map<string, Signature[]> {
         defaultGatewayMac: macAddress(key.value('DefaultGatewayMac')?.data),
         source: key.value('Source')?.asNumber() ?? null,
       })
-      byProfile.set(guid.toUpperCase(), list)
     }
   }
   return byProfile

@@ -55,6 +55,23 @@ export function parseIpAddr(text: string): LinuxInterface[] {
   return interfaces
 }
 
+/**
+ * The non-empty lines of iproute2 output as whitespace-separated words, with the
+ * word after a keyword ("dev eth0", "via 10.0.0.1") looked up by `field`.
+ */
+function* keywordLines(text: string): Generator<{parts: string[]; field: (name: string) => string | null}> {
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line === '') continue
+    const parts = line.split(/\s+/)
+    const field = (name: string): string | null => {
+      const i = parts.indexOf(name)
+      return i >= 0 && i + 1 < parts.length ? parts[i + 1] : null
+    }
+    yield {parts, field}
+  }
+}
+
 export interface LinuxNeighbour {
   address: string
   device: string | null
@@ -65,14 +82,7 @@ export interface LinuxNeighbour {
 
 export function parseIpNeigh(text: string): LinuxNeighbour[] {
   const out: LinuxNeighbour[] = []
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim()
-    if (line === '') continue
-    const parts = line.split(/\s+/)
-    const field = (name: string): string | null => {
-      const i = parts.indexOf(name)
-      return i >= 0 && i + 1 < parts.length ? parts[i + 1] : null
-    }
+  for (const {parts, field} of keywordLines(text)) {
     const last = parts[parts.length - 1]
     out.push({
       address: parts[0],
@@ -96,14 +106,7 @@ export interface LinuxRoute {
 
 export function parseIpRoute(text: string): LinuxRoute[] {
   const out: LinuxRoute[] = []
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim()
-    if (line === '') continue
-    const parts = line.split(/\s+/)
-    const field = (name: string): string | null => {
-      const i = parts.indexOf(name)
-      return i >= 0 && i + 1 < parts.length ? parts[i + 1] : null
-    }
+  for (const {parts, field} of keywordLines(text)) {
     out.push({
       destination: parts[0],
       gateway: field('via'),

@@ -40,6 +40,11 @@ function signatureOf(data: Buffer): string {
   return data.length >= 2 ? String.fromCharCode(data[0], data[1]) : ''
 }
 
+/** Throws unless the cell starts with `signature` ("nk", "vk", ...); `what` names the record in the error. */
+function expectSignature(data: Buffer, signature: string, what: string, offset: number): void {
+  if (signatureOf(data) !== signature) throw new CorruptImageError(`expected ${what} (${signature}), found ${JSON.stringify(signatureOf(data))}`, offset)
+}
+
 /** Key node (CM_KEY_NODE, "nk"). */
 export interface KeyNode {
   flags: number
@@ -59,7 +64,7 @@ export interface KeyNode {
 
 export function parseKeyNode(data: Buffer, offset: number): KeyNode {
   need(data, 76, 'key node (nk)', offset)
-  if (signatureOf(data) !== 'nk') throw new CorruptImageError(`expected a key node (nk), found ${JSON.stringify(signatureOf(data))}`, offset)
+  expectSignature(data, 'nk', 'a key node', offset)
   const flags = data.readUInt16LE(2)
   const nameLength = data.readUInt16LE(72)
   need(data, 76 + nameLength, 'key node name', offset)
@@ -96,7 +101,7 @@ export interface ValueKey {
 
 export function parseValueKey(data: Buffer, offset: number): ValueKey {
   need(data, 20, 'key value (vk)', offset)
-  if (signatureOf(data) !== 'vk') throw new CorruptImageError(`expected a key value (vk), found ${JSON.stringify(signatureOf(data))}`, offset)
+  expectSignature(data, 'vk', 'a key value', offset)
   const nameLength = data.readUInt16LE(2)
   const rawSize = data.readUInt32LE(4)
   const flags = data.readUInt16LE(16)
@@ -123,7 +128,7 @@ export interface SecurityKey {
 
 export function parseSecurityKey(data: Buffer, offset: number): SecurityKey {
   need(data, 20, 'key security (sk)', offset)
-  if (signatureOf(data) !== 'sk') throw new CorruptImageError(`expected a key security record (sk), found ${JSON.stringify(signatureOf(data))}`, offset)
+  expectSignature(data, 'sk', 'a key security record', offset)
   const size = data.readUInt32LE(16)
   need(data, 20 + size, 'security descriptor', offset)
   return {
@@ -178,7 +183,7 @@ export function isBigData(data: Buffer): boolean {
 
 export function parseBigData(data: Buffer, offset: number): BigData {
   need(data, 8, 'big data (db)', offset)
-  if (signatureOf(data) !== 'db') throw new CorruptImageError(`expected big data (db), found ${JSON.stringify(signatureOf(data))}`, offset)
+  expectSignature(data, 'db', 'big data', offset)
   return {segmentCount: data.readUInt16LE(2), segmentListOffset: data.readUInt32LE(4)}
 }
 

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {appendCustodyEvent} from '../../src/bundle/custody-log.js'
 import {CUSTODY_ACTIONS} from '../../src/bundle/custody.js'
-import {loadSigner, passphraseFromEnv} from '../../src/bundle/keys.js'
+import {loadSigner, signerOptionsFrom} from '../../src/bundle/keys.js'
 import {TrawlCommand} from '../../src/cli/command.js'
 import {signerFlags, signerOptions} from '../../src/cli/flags.js'
 
@@ -17,8 +17,7 @@ export default class CustodyAdd extends TrawlCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(CustodyAdd)
-    const {passphraseEnv, ...files} = signerOptions(flags)
-    const signer = loadSigner({...files, passphrase: passphraseFromEnv(passphraseEnv)})
+    const signer = loadSigner(signerOptionsFrom(signerOptions(flags)))
     const {event} = await appendCustodyEvent(args.bundle, {action: flags.action, by: flags.by, note: flags.note}, signer)
     this.log(`Custody event ${event.seq} added: ${event.at} ${event.action} by ${event.by}`)
   }

@@ -3,7 +3,7 @@ import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, st
 import {availableParallelism, hostname} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {loadSigner, passphraseFromEnv} from '../bundle/keys.js'
+import {loadSigner, signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {BundleZip} from '../bundle/zip-reader.js'
 import {MANIFEST_PATH, type Manifest} from '../bundle/manifest.js'
 import {verifyBundle} from '../bundle/verify.js'
@@ -16,16 +16,12 @@ import {BatchProgress} from './progress.js'
 import type {ImageCheck, WorkerJob, WorkerMessage} from './protocol.js'
 import {factsOf, itemSummary, totalsOf, writeSummary, type BatchSummary, type ItemSummary} from './summary.js'
 
-export interface BatchOptions {
+export interface BatchOptions extends SignerFiles {
   /** Image paths, folders and globs as typed. */
   inputs: string[]
   out: string
   caseId: string
   examiner: string
-  key?: string
-  cert?: string
-  p12?: string
-  passphraseEnv?: string
   jobs?: number
   /** `K/N` */
   shard?: string
@@ -85,7 +81,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   if (listed.items.length === 0) throw new UsageError(`no evidence image matches ${options.inputs.join(' ')}`)
 
   // what fails for every item fails once, before anything runs: key, passphrase, hash sets, output folder
-  loadSigner({key: options.key, cert: options.cert, p12: options.p12, passphrase: passphraseFromEnv(options.passphraseEnv)})
+  loadSigner(signerOptionsFrom(options))
   // a hash set that cannot be read would fail every item: load each once here to find out (then let it go)
   for (const set of options.hashSets ?? []) await loadHashSet(set)
   const out = resolve(options.cwd ?? process.cwd(), options.out)

@@ -1,7 +1,12 @@
+import type {SignerFiles} from '../bundle/keys.js'
 import type {BundleFacts} from './summary.js'
 
-/** What the batch process asks one worker to do (one evidence item). */
-export interface WorkerJob {
+/**
+ * What the batch process asks one worker to do (one evidence item). The signer comes
+ * as files and the name of the passphrase variable: the worker inherits the
+ * environment, so the secret never crosses IPC.
+ */
+export interface WorkerJob extends SignerFiles {
   /** 'collect': make the bundle, then check the image; 'image-check': only check the image (its bundle exists). */
   mode: 'collect' | 'image-check'
   source: string
@@ -12,11 +17,6 @@ export interface WorkerJob {
   examiner: string
   evidenceItem: string
   notes?: string
-  key?: string
-  cert?: string
-  p12?: string
-  /** Name of the variable holding the passphrase; the worker inherits the environment, so the secret never crosses IPC. */
-  passphraseEnv?: string
   targets?: string[]
   definitions?: string
   hashSets: string[]

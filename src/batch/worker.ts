@@ -10,7 +10,7 @@
 import {hostname} from 'node:os'
 import {openSync, closeSync, writeSync, rmSync} from 'node:fs'
 import {ExitCode, InterruptedError, TrawlError, errorMessage} from '../errors.js'
-import {passphraseFromEnv} from '../bundle/keys.js'
+import {signerOptionsFrom} from '../bundle/keys.js'
 import {collect, type CollectResult} from '../collect/collect.js'
 import {sha256File} from '../collect/run.js'
 import {verifyImage} from '../image/verify.js'
@@ -109,7 +109,7 @@ async function run(job: WorkerJob): Promise<number> {
       examiner: job.examiner,
       evidenceItem: job.evidenceItem,
       notes: job.notes,
-      signer: {key: job.key, cert: job.cert, p12: job.p12, passphrase: passphraseFromEnv(job.passphraseEnv)},
+      signer: signerOptionsFrom(job),
       targets: job.targets,
       definitionsDir: job.definitions,
       hashSets,

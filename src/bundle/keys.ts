@@ -205,6 +205,22 @@ function loadPkcs12(path: string, passphrase: string | undefined): Signer {
   }
 }
 
+/**
+ * A signer as a command is given it: files, and the name of the environment variable
+ * holding the key's passphrase (the secret itself never passes through options or IPC).
+ */
+export interface SignerFiles {
+  key?: string
+  cert?: string
+  p12?: string
+  passphraseEnv?: string
+}
+
+/** SignerFiles as loadSigner takes them, the passphrase read from its variable. */
+export function signerOptionsFrom(files: SignerFiles): SignerOptions {
+  return {key: files.key, cert: files.cert, p12: files.p12, passphrase: passphraseFromEnv(files.passphraseEnv)}
+}
+
 /** Reads a passphrase from the environment variable an examiner named (never from the command line). */
 export function passphraseFromEnv(variable: string | undefined): string | undefined {
   if (!variable) return undefined

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import type {SignerFiles} from '../bundle/keys.js'
 
 /** How a command that signs is given its examiner's key: PEM key + certificate, or a PKCS#12 file. */
 export const signerFlags = {
@@ -9,6 +10,6 @@ export const signerFlags = {
 }
 
 /** The signer flags as the engine takes them. */
-export function signerOptions(flags: {key?: string; cert?: string; p12?: string; 'passphrase-env'?: string}): {key?: string; cert?: string; p12?: string; passphraseEnv?: string} {
+export function signerOptions(flags: {key?: string; cert?: string; p12?: string; 'passphrase-env'?: string}): SignerFiles {
   return {key: flags.key, cert: flags.cert, p12: flags.p12, passphraseEnv: flags['passphrase-env']}
 }

@@ -1,20 +1,16 @@
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {ExitCode} from '../errors.js'
-import {passphraseFromEnv} from '../bundle/keys.js'
+import {signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
 import {loadHashSet} from '../hashset/index.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
-export interface RunCollectOptions {
+export interface RunCollectOptions extends SignerFiles {
   source: string
   out?: string
   caseId: string
   examiner: string
-  key?: string
-  cert?: string
-  p12?: string
-  passphraseEnv?: string
   evidenceItem?: string
   notes?: string
   targets?: string
@@ -58,7 +54,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       examiner: options.examiner,
       evidenceItem: options.evidenceItem,
       notes: options.notes,
-      signer: {key: options.key, cert: options.cert, p12: options.p12, passphrase: passphraseFromEnv(options.passphraseEnv)},
+      signer: signerOptionsFrom(options),
       targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
       commandLine: options.commandLine,
       definitionsDir: options.definitions,

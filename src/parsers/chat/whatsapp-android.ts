@@ -20,6 +20,17 @@ import {appendTo} from '../group.js'
 
 const APP = 'WhatsApp'
 
+/** A WhatsApp group's JID ends in @g.us; a person's in @s.whatsapp.net. */
+function isGroupJid(jid: string): boolean {
+  return jid.endsWith('@g.us')
+}
+
+/** The members of a conversation: a group's participants, or the one partner of a one-to-one chat. */
+function participantsOf(jid: string | null, groupMembers: Map<string, string[]>): string[] {
+  if (jid === null) return []
+  return groupMembers.get(jid) ?? (isGroupJid(jid) ? [] : [jid])
+}
+
 /** messages.media_wa_type / message.message_type values. */
 const MESSAGE_TYPES: Record<number, string> = {
   0: 'text', 1: 'image', 2: 'audio', 3: 'video', 4: 'contact', 5: 'location', 7: 'system', 8: 'call', 9: 'document',
@@ -76,8 +87,8 @@ async function* readCurrent(db: SqliteDatabase, context: AppDatabaseContext): As
       account,
       conversation: jid,
       title: nonEmpty(row.subject),
-      participants: jid === null ? [] : (groupMembers.get(jid) ?? (jid.endsWith('@g.us') ? [] : [jid])),
-      group: jid?.endsWith('@g.us') ?? null,
+      participants: participantsOf(jid, groupMembers),
+      group: jid === null ? null : isGroupJid(jid),
       createdAt: safeTime(unixMillisToIso, row.created_timestamp),
       lastActivityAt: safeTime(unixMillisToIso, row.sort_timestamp),
       archived: integer(row.archived) === 1,
@@ -99,7 +110,7 @@ async function* readCurrent(db: SqliteDatabase, context: AppDatabaseContext): As
     const id = integer(row._id)
     const fromMe = integer(row.from_me) === 1
     const conversation = chats.get(integer(row.chat_row_id) ?? -1) ?? null
-    const group = conversation?.endsWith('@g.us') ?? false
+    const group = conversation !== null && isGroupJid(conversation)
     const sender = fromMe ? account : ((group ? jidOf(row.sender_jid_row_id) : null) ?? conversation)
     const members = conversation === null ? [] : (groupMembers.get(conversation) ?? [])
     const m = id === null ? undefined : media.get(id)
@@ -190,8 +201,8 @@ async function* readLegacy(db: SqliteDatabase, context: AppDatabaseContext): Asy
         account,
         conversation: jid,
         title: nonEmpty(row.subject),
-        participants: jid === null ? [] : (groupMembers.get(jid) ?? (jid.endsWith('@g.us') ? [] : [jid])),
-        group: jid?.endsWith('@g.us') ?? null,
+        participants: participantsOf(jid, groupMembers),
+        group: jid === null ? null : isGroupJid(jid),
         createdAt: safeTime(unixMillisToIso, row.creation),
         lastActivityAt: safeTime(unixMillisToIso, row.sort_timestamp),
         archived: integer(row.archived) === 1,
@@ -204,7 +215,7 @@ async function* readLegacy(db: SqliteDatabase, context: AppDatabaseContext): Asy
     const id = integer(row._id)
     const fromMe = integer(row.key_from_me) === 1
     const conversation = nonEmpty(row.key_remote_jid)
-    const group = conversation?.endsWith('@g.us') ?? false
+    const group = conversation !== null && isGroupJid(conversation)
     const sender = fromMe ? account : ((group ? nonEmpty(row.remote_resource) : null) ?? conversation)
     const type = integer(row.media_wa_type)
     const attachments: ChatAttachment[] = []

@@ -1,106 +1,37 @@
 import {CorruptImageError} from '../errors.js'
 import type {DataStream, Timestamps} from '../fs/types.js'
 import {filetimeHalvesToIso} from './filetime.js'
-import {AttributeType, NAMESPACE_DOS, parseReparsePoint, type ReparsePoint} from './mft-record.js'
+import {AttributeType, NAMESPACE_DOS, parseReparsePoint, u16, u32, walkAttributes, type AttributeView, type ReparsePoint} from './mft-record.js'
 
 /**
- * One attribute of a fixed-up MFT record as the walker sees it, in place: positions
- * into the record buffer, no copies. The walker reuses one view for a whole record.
+ * Checks the values a listing relies on, beyond walkAttributes' bounds: a
+ * $STANDARD_INFORMATION of at least 48 bytes, a $FILE_NAME whose name fits, a $DATA
+ * size in range. Returns the $DATA value's size (resident length, or the
+ * non-resident data size in the piece mapping VCN 0); -1 for anything else.
+ * Both the listing pass and a directory listing check every record with it, so a
+ * record the pass accepted summarizes without error.
  */
-export interface AttributeView {
-  type: number
-  /** Offset in the volume of the attribute header, for error messages. */
-  at: number
-  resident: boolean
-  /** Attribute header offset 12: compressed, encrypted, sparse. */
-  flags: number
-  /** Name length in UTF-16 units and its position in the buffer (0 when unnamed). */
-  nameLength: number
-  nameStart: number
-  /** Resident value position and length in the buffer (0 for non-resident attributes). */
-  valueStart: number
-  valueLength: number
-  /** $DATA: the value's size (resident length, or the non-resident data size in the piece mapping VCN 0); -1 for a later piece. */
-  dataSize: number
-}
-
-/**
- * Walks the attributes of a fixed-up MFT record at `start` of `buf` (libfsntfs "MFT
- * entry header", "MFT attribute"), checking every length and offset against the record,
- * and the values a listing relies on: $STANDARD_INFORMATION of at least 48 bytes, a
- * $FILE_NAME whose name fits, a $DATA size in range. Anything out of bounds is a
- * CorruptImageError naming the record and the volume offset; `visit` has then seen
- * the attributes before it, so callers roll back what they recorded.
- */
-export function walkAttributes(buf: Buffer, start: number, size: number, entry: number, absOffset: number, visit: (a: AttributeView) => void): void {
-  const firstAttribute = u16(buf, start + 20)
-  const usedSize = u32(buf, start + 24)
-  if (firstAttribute < 24 || firstAttribute >= size) {
-    throw new CorruptImageError(`MFT record ${entry}: first attribute offset ${firstAttribute} out of bounds`, absOffset + 20)
-  }
-  const limit = start + Math.min(size, usedSize >= firstAttribute + 4 ? usedSize : size)
-  const view: AttributeView = {type: 0, at: 0, resident: true, flags: 0, nameLength: 0, nameStart: 0, valueStart: 0, valueLength: 0, dataSize: -1}
-  let pos = start + firstAttribute
-  while (pos + 4 <= limit) {
-    const type = u32(buf, pos)
-    if (type === AttributeType.end) break
-    const at = absOffset + pos - start
-    if (pos + 16 > limit) throw new CorruptImageError(`MFT record ${entry}: attribute header cut short`, at)
-    const length = u32(buf, pos + 4)
-    if (length < 16 || length % 8 !== 0 || pos + length > limit) {
-      throw new CorruptImageError(`MFT record ${entry}: attribute 0x${type.toString(16)} length ${length} out of bounds`, at + 4)
-    }
-    const resident = buf[pos + 8] === 0
-    const nameLength = buf[pos + 9]
-    const nameOffset = u16(buf, pos + 10)
-    if (nameLength > 0 && nameOffset + nameLength * 2 > length) {
-      throw new CorruptImageError(`MFT record ${entry}: attribute name out of bounds`, at + 10)
-    }
-    let valueStart = 0
-    let valueLength = 0
-    if (resident) {
-      if (length < 24) throw new CorruptImageError(`MFT record ${entry}: resident attribute header cut short`, at)
-      valueLength = u32(buf, pos + 16)
-      const valueOffset = u16(buf, pos + 20)
-      if (valueOffset + valueLength > length) {
-        throw new CorruptImageError(`MFT record ${entry}: resident value of attribute 0x${type.toString(16)} out of bounds`, at + 16)
+export function checkListedValue(buf: Buffer, a: AttributeView, entry: number): number {
+  switch (a.type) {
+    case AttributeType.standardInformation:
+      if (!a.resident || a.valueLength < 48) {
+        throw new CorruptImageError(`MFT record ${entry}: $STANDARD_INFORMATION is ${a.valueLength} bytes, expected at least 48`, a.at)
       }
-      valueStart = pos + valueOffset
-    } else if (length < 64) {
-      throw new CorruptImageError(`MFT record ${entry}: non-resident attribute header cut short`, at)
+      return -1
+    case AttributeType.fileName:
+      if (!a.resident || a.valueLength < 66) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME too short`, a.at)
+      if (66 + buf[a.valueStart + 64] * 2 > a.valueLength) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME name runs past the attribute`, a.at)
+      return -1
+    case AttributeType.data: {
+      if (a.resident) return a.valueLength
+      // only the piece that maps VCN 0 carries the sizes
+      if (u32(buf, a.pos + 16) !== 0 || u32(buf, a.pos + 20) !== 0) return -1
+      const high = u32(buf, a.pos + 52)
+      if (high >= 0x200000) throw new CorruptImageError(`MFT record ${entry}: $DATA size out of range`, a.at + 48)
+      return high * 0x1_0000_0000 + u32(buf, a.pos + 48)
     }
-    let dataSize = -1
-    switch (type) {
-      case AttributeType.standardInformation:
-        if (!resident || valueLength < 48) {
-          throw new CorruptImageError(`MFT record ${entry}: $STANDARD_INFORMATION is ${valueLength} bytes, expected at least 48`, at)
-        }
-        break
-      case AttributeType.fileName:
-        if (!resident || valueLength < 66) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME too short`, at)
-        if (66 + buf[valueStart + 64] * 2 > valueLength) throw new CorruptImageError(`MFT record ${entry}: $FILE_NAME name runs past the attribute`, at)
-        break
-      case AttributeType.data:
-        if (resident) dataSize = valueLength
-        else if (u32(buf, pos + 16) === 0 && u32(buf, pos + 20) === 0) {
-          // only the piece that maps VCN 0 carries the sizes
-          const high = u32(buf, pos + 52)
-          if (high >= 0x200000) throw new CorruptImageError(`MFT record ${entry}: $DATA size out of range`, at + 48)
-          dataSize = high * 0x1_0000_0000 + u32(buf, pos + 48)
-        }
-        break
-    }
-    view.type = type
-    view.at = at
-    view.resident = resident
-    view.flags = u16(buf, pos + 12)
-    view.nameLength = nameLength
-    view.nameStart = pos + nameOffset
-    view.valueStart = valueStart
-    view.valueLength = valueLength
-    view.dataSize = dataSize
-    visit(view)
-    pos += length
+    default:
+      return -1
   }
 }
 
@@ -150,7 +81,7 @@ export interface EntrySummary {
   reparse?: ReparsePoint
 }
 
-/** Summarizes a fixed-up MFT record (see walkAttributes for the checks). */
+/** Summarizes a fixed-up MFT record (walkAttributes and checkListedValue check it). */
 export function summarizeRecord(buf: Buffer, start: number, size: number, entry: number, absOffset: number): EntrySummary {
   const flags = u16(buf, start + 22)
   const summary: EntrySummary = {
@@ -166,6 +97,7 @@ export function summarizeRecord(buf: Buffer, start: number, size: number, entry:
     names: [],
   }
   walkAttributes(buf, start, size, entry, absOffset, (a) => {
+    const dataSize = checkListedValue(buf, a, entry)
     switch (a.type) {
       case AttributeType.standardInformation:
         summary.times = readTimes(buf, a.valueStart, {})
@@ -183,12 +115,12 @@ export function summarizeRecord(buf: Buffer, start: number, size: number, entry:
         break
       }
       case AttributeType.data:
-        if (a.dataSize < 0) break
+        if (dataSize < 0) break
         if (a.nameLength === 0) {
-          summary.dataSize = a.dataSize
+          summary.dataSize = dataSize
           summary.dataFlags = a.flags
         } else {
-          ;(summary.streams ??= []).push({name: buf.toString('utf16le', a.nameStart, a.nameStart + a.nameLength * 2), size: a.dataSize})
+          ;(summary.streams ??= []).push({name: buf.toString('utf16le', a.nameStart, a.nameStart + a.nameLength * 2), size: dataSize})
         }
         break
       case AttributeType.reparsePoint:
@@ -257,13 +189,4 @@ function readTimes(buf: Buffer, offset: number, out: Timestamps): Timestamps {
   if (changed !== null) out.changed = changed
   if (created !== null) out.created = created
   return out
-}
-
-/** Little-endian reads without Buffer's argument checks: callers have checked the bounds. */
-export function u16(buf: Buffer, p: number): number {
-  return buf[p] | (buf[p + 1] << 8)
-}
-
-export function u32(buf: Buffer, p: number): number {
-  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x100_0000
 }

@@ -101,62 +101,103 @@ export function hasBadSignature(buf: Buffer, start: number): boolean {
 }
 
 /**
- * Parses a fixed-up MFT entry at `start` of `buf` (libfsntfs "MFT entry header",
- * "MFT attribute"). Every length and offset is checked against the record bounds;
- * anything out of bounds is a CorruptImageError naming the record and the offset.
- * With `decodeRuns` false, non-resident attributes carry no runs (a listing pass
- * needs only sizes).
+ * One attribute of a fixed-up MFT record as walkAttributes sees it, in place:
+ * positions into the record buffer, no copies. One view serves a whole record.
  */
-export function parseMftRecord(
-  buf: Buffer,
-  start: number,
-  size: number,
-  entry: number,
-  absOffset: number,
-  decodeRuns = true,
-): MftRecord {
-  if (!hasFileSignature(buf, start)) throw new CorruptImageError(`MFT record ${entry}: no FILE signature`, absOffset)
-  const sequence = buf.readUInt16LE(start + 16)
-  const linkCount = buf.readUInt16LE(start + 18)
-  const firstAttribute = buf.readUInt16LE(start + 20)
-  const flags = buf.readUInt16LE(start + 22)
-  const usedSize = buf.readUInt32LE(start + 24)
-  const baseLow = buf.readUInt32LE(start + 32)
-  const baseHigh = buf.readUInt16LE(start + 36)
-  const baseSequence = buf.readUInt16LE(start + 38)
-  const baseEntry = baseHigh * 0x1_0000_0000 + baseLow
+export interface AttributeView {
+  type: number
+  /** Position of the attribute header in the buffer, and its length. */
+  pos: number
+  length: number
+  /** Offset in the volume of the attribute header, for error messages. */
+  at: number
+  resident: boolean
+  /** Attribute header offset 12: compressed, encrypted, sparse. */
+  flags: number
+  /** Name length in UTF-16 units and its position in the buffer (0 when unnamed). */
+  nameLength: number
+  nameStart: number
+  /** Resident value position and length in the buffer (0 for non-resident attributes). */
+  valueStart: number
+  valueLength: number
+}
+
+/**
+ * Walks the attributes of a fixed-up MFT record at `start` of `buf` (libfsntfs "MFT
+ * entry header", "MFT attribute"), checking every length and offset against the
+ * record bounds. Anything out of bounds is a CorruptImageError naming the record and
+ * the volume offset; `visit` has then seen the attributes before it.
+ */
+export function walkAttributes(buf: Buffer, start: number, size: number, entry: number, absOffset: number, visit: (a: AttributeView) => void): void {
+  const firstAttribute = u16(buf, start + 20)
+  const usedSize = u32(buf, start + 24)
   if (firstAttribute < 24 || firstAttribute >= size) {
     throw new CorruptImageError(`MFT record ${entry}: first attribute offset ${firstAttribute} out of bounds`, absOffset + 20)
   }
   const limit = start + Math.min(size, usedSize >= firstAttribute + 4 ? usedSize : size)
-  const attributes: MftAttribute[] = []
+  const view: AttributeView = {type: 0, pos: 0, length: 0, at: 0, resident: true, flags: 0, nameLength: 0, nameStart: 0, valueStart: 0, valueLength: 0}
   let pos = start + firstAttribute
   while (pos + 4 <= limit) {
-    const type = buf.readUInt32LE(pos)
+    const type = u32(buf, pos)
     if (type === AttributeType.end) break
-    if (pos + 16 > limit) throw new CorruptImageError(`MFT record ${entry}: attribute header cut short`, absOffset + pos - start)
-    const length = buf.readUInt32LE(pos + 4)
+    const at = absOffset + pos - start
+    if (pos + 16 > limit) throw new CorruptImageError(`MFT record ${entry}: attribute header cut short`, at)
+    const length = u32(buf, pos + 4)
     if (length < 16 || length % 8 !== 0 || pos + length > limit) {
-      throw new CorruptImageError(`MFT record ${entry}: attribute 0x${type.toString(16)} length ${length} out of bounds`, absOffset + pos - start + 4)
+      throw new CorruptImageError(`MFT record ${entry}: attribute 0x${type.toString(16)} length ${length} out of bounds`, at + 4)
     }
-    const nonResident = buf[pos + 8]
+    const resident = buf[pos + 8] === 0
     const nameLength = buf[pos + 9]
-    const nameOffset = buf.readUInt16LE(pos + 10)
-    const attrFlags = buf.readUInt16LE(pos + 12)
-    const id = buf.readUInt16LE(pos + 14)
-    let name = ''
-    if (nameLength > 0) {
-      if (nameOffset + nameLength * 2 > length) {
-        throw new CorruptImageError(`MFT record ${entry}: attribute name out of bounds`, absOffset + pos - start + 10)
-      }
-      name = buf.toString('utf16le', pos + nameOffset, pos + nameOffset + nameLength * 2)
+    const nameOffset = u16(buf, pos + 10)
+    if (nameLength > 0 && nameOffset + nameLength * 2 > length) {
+      throw new CorruptImageError(`MFT record ${entry}: attribute name out of bounds`, at + 10)
     }
+    let valueStart = 0
+    let valueLength = 0
+    if (resident) {
+      if (length < 24) throw new CorruptImageError(`MFT record ${entry}: resident attribute header cut short`, at)
+      valueLength = u32(buf, pos + 16)
+      const valueOffset = u16(buf, pos + 20)
+      if (valueOffset + valueLength > length) {
+        throw new CorruptImageError(`MFT record ${entry}: resident value of attribute 0x${type.toString(16)} out of bounds`, at + 16)
+      }
+      valueStart = pos + valueOffset
+    } else if (length < 64) {
+      throw new CorruptImageError(`MFT record ${entry}: non-resident attribute header cut short`, at)
+    }
+    view.type = type
+    view.pos = pos
+    view.length = length
+    view.at = at
+    view.resident = resident
+    view.flags = u16(buf, pos + 12)
+    view.nameLength = nameLength
+    view.nameStart = pos + nameOffset
+    view.valueStart = valueStart
+    view.valueLength = valueLength
+    visit(view)
+    pos += length
+  }
+}
+
+/**
+ * Parses a fixed-up MFT entry at `start` of `buf` (libfsntfs "MFT entry header",
+ * "MFT attribute"), data runs decoded. Every length and offset is checked against
+ * the record bounds (walkAttributes); anything out of bounds is a CorruptImageError
+ * naming the record and the offset.
+ */
+export function parseMftRecord(buf: Buffer, start: number, size: number, entry: number, absOffset: number): MftRecord {
+  if (!hasFileSignature(buf, start)) throw new CorruptImageError(`MFT record ${entry}: no FILE signature`, absOffset)
+  const attributes: MftAttribute[] = []
+  walkAttributes(buf, start, size, entry, absOffset, (a) => {
+    const {pos, type} = a
+    const name = a.nameLength > 0 ? buf.toString('utf16le', a.nameStart, a.nameStart + a.nameLength * 2) : ''
     const attribute: MftAttribute = {
       type,
       name,
-      id,
-      flags: attrFlags,
-      resident: nonResident === 0,
+      id: u16(buf, pos + 14),
+      flags: a.flags,
+      resident: a.resident,
       startVcn: 0,
       lastVcn: -1,
       allocatedSize: 0,
@@ -165,40 +206,47 @@ export function parseMftRecord(
       compressionUnit: 0,
       recordEntry: entry,
     }
-    if (nonResident === 0) {
-      if (length < 24) throw new CorruptImageError(`MFT record ${entry}: resident attribute header cut short`, absOffset + pos - start)
-      const valueLength = buf.readUInt32LE(pos + 16)
-      const valueOffset = buf.readUInt16LE(pos + 20)
-      if (valueOffset + valueLength > length) {
-        throw new CorruptImageError(`MFT record ${entry}: resident value of attribute 0x${type.toString(16)} out of bounds`, absOffset + pos - start + 16)
-      }
-      attribute.value = buf.subarray(pos + valueOffset, pos + valueOffset + valueLength)
-      attribute.dataSize = valueLength
-      attribute.initializedSize = valueLength
-      attribute.allocatedSize = valueLength
+    if (a.resident) {
+      attribute.value = buf.subarray(a.valueStart, a.valueStart + a.valueLength)
+      attribute.dataSize = a.valueLength
+      attribute.initializedSize = a.valueLength
+      attribute.allocatedSize = a.valueLength
     } else {
-      if (length < 64) throw new CorruptImageError(`MFT record ${entry}: non-resident attribute header cut short`, absOffset + pos - start)
-      attribute.startVcn = readSafe64(buf, pos + 16, entry, absOffset + pos - start + 16)
+      attribute.startVcn = readSafe64(buf, pos + 16, entry, a.at + 16)
       attribute.lastVcn = readSigned64(buf, pos + 24)
-      const runsOffset = buf.readUInt16LE(pos + 32)
-      attribute.compressionUnit = buf.readUInt16LE(pos + 34)
-      attribute.allocatedSize = readSafe64(buf, pos + 40, entry, absOffset + pos - start + 40)
-      attribute.dataSize = readSafe64(buf, pos + 48, entry, absOffset + pos - start + 48)
-      attribute.initializedSize = readSafe64(buf, pos + 56, entry, absOffset + pos - start + 56)
+      const runsOffset = u16(buf, pos + 32)
+      attribute.compressionUnit = u16(buf, pos + 34)
+      attribute.allocatedSize = readSafe64(buf, pos + 40, entry, a.at + 40)
+      attribute.dataSize = readSafe64(buf, pos + 48, entry, a.at + 48)
+      attribute.initializedSize = readSafe64(buf, pos + 56, entry, a.at + 56)
       if (attribute.compressionUnit > 16) {
-        throw new CorruptImageError(`MFT record ${entry}: compression unit 2^${attribute.compressionUnit} clusters is out of range`, absOffset + pos - start + 34)
+        throw new CorruptImageError(`MFT record ${entry}: compression unit 2^${attribute.compressionUnit} clusters is out of range`, a.at + 34)
       }
-      if (runsOffset < 64 || runsOffset > length) {
-        throw new CorruptImageError(`MFT record ${entry}: data runs offset ${runsOffset} out of bounds`, absOffset + pos - start + 32)
+      if (runsOffset < 64 || runsOffset > a.length) {
+        throw new CorruptImageError(`MFT record ${entry}: data runs offset ${runsOffset} out of bounds`, a.at + 32)
       }
-      if (decodeRuns) {
-        attribute.runs = decodeDataRuns(buf, pos + runsOffset, pos + length, attribute.startVcn, `MFT record ${entry} attribute 0x${type.toString(16)}${name ? ` "${name}"` : ''}`, absOffset - start)
-      }
+      attribute.runs = decodeDataRuns(buf, pos + runsOffset, pos + a.length, attribute.startVcn, `MFT record ${entry} attribute 0x${type.toString(16)}${name ? ` "${name}"` : ''}`, absOffset - start)
     }
     attributes.push(attribute)
-    pos += length
+  })
+  return {
+    entry,
+    sequence: u16(buf, start + 16),
+    linkCount: u16(buf, start + 18),
+    flags: u16(buf, start + 22),
+    baseEntry: u16(buf, start + 36) * 0x1_0000_0000 + u32(buf, start + 32),
+    baseSequence: u16(buf, start + 38),
+    attributes,
   }
-  return {entry, sequence, linkCount, flags, baseEntry, baseSequence, attributes}
+}
+
+/** Little-endian reads without Buffer's argument checks: callers have checked the bounds. */
+export function u16(buf: Buffer, p: number): number {
+  return buf[p] | (buf[p + 1] << 8)
+}
+
+export function u32(buf: Buffer, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x100_0000
 }
 
 function readSafe64(buf: Buffer, pos: number, entry: number, absOffset: number): number {

@@ -1,5 +1,5 @@
-import {AttributeType, NAMESPACE_DOS, RECORD_IN_USE, RECORD_IS_DIRECTORY} from './mft-record.js'
-import {fileNameNamespace, fileNameParent, fileNameParentSequence, u16, u32, walkAttributes} from './mft-entry.js'
+import {AttributeType, NAMESPACE_DOS, RECORD_IN_USE, RECORD_IS_DIRECTORY, u16, u32, walkAttributes} from './mft-record.js'
+import {checkListedValue, fileNameNamespace, fileNameParent, fileNameParentSequence} from './mft-entry.js'
 
 const SUMMARIZED = 1
 const IN_USE = 2
@@ -91,12 +91,13 @@ export class MftTree {
 
   /**
    * Records a fixed-up MFT record. Anything out of bounds is a CorruptImageError
-   * naming the record and offset (see walkAttributes), and the record is left out.
+   * naming the record and offset (walkAttributes, checkListedValue), and the record is left out.
    */
   add(buf: Buffer, start: number, size: number, entry: number, absOffset: number): void {
     const before = this.links
     try {
       walkAttributes(buf, start, size, entry, absOffset, (a) => {
+        checkListedValue(buf, a, entry)
         if (a.type === AttributeType.fileName) this.addLink(entry, buf, a.valueStart)
       })
     } catch (error) {

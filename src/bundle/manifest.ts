@@ -1,5 +1,6 @@
 import type {FileEntry, Timestamps} from '../fs/types.js'
 import type {SourceDescription, VolumeDescription} from '../source/types.js'
+import type {CoverageAccount} from '../parsers/coverage.js'
 import type {Digests} from './hash.js'
 
 /** Bundle format v1; see docs/bundle-format.md. */
@@ -84,6 +85,8 @@ export interface Manifest {
   hashSets: Array<{name: string; entries: number; path?: string; format?: string; sha256?: string}>
   /** Pictures grouped by camera identity (body serial, else make and model), when any were parsed. */
   cameras?: Array<Record<string, unknown>>
+  /** Per database or hive a parser read: rows per table, rows that became records, rows excluded and why, tables not read. */
+  coverage: CoverageAccount[]
   entries: ManifestEntry[]
   errors: RunError[]
 }

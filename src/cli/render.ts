@@ -3,6 +3,7 @@ import type {CertificateSummary} from '../bundle/keys.js'
 import type {VerifyReport} from '../bundle/verify.js'
 import type {CustodyCheck} from '../bundle/custody.js'
 import type {ArtifactDefinition} from '../artifacts/definition.js'
+import type {CoverageAccount} from '../parsers/coverage.js'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -53,10 +54,33 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
   } else {
     lines.push('', 'No artifact matched on this source.')
   }
+  const coverage = renderCoverage(m.coverage ?? [])
+  if (coverage) lines.push('', coverage)
   if (m.errors.length > 0) {
     lines.push('', 'Errors:')
     for (const error of m.errors.slice(0, 20)) lines.push(`  - ${error.message}`)
     if (m.errors.length > 20) lines.push(`  ... and ${m.errors.length - 20} more (see manifest.json)`)
+  }
+  return lines.join('\n')
+}
+
+/**
+ * Per database or hive read: parsed rows / table rows for each known table, with the
+ * stated exclusions, and the tables trawl did not read with their row counts.
+ */
+export function renderCoverage(accounts: CoverageAccount[]): string {
+  if (accounts.length === 0) return ''
+  const lines = ['Coverage (parsed rows / table rows; rows not parsed are excluded by design or flagged):']
+  for (const account of accounts) {
+    lines.push(`  ${account.sourcePath ?? account.file}${account.readAs ? ` (${account.readAs})` : ''}`)
+    const known = account.tables.filter((t) => t.known)
+    const unknown = account.tables.filter((t) => !t.known && (t.rows ?? 0) > 0 && t.excluded.length === 0)
+    for (const t of known) {
+      const excluded = t.excluded.map((e) => `${e.rows} ${e.reason}`).join('; ')
+      const flag = t.unexplained > 0 ? `  ${t.unexplained} UNEXPLAINED` : ''
+      lines.push(`    ${t.table}: ${t.parsed} / ${t.rows ?? '?'}${excluded ? ` (excluded: ${excluded})` : ''}${t.error ? ` (not counted: ${t.error})` : ''}${flag}`)
+    }
+    if (unknown.length > 0) lines.push(`    not read: ${unknown.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}`)
   }
   return lines.join('\n')
 }

@@ -30,6 +30,7 @@ import {BundleZipWriter} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
+import {unexplainedRows, type CoverageAccount} from '../parsers/coverage.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
@@ -180,6 +181,7 @@ class CollectionRun {
   private lastProgress = 0
   private live: Manifest['live']
   private cameras: Array<Record<string, unknown>> = []
+  private readonly coverage: CoverageAccount[] = []
 
   constructor(
     private readonly options: CollectOptions,
@@ -504,6 +506,7 @@ class CollectionRun {
         countCopy(summary, copied)
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
+      reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
     }
     try {
       for await (const record of parser.parse(input)) {
@@ -516,6 +519,27 @@ class CollectionRun {
       this.error({artifact: definition.id, volume: volume.id, path: sourcePath, message}, definition)
     } finally {
       for (const dir of related) rmSync(dir, {recursive: true, force: true})
+    }
+  }
+
+  /**
+   * Keeps a parser's coverage account for the manifest. Rows of a known table that became
+   * no record and have no stated reason are reported as an error: the run must not look clean.
+   */
+  private addCoverage(definition: ArtifactDefinition, account: CoverageAccount): void {
+    this.coverage.push(account)
+    if (unexplainedRows(account) === 0) return
+    for (const table of account.tables) {
+      if (!table.known || table.unexplained === 0) continue
+      this.error(
+        {
+          artifact: definition.id,
+          volume: account.volume,
+          path: account.sourcePath,
+          message: `coverage: ${account.sourcePath ?? account.file}: ${table.table} has ${table.unexplained} of ${table.rows} rows that produced no record and no stated reason (${account.parser})`,
+        },
+        definition,
+      )
     }
   }
 
@@ -625,6 +649,7 @@ class CollectionRun {
       artifacts: [...this.summaries.values()],
       hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256})),
       ...(this.cameras.length > 0 ? {cameras: this.cameras} : {}),
+      coverage: this.coverage,
       entries: this.entries,
       errors: this.errors,
     }

@@ -4,6 +4,8 @@
  * of bundles, signatures or the CLI.
  */
 
+import type {CoverageAccount} from './coverage.js'
+
 /** Where a record came from, precisely enough for another tool to find the same bytes. */
 export interface RecordSource {
   /** Bundle path of the copied file, e.g. 'files/dir/Users/ana/.../History'. */
@@ -61,6 +63,11 @@ export interface ParserInput {
   collectRelated(volumePath: string): Promise<CollectedFile | undefined>
   /** Makes a source object for a record from this file. */
   source(extra?: Partial<RecordSource>): RecordSource
+  /**
+   * Hands over the coverage account of a store the parser read (one call per database
+   * or hive; see coverage.ts): what it holds, what became records, and why the rest did not.
+   */
+  reportCoverage(account: CoverageAccount): void
 }
 
 /** An extra file a parser contributes to the bundle once collection ends (a map, a report). */

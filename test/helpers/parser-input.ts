@@ -1,13 +1,14 @@
 import {copyFileSync, existsSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
+import type {CoverageAccount} from '../../src/parsers/coverage.js'
 import type {ParsedRecord, Parser, ParserInput, RecordSource} from '../../src/parsers/types.js'
 
 /**
  * Builds a ParserInput for a test: copies `file` (and its -wal/-journal when present)
  * into a scratch folder, as collection does, so the original is never opened.
  */
-export function parserInputFor(file: string, options: Partial<ParserInput> = {}): ParserInput {
+export function parserInputFor(file: string, options: Partial<ParserInput> = {}): ParserInput & {coverage: CoverageAccount[]} {
   const dir = mkdtempSync(join(tmpdir(), 'trawl-parser-'))
   const copyPath = join(dir, basename(file))
   copyFileSync(file, copyPath)
@@ -20,7 +21,8 @@ export function parserInputFor(file: string, options: Partial<ParserInput> = {})
   }
   const bundlePath = options.bundlePath ?? `files/test/${basename(file)}`
   const sourcePath = options.sourcePath ?? basename(file)
-  const input: ParserInput = {
+  const coverage: CoverageAccount[] = []
+  const input: ParserInput & {coverage: CoverageAccount[]} = {
     copyPath,
     companions,
     bundlePath,
@@ -31,6 +33,8 @@ export function parserInputFor(file: string, options: Partial<ParserInput> = {})
     attributes: {},
     collectRelated: async () => undefined,
     source: (extra?: Partial<RecordSource>) => ({file: bundlePath, sourcePath, volume: 'test', ...extra}),
+    reportCoverage: (account) => coverage.push(account),
+    coverage,
     ...options,
   }
   return input

@@ -93,7 +93,7 @@ export function renderCoverage(accounts: CoverageAccount[]): string {
       )
     }
     if (empty.length > 0) lines.push(`    empty: ${empty.map((t) => t.table).join(', ')}`)
-    if (absent.length > 0) lines.push(`    absent from this database: ${absent.map((t) => t.table).join(', ')}`)
+    if (absent.length > 0) lines.push(`    absent from this ${account.store === 'registry' ? 'hive' : 'database'}: ${absent.map((t) => t.table).join(', ')}`)
     if (unknown.length > 0) {
       const described = unknown.map((t) => `${t.table} (${t.rows} rows${t.looksLike ? `; LOOKS LIKE A RENAMED ${t.looksLike}` : ''})`)
       lines.push(`    not read: ${described.join(', ')}`)

@@ -5,6 +5,7 @@
  * count, so a reviewer sees what trawl did not read. A clean-looking result that is
  * incomplete is the worst defect a forensic tool can have: this makes the gap visible.
  */
+import type {RegistryKey} from '../registry/hive.js'
 import type {SqliteDatabase} from './sqlite.js'
 
 /** Rows that were deliberately not turned into records, with the stated reason. */
@@ -80,7 +81,7 @@ export function coverageWarnings(account: CoverageAccount): string[] {
     for (const u of t.known ? (t.unresolved ?? []) : []) warnings.push(`${where}: ${t.table}: ${u.rows} ${u.reason} (${account.parser})`)
   }
   for (const t of suspectTables(account)) {
-    const state = account.tables.find((k) => k.table === t.looksLike)?.absent ? 'absent from this database' : 'also present'
+    const state = account.tables.find((k) => k.table === t.looksLike)?.absent ? `absent from this ${account.store === 'registry' ? 'hive' : 'database'}` : 'also present'
     warnings.push(`${where}: table ${t.table} (${t.rows} rows) was not read: it looks like a renamed or newer version of ${t.looksLike} (${state}), which ${account.parser} reads`)
   }
   return warnings
@@ -235,4 +236,81 @@ export class SqliteCoverage {
       return {rows: null, error: error instanceof Error ? error.message : String(error)}
     }
   }
+}
+
+interface OwnedKey {
+  rows: number
+  parsed: Set<string>
+  excluded: Map<string, number>
+  absent: boolean
+  error?: string
+}
+
+/**
+ * Keeps the account of the registry keys a parser owns in one hive. A key's rows are its
+ * direct subkeys and values, as many as its key node declares (so a subkey list cut short
+ * by damage shows as rows not accounted for). The parser marks each subkey or value that
+ * became (part of) a record, and states why others did not; `unread` lists the sibling
+ * keys it does not read, with their own counts, so a reviewer sees what trawl left.
+ */
+export class RegistryCoverage {
+  private readonly owned = new Map<string, OwnedKey>()
+  private readonly others: TableCoverage[] = []
+
+  /** Registers a key the parser owns, by its path below the hive root; an absent key is listed as such. */
+  key(path: string, key: RegistryKey | undefined): this {
+    if (this.owned.has(path)) return this
+    this.owned.set(path, {rows: key ? declaredRows(key) : 0, parsed: new Set(), excluded: new Map(), absent: key === undefined})
+    return this
+  }
+
+  /** A subkey of the owned key `path` became (part of) a record. */
+  parsedSubkey(path: string, name: string): void {
+    this.entry(path).parsed.add(`k:${name.toUpperCase()}`)
+  }
+
+  /** A value of the owned key `path` became (part of) a record. */
+  parsedValue(path: string, name: string): void {
+    this.entry(path).parsed.add(`v:${name.toUpperCase()}`)
+  }
+
+  exclude(path: string, reason: string, rows: number): void {
+    if (rows <= 0) return
+    const excluded = this.entry(path).excluded
+    excluded.set(reason, (excluded.get(reason) ?? 0) + rows)
+  }
+
+  /** Lists the subkeys of `parent` the parser does not own, each with its own subkey and value count. */
+  unread(parent: RegistryKey | undefined): this {
+    if (!parent) return this
+    const ownedUpper = new Set([...this.owned.keys()].map((p) => p.toUpperCase()))
+    for (const child of parent.subkeys()) {
+      const upper = child.path.toUpperCase()
+      // an owned key, or a key on the way to one (Signatures above Signatures\Managed), is not 'unread'
+      if (ownedUpper.has(upper) || [...ownedUpper].some((o) => o.startsWith(`${upper}\\`))) continue
+      this.others.push({table: child.path, known: false, rows: declaredRows(child), parsed: 0, excluded: [], unexplained: 0})
+    }
+    return this
+  }
+
+  account(meta: Omit<CoverageAccount, 'store' | 'tables'>): CoverageAccount {
+    const tables: TableCoverage[] = []
+    for (const [path, k] of this.owned) {
+      const excluded = [...k.excluded].map(([reason, rows]) => ({reason, rows}))
+      const accounted = k.parsed.size + excluded.reduce((a, e) => a + e.rows, 0)
+      tables.push({table: path, known: true, rows: k.rows, parsed: k.parsed.size, excluded, unexplained: Math.max(0, k.rows - accounted), ...(k.absent ? {absent: true} : {})})
+    }
+    return {...meta, store: 'registry', tables: [...tables, ...this.others]}
+  }
+
+  private entry(path: string): OwnedKey {
+    const entry = this.owned.get(path)
+    if (!entry) throw new Error(`coverage: key ${path} was not registered before use`)
+    return entry
+  }
+}
+
+/** Subkeys and values a key node declares it has. */
+function declaredRows(key: RegistryKey): number {
+  return key.node.subkeyCount + key.node.valueCount
 }

@@ -7,6 +7,7 @@ import {existsSync} from 'node:fs'
 import {errorMessage, ParseError, TrawlError} from '../../errors.js'
 import {RegistryHive} from '../../registry/hive.js'
 import {isRegf} from '../../registry/base-block.js'
+import type {RegistryCoverage} from '../coverage.js'
 import type {ParsedRecord, ParserInput} from '../types.js'
 
 export const HIVE_LOG_SUFFIXES = ['.LOG1', '.LOG2', '.LOG']
@@ -62,4 +63,10 @@ export function* guardHiveRecords(input: ParserInput, records: Iterable<ParsedRe
     if (!(error instanceof TrawlError)) throw error
     yield {type: 'error', source: input.source(), error: `registry hive partly unreadable: ${errorMessage(error)}`}
   }
+}
+
+/** Hands the account of the keys a registry parser owns to collection (after its records, damaged or not). */
+export function reportHiveCoverage(input: ParserInput, parser: string, readAs: string, coverage: RegistryCoverage): void {
+  const {volume} = input.source()
+  input.reportCoverage(coverage.account({parser, file: input.bundlePath, sourcePath: input.sourcePath, ...(volume ? {volume} : {}), readAs}))
 }

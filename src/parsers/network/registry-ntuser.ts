@@ -7,17 +7,30 @@
  *   Network\<drive letter>                                     RemotePath, UserName, ProviderName (persistent mappings)
  *   Software\Microsoft\Windows\CurrentVersion\Explorer\Map Network Drive MRU   MRUList ('ba...') and a..z
  */
-import type {RegistryHive} from '../../registry/hive.js'
+import type {RegistryHive, RegistryKey} from '../../registry/hive.js'
+import {RegistryCoverage} from '../coverage.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput} from './hive-input.js'
+import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput, reportHiveCoverage} from './hive-input.js'
 
 const TSC = 'Software\\Microsoft\\Terminal Server Client'
 const MAP_DRIVE_MRU = 'Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Map Network Drive MRU'
 
-export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive): Generator<ParsedRecord> {
+export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive, coverage: RegistryCoverage): Generator<ParsedRecord> {
   const user = input.captures.user ?? null
+  const owned = (path: string): {key: RegistryKey | undefined; path: string} => {
+    const key = hive.key(path)
+    const at = key?.path ?? path
+    coverage.key(at, key)
+    return {key, path: at}
+  }
+  const servers = owned(`${TSC}\\Servers`)
+  const defaults = owned(`${TSC}\\Default`)
+  const network = owned('Network')
+  const mruKey = owned(MAP_DRIVE_MRU)
+  coverage.unread(hive.key(TSC))
 
-  for (const server of hive.key(`${TSC}\\Servers`)?.subkeys() ?? []) {
+  for (const server of servers.key?.subkeys() ?? []) {
+    coverage.parsedSubkey(servers.path, server.name)
     yield {
       type: 'network.rdp',
       source: input.source({key: server.path}),
@@ -29,15 +42,15 @@ export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive): G
     }
   }
 
-  const defaults = hive.key(`${TSC}\\Default`)
-  if (defaults) {
-    const mru = defaults
+  if (defaults.key) {
+    const mru = defaults.key
       .values()
       .map((v) => ({v, n: /^MRU(\d+)$/i.exec(v.name)}))
       .filter((x) => x.n !== null)
       .sort((a, b) => Number(a.n![1]) - Number(b.n![1]))
     for (const {v, n} of mru) {
       const position = Number(n![1])
+      coverage.parsedValue(defaults.path, v.name)
       yield {
         type: 'network.rdp',
         source: input.source({key: defaults.path, value: v.name}),
@@ -47,13 +60,14 @@ export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive): G
         from: 'Default',
         mruPosition: position,
         // the key's time is when the list last changed, i.e. when MRU0 was used
-        lastWritten: position === 0 ? defaults.lastWritten : null,
-        keyLastWritten: defaults.lastWritten,
+        lastWritten: position === 0 ? defaults.key.lastWritten : null,
+        keyLastWritten: defaults.key.lastWritten,
       }
     }
   }
 
-  for (const drive of hive.key('Network')?.subkeys() ?? []) {
+  for (const drive of network.key?.subkeys() ?? []) {
+    coverage.parsedSubkey(network.path, drive.name)
     const userName = drive.value('UserName')
     yield {
       type: 'network.share',
@@ -70,14 +84,21 @@ export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive): G
     }
   }
 
-  const mruKey = hive.key(MAP_DRIVE_MRU)
-  if (mruKey) {
-    const order = mruKey.value('MRUList')?.asString() ?? ''
-    const letters = order.length > 0 ? [...order] : mruKey.values().map((v) => v.name).filter((n) => /^[a-z]$/i.test(n))
+  if (mruKey.key) {
+    const key = mruKey.key
+    const listed = key.value('MRUList')
+    const order = listed?.asString() ?? ''
+    if (listed) coverage.parsedValue(mruKey.path, listed.name)
+    const letters = key.values().map((v) => v.name).filter((n) => /^[a-z]$/i.test(n))
+    // MRUList orders the entries, most recent first; a letter it does not name is a stale entry, kept without a position
+    const inOrder = order.length > 0 ? [...order] : letters
+    const stale = letters.filter((l) => !inOrder.some((o) => o.toLowerCase() === l.toLowerCase()))
     let position = 0
-    for (const letter of letters) {
-      const value = mruKey.value(letter)
+    for (const letter of [...inOrder, ...stale]) {
+      const value = key.value(letter)
       if (!value) continue
+      const listedAt = stale.includes(letter) ? null : position++
+      coverage.parsedValue(mruKey.path, value.name)
       yield {
         type: 'network.share',
         source: input.source({key: mruKey.path, value: value.name}),
@@ -87,11 +108,10 @@ export function* ntuserNetworkRecords(input: ParserInput, hive: RegistryHive): G
         userName: null,
         providerName: null,
         from: 'Map Network Drive MRU',
-        mruPosition: position,
-        lastWritten: position === 0 ? mruKey.lastWritten : null,
-        keyLastWritten: mruKey.lastWritten,
+        mruPosition: listedAt,
+        lastWritten: listedAt === 0 ? key.lastWritten : null,
+        keyLastWritten: key.lastWritten,
       }
-      position++
     }
   }
 }
@@ -103,6 +123,8 @@ export const registryNtuserParser: Parser = {
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
     const hive = openHiveInput(input)
     yield hiveStateRecord(input, hive)
-    yield* guardHiveRecords(input, ntuserNetworkRecords(input, hive))
+    const coverage = new RegistryCoverage()
+    yield* guardHiveRecords(input, ntuserNetworkRecords(input, hive, coverage))
+    reportHiveCoverage(input, 'registry-ntuser', 'NTUSER.DAT: Terminal Server Client, Network, Map Network Drive MRU', coverage)
   },
 }

@@ -15,7 +15,8 @@
 import {errorMessage} from '../../errors.js'
 import type {RegistryHive, RegistryKey} from '../../registry/hive.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, guardHiveRecords, HIVE_LOG_SUFFIXES, hiveStateRecord, openHiveCopy, openHiveInput} from './hive-input.js'
+import {RegistryCoverage} from '../coverage.js'
+import {acceptsHive, guardHiveRecords, HIVE_LOG_SUFFIXES, hiveStateRecord, openHiveCopy, openHiveInput, reportHiveCoverage} from './hive-input.js'
 import {
   currentControlSet,
   localSystemTimeToUtc,
@@ -40,6 +41,8 @@ export function macAddress(data: Buffer | undefined): string | null {
 
 interface Signature {
   key: RegistryKey
+  /** Path of Signatures\\Managed or \\Unmanaged, the key it is a subkey of. */
+  parent: string
   kind: 'Managed' | 'Unmanaged'
   description: string | null
   dnsSuffix: string | null
@@ -48,14 +51,17 @@ interface Signature {
   source: number | null
 }
 
-function readSignatures(networkList: RegistryKey): Map<string, Signature[]> {
+/** Signatures by profile GUID (upper case); a signature without a ProfileGuid is kept under its own key path. */
+function readSignatures(networkList: RegistryKey, coverage: RegistryCoverage): Map<string, Signature[]> {
   const byProfile = new Map<string, Signature[]>()
   for (const kind of ['Managed', 'Unmanaged'] as const) {
-    for (const key of networkList.subkey(`Signatures\\${kind}`)?.subkeys() ?? []) {
+    const parent = networkList.subkey(`Signatures\\${kind}`)
+    coverage.key(parent?.path ?? `${networkList.path}\\Signatures\\${kind}`, parent)
+    for (const key of parent?.subkeys() ?? []) {
       const guid = key.value('ProfileGuid')?.asString()
-      if (!guid) continue
-      appendTo(byProfile, guid.toUpperCase(), {
+      appendTo(byProfile, guid ? guid.toUpperCase() : `(no ProfileGuid) ${key.path}`, {
         key,
+        parent: parent?.path ?? '',
         kind,
         description: key.value('Description')?.asString() ?? null,
         dnsSuffix: key.value('DnsSuffix')?.asString() ?? null,
@@ -78,16 +84,25 @@ function profileDate(key: RegistryKey, name: string, tz: TimeZoneInformation | u
   return {local, utc: converted?.utc ?? null, daylight: converted?.daylight ?? null}
 }
 
-export function* networkProfileRecords(input: ParserInput, hive: RegistryHive, tz: TimeZoneInformation | undefined, tzSource: string | null): Generator<ParsedRecord> {
+export function* networkProfileRecords(input: ParserInput, hive: RegistryHive, tz: TimeZoneInformation | undefined, tzSource: string | null, coverage: RegistryCoverage): Generator<ParsedRecord> {
   const networkList = hive.key(NETWORK_LIST)
-  if (!networkList) return
-  const signatures = readSignatures(networkList)
-  for (const profile of networkList.subkey('Profiles')?.subkeys() ?? []) {
+  const profilesKey = networkList?.subkey('Profiles')
+  coverage.key(profilesKey?.path ?? `${NETWORK_LIST}\\Profiles`, profilesKey)
+  if (!networkList) {
+    for (const kind of ['Managed', 'Unmanaged']) coverage.key(`${NETWORK_LIST}\\Signatures\\${kind}`, undefined)
+    return
+  }
+  const signatures = readSignatures(networkList, coverage)
+  coverage.unread(networkList).unread(networkList.subkey('Signatures'))
+  const signatureParsed = (s: Signature): void => coverage.parsedSubkey(s.parent, s.key.name)
+  for (const profile of profilesKey?.subkeys() ?? []) {
     const category = profile.value('Category')?.asNumber()
     const nameType = profile.value('NameType')?.asNumber()
     const created = profileDate(profile, 'DateCreated', tz)
     const lastConnected = profileDate(profile, 'DateLastConnected', tz)
     const sigs = signatures.get(profile.name.toUpperCase()) ?? []
+    coverage.parsedSubkey(profilesKey?.path ?? '', profile.name)
+    sigs.forEach(signatureParsed)
     yield {
       type: 'network.profile',
       source: input.source({key: profile.path}),
@@ -118,10 +133,11 @@ export function* networkProfileRecords(input: ParserInput, hive: RegistryHive, t
     }
   }
   // signatures whose profile is gone still tell of a network (gateway MAC, DNS suffix)
-  const profileNames = new Set((networkList.subkey('Profiles')?.subkeys() ?? []).map((p) => p.name.toUpperCase()))
+  const profileNames = new Set((profilesKey?.subkeys() ?? []).map((p) => p.name.toUpperCase()))
   for (const [guid, sigs] of signatures) {
     if (profileNames.has(guid)) continue
     for (const s of sigs) {
+      signatureParsed(s)
       yield {
         type: 'network.profile',
         source: input.source({key: s.key.path}),
@@ -167,6 +183,8 @@ export const registrySoftwareParser: Parser = {
     yield hiveStateRecord(input, hive)
     const {tz, from, problem} = await timeZoneOfVolume(input)
     if (problem) yield {type: 'error', source: input.source({key: NETWORK_LIST}), error: problem}
-    yield* guardHiveRecords(input, networkProfileRecords(input, hive, tz, from))
+    const coverage = new RegistryCoverage()
+    yield* guardHiveRecords(input, networkProfileRecords(input, hive, tz, from, coverage))
+    reportHiveCoverage(input, 'registry-software', 'SOFTWARE hive: NetworkList profiles and signatures', coverage)
   },
 }

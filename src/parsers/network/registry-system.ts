@@ -11,7 +11,8 @@
 import {unixSecondsToIso} from '../../time.js'
 import type {RegistryKey} from '../../registry/hive.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput} from './hive-input.js'
+import {RegistryCoverage} from '../coverage.js'
+import {acceptsHive, guardHiveRecords, hiveStateRecord, openHiveInput, reportHiveCoverage} from './hive-input.js'
 import {currentControlSet, readTimeZoneInformation} from './time-zone.js'
 
 /** A string or list-of-strings value as a list; NameServer lists are comma- or space-separated. */
@@ -33,7 +34,7 @@ function numberValue(key: RegistryKey, name: string): number | null {
   return key.value(name)?.asNumber() ?? null
 }
 
-export function* systemRecords(input: ParserInput, hiveKeyRoot: RegistryKey, controlSetName: string): Generator<ParsedRecord> {
+export function* systemRecords(input: ParserInput, hiveKeyRoot: RegistryKey, controlSetName: string, coverage: RegistryCoverage): Generator<ParsedRecord> {
   const cs = hiveKeyRoot.subkey(controlSetName)
   if (!cs) return
   const source = (key: RegistryKey, value?: string): ParsedRecord['source'] => input.source({key: key.path, ...(value ? {value} : {})})
@@ -78,7 +79,10 @@ export function* systemRecords(input: ParserInput, hiveKeyRoot: RegistryKey, con
   }
 
   const interfaces = tcpip?.subkey('Interfaces')
+  const interfacesPath = interfaces?.path ?? `${controlSetName}\\Services\\Tcpip\\Parameters\\Interfaces`
+  coverage.key(interfacesPath, interfaces).unread(tcpip)
   for (const iface of interfaces?.subkeys() ?? []) {
+    coverage.parsedSubkey(interfacesPath, iface.name)
     const leaseObtained = numberValue(iface, 'LeaseObtainedTime')
     const leaseTerminates = numberValue(iface, 'LeaseTerminatesTime')
     yield {
@@ -119,6 +123,8 @@ export const registrySystemParser: Parser = {
       yield {type: 'error', source: input.source({key: 'Select'}), error: 'no control set found (Select\\Current names none that exists)'}
       return
     }
-    yield* guardHiveRecords(input, systemRecords(input, hive.root(), cs.name))
+    const coverage = new RegistryCoverage()
+    yield* guardHiveRecords(input, systemRecords(input, hive.root(), cs.name, coverage))
+    reportHiveCoverage(input, 'registry-system', `SYSTEM hive: TCP/IP interfaces of ${cs.name}`, coverage)
   },
 }

@@ -23,6 +23,20 @@ export interface WalkProblem {
   error: unknown
 }
 
+/**
+ * A path a pattern names that the walk does not yield as a file to collect: a symbolic
+ * link or junction (never followed), a FIFO, socket or device, or a directory where the
+ * pattern ends. Reported so that it is listed, never dropped in silence.
+ */
+export interface PatternSkip {
+  entry: FileEntry
+  captures: Record<string, string>
+  /** True when the entry matched the whole pattern; false when it matched a directory segment on the way (e.g. a symlinked profile folder). */
+  whole: boolean
+}
+
+type OnSkip = (skip: PatternSkip) => void
+
 export function compilePattern(pattern: string): Segment[] {
   return pattern
     .split('/')
@@ -68,15 +82,24 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 
 /**
  * Yields every regular file matching `pattern`. Unreadable directories are
- * reported to `onProblem` and the walk goes on. Symbolic links are not followed.
+ * reported to `onProblem` and the walk goes on. Symbolic links are not followed:
+ * they, and every other entry the pattern names that is not a regular file, go to
+ * `onSkip` (see PatternSkip). Under a `**` only entries named by the segments after it
+ * are reported (the junctions a Windows profile holds by design are not noise to list).
  */
 export async function* matchPattern(
   fs: ReadOnlyFileSystem,
   pattern: string,
   onProblem: (problem: WalkProblem) => void,
+  onSkip: OnSkip = () => undefined,
 ): AsyncGenerator<PatternMatch> {
   const segments = compilePattern(pattern)
-  yield* walk(fs, '', segments, {}, onProblem, new Set())
+  yield* walk(fs, '', segments, {}, {onProblem, onSkip}, new Set())
+}
+
+interface Reporters {
+  onProblem: (problem: WalkProblem) => void
+  onSkip: OnSkip
 }
 
 async function* walk(
@@ -84,7 +107,7 @@ async function* walk(
   dir: string,
   segments: Segment[],
   captures: Record<string, string>,
-  onProblem: (problem: WalkProblem) => void,
+  report: Reporters,
   visited: Set<string>,
 ): AsyncGenerator<PatternMatch> {
   if (segments.length === 0) return
@@ -93,7 +116,7 @@ async function* walk(
   try {
     children = await fs.list(dir)
   } catch (error) {
-    onProblem({path: dir, error})
+    report.onProblem({path: dir, error})
     return
   }
   if (head.kind === 'globstar') {
@@ -101,18 +124,19 @@ async function* walk(
     if (rest.length === 0) {
       for (const child of children) {
         if (child.kind === 'file') yield {entry: child, captures}
-        else if (child.kind === 'directory') yield* descend(fs, child, segments, captures, onProblem, visited)
+        else if (child.kind === 'directory') yield* descend(fs, child, segments, captures, report, visited)
+        else report.onSkip({entry: child, captures, whole: true})
       }
       return
     }
-    yield* walkChildren(fs, children, rest, captures, onProblem, visited)
+    yield* walkChildren(fs, children, rest, captures, report, visited)
     for (const child of children) {
-      if (child.kind === 'directory') yield* descend(fs, child, segments, captures, onProblem, visited)
+      if (child.kind === 'directory') yield* descend(fs, child, segments, captures, report, visited)
     }
     return
   }
   // a literal matches every spelling of the name: a directory source on Linux can hold both 'Users' and 'USERS'
-  yield* walkChildren(fs, children, segments, captures, onProblem, visited)
+  yield* walkChildren(fs, children, segments, captures, report, visited)
 }
 
 async function* walkChildren(
@@ -120,7 +144,7 @@ async function* walkChildren(
   children: FileEntry[],
   segments: Segment[],
   captures: Record<string, string>,
-  onProblem: (problem: WalkProblem) => void,
+  report: Reporters,
   visited: Set<string>,
 ): AsyncGenerator<PatternMatch> {
   const [head, ...rest] = segments
@@ -128,11 +152,11 @@ async function* walkChildren(
     if (head.kind === 'literal' && child.name.toLowerCase() !== head.lower) continue
     if (head.kind === 'glob' && !head.test(child.name)) continue
     if (head.kind === 'globstar') {
-      yield* step(fs, child, segments, captures, onProblem, visited)
+      yield* step(fs, child, segments, captures, report, visited)
       continue
     }
     const next = head.kind === 'capture' ? {...captures, [head.name]: child.name} : captures
-    yield* step(fs, child, rest, next, onProblem, visited)
+    yield* step(fs, child, rest, next, report, visited)
   }
 }
 
@@ -141,14 +165,18 @@ async function* step(
   entry: FileEntry,
   rest: Segment[],
   captures: Record<string, string>,
-  onProblem: (problem: WalkProblem) => void,
+  report: Reporters,
   visited: Set<string>,
 ): AsyncGenerator<PatternMatch> {
   if (rest.length === 0) {
     if (entry.kind === 'file') yield {entry, captures}
+    else report.onSkip({entry, captures, whole: true})
     return
   }
-  if (entry.kind === 'directory') yield* descend(fs, entry, rest, captures, onProblem, visited)
+  if (entry.kind === 'directory') yield* descend(fs, entry, rest, captures, report, visited)
+  // a link where the pattern needs a directory (a symlinked profile folder): not followed, so listed;
+  // under `**` (rest still starts with it) every link would be named, the junctions Windows keeps by design included
+  else if (entry.kind === 'symlink' && rest[0].kind !== 'globstar') report.onSkip({entry, captures, whole: false})
 }
 
 async function* descend(
@@ -156,12 +184,12 @@ async function* descend(
   dir: FileEntry,
   segments: Segment[],
   captures: Record<string, string>,
-  onProblem: (problem: WalkProblem) => void,
+  report: Reporters,
   visited: Set<string>,
 ): AsyncGenerator<PatternMatch> {
   // a directory reached twice with the same remaining pattern (hard-linked or cyclic directories) is walked once
   const key = `${dir.inode ?? dir.path.toLowerCase()}|${segments.length}|${JSON.stringify(captures)}`
   if (visited.has(key)) return
   visited.add(key)
-  yield* walk(fs, dir.path, segments, captures, onProblem, visited)
+  yield* walk(fs, dir.path, segments, captures, report, visited)
 }

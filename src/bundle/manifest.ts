@@ -47,6 +47,22 @@ export interface ManifestEntry extends Digests {
   command?: Record<string, unknown>
 }
 
+/**
+ * A path a definition names that was not collected, with why: a symbolic link or junction
+ * (never followed; its target listed), a FIFO, socket or device, a directory where a file
+ * was expected, a file gone or unreadable when opened, or content the parser rejects.
+ */
+export interface NotCollected {
+  volume: string
+  path: string
+  /** 'symlink', 'fifo', 'socket', 'character device', 'block device', 'directory', 'file', 'other'. */
+  kind: string
+  reason: string
+  linkTarget?: string
+  /** The artifact definitions that named it. */
+  artifacts: string[]
+}
+
 export interface RunError {
   message: string
   artifact?: string
@@ -87,6 +103,8 @@ export interface Manifest {
   cameras?: Array<Record<string, unknown>>
   /** Per database or hive a parser read: rows per table, rows that became records, rows excluded and why, tables not read. */
   coverage: CoverageAccount[]
+  /** Paths definitions named that were not collected, with the reason: nothing matched is dropped in silence. */
+  notCollected: NotCollected[]
   entries: ManifestEntry[]
   errors: RunError[]
 }

@@ -46,6 +46,13 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
       `Coverage:  ${accounts.length} ${accounts.length === 1 ? 'database/hive' : 'databases/hives'} read, ${attention.length === 0 ? 'every row of every known table accounted for' : `${attention.length} WITH ROWS NOT ACCOUNTED FOR (see Coverage and Errors below)`}`,
     )
   }
+  const skipped = m.notCollected ?? []
+  if (skipped.length > 0) {
+    const byKind = new Map<string, number>()
+    for (const n of skipped) byKind.set(n.kind, (byKind.get(n.kind) ?? 0) + 1)
+    const kinds = [...byKind].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    lines.push(`Not collected: ${skipped.length} ${skipped.length === 1 ? 'path' : 'paths'} a definition names (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')}; see below and manifest.json notCollected)`)
+  }
   const matched = m.entries.filter((e) => e.hashSetMatches?.length)
   if (m.hashSets.length > 0) lines.push(`Hash sets: ${m.hashSets.map((s) => `${s.name} (${s.entries})`).join(', ')}: ${matched.length} matching files`)
   if (m.cameras && m.cameras.length > 0) {
@@ -63,6 +70,14 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
   }
   const coverage = renderCoverage(m.coverage ?? [])
   if (coverage) lines.push('', coverage)
+  if (skipped.length > 0) {
+    lines.push('', 'Not collected (named by a definition, not copied):')
+    for (const n of skipped.slice(0, 20)) {
+      const named = n.artifacts.length > 4 ? `${n.artifacts.slice(0, 3).join(', ')} and ${n.artifacts.length - 3} more` : n.artifacts.join(', ')
+      lines.push(`  - ${n.volume}:${n.path}: ${n.reason} [${named}]`)
+    }
+    if (skipped.length > 20) lines.push(`  ... and ${skipped.length - 20} more (see manifest.json)`)
+  }
   if (m.errors.length > 0) {
     lines.push('', 'Errors:')
     for (const error of m.errors.slice(0, 20)) lines.push(`  - ${error.message}`)

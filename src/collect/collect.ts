@@ -23,6 +23,7 @@ import {
   type CopySource,
   type Manifest,
   type ManifestEntry,
+  type NotCollected,
   type RunError,
 } from '../bundle/manifest.js'
 import {RecordStore} from '../bundle/records.js'
@@ -182,6 +183,8 @@ class CollectionRun {
   private live: Manifest['live']
   private cameras: Array<Record<string, unknown>> = []
   private readonly coverage: CoverageAccount[] = []
+  /** By volume, path and reason: one entry however many definitions named the path. */
+  private readonly notCollected = new Map<string, NotCollected>()
 
   constructor(
     private readonly options: CollectOptions,
@@ -294,8 +297,11 @@ class CollectionRun {
     const parser = definition.parser ? getParser(definition.parser) : undefined
     const seen = new Set<string>()
     for (const pattern of definition.paths) {
-      const matches = matchPattern(fs, pattern, ({path, error}) =>
-        this.error({artifact: definition.id, volume: volume.id, path, message: `cannot list ${path || '/'}: ${errorMessage(error)}`}, definition),
+      const matches = matchPattern(
+        fs,
+        pattern,
+        ({path, error}) => this.error({artifact: definition.id, volume: volume.id, path, message: `cannot list ${path || '/'}: ${errorMessage(error)}`}, definition),
+        ({entry, whole}) => this.notCollectedEntry(definition, volume, entry, whole ? notAFile(entry) : `${notAFile(entry)}; the definition needs a directory here, so nothing below it was collected`),
       )
       for await (const {entry, captures} of matches) {
         if (this.options.signal?.aborted) throw new InterruptedError('signal')
@@ -314,9 +320,12 @@ class CollectionRun {
     try {
       const stream = await fs.open(entry.path)
       const head = await readHead(stream, HEAD_BYTES)
-      return parser.accepts!(head)
+      const accepted = parser.accepts!(head)
+      if (!accepted) this.notCollectedEntry(definition, volume, entry, `its first bytes are not what ${parser.id} reads (no signature match): another file of the same name`)
+      return accepted
     } catch (error) {
       this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)
+      this.notCollectedEntry(definition, volume, entry, unreadable(error))
       return false
     }
   }
@@ -349,7 +358,10 @@ class CollectionRun {
         }
         continue
       }
-      if (companion.kind !== 'file') continue
+      if (companion.kind !== 'file') {
+        this.notCollectedEntry(definition, volume, companion, `companion of ${entry.path}: ${notAFile(companion)}`)
+        continue
+      }
       const copied = await this.copy(definition, volume, fs, companion, copyPath ? copyPath + suffix : undefined)
       if (copied) {
         companions.push(suffix)
@@ -395,6 +407,7 @@ class CollectionRun {
       input = await fs.open(entry.path, stream === undefined ? undefined : {stream})
     } catch (error) {
       this.error({artifact: definition.id, volume: volume.id, path: label, message: `cannot read ${label}: ${errorMessage(error)}`}, definition)
+      this.notCollectedEntry(definition, volume, {...entry, path: label}, unreadable(error))
       return undefined
     }
     const scratchWrite = copyPath ? createWriteStream(copyPath, {flags: 'wx'}) : undefined
@@ -497,7 +510,10 @@ class CollectionRun {
         } catch {
           return undefined
         }
-        if (entry.kind !== 'file') return undefined
+        if (entry.kind !== 'file') {
+          this.notCollectedEntry(definition, volume, entry, `referred to by ${sourcePath}: ${notAFile(entry)}`)
+          return undefined
+        }
         const scratch = this.scratchFolder('related')
         related.push(scratch)
         const target = join(scratch, sanitizeLocalName(entry.name))
@@ -533,6 +549,17 @@ class CollectionRun {
     for (const warning of coverageWarnings(account)) {
       this.error({artifact: definition.id, volume: account.volume, path: account.sourcePath, message: `coverage: ${warning}`}, definition)
     }
+  }
+
+  /** Lists a path a definition named that was not collected, with why (once per path and reason). */
+  private notCollectedEntry(definition: ArtifactDefinition, volume: EvidenceVolume, entry: FileEntry, reason: string): void {
+    const key = `${volume.id}\0${entry.path}\0${reason}`
+    const existing = this.notCollected.get(key)
+    if (existing) {
+      if (!existing.artifacts.includes(definition.id)) existing.artifacts.push(definition.id)
+      return
+    }
+    this.notCollected.set(key, {volume: volume.id, path: entry.path, kind: kindOf(entry), reason, ...(entry.linkTarget !== undefined ? {linkTarget: entry.linkTarget} : {}), artifacts: [definition.id]})
   }
 
   /** Every record the definitions using this parser produced. */
@@ -642,6 +669,7 @@ class CollectionRun {
       hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256})),
       ...(this.cameras.length > 0 ? {cameras: this.cameras} : {}),
       coverage: this.coverage,
+      notCollected: [...this.notCollected.values()],
       entries: this.entries,
       errors: this.errors,
     }
@@ -676,3 +704,26 @@ function sanitizeLocalName(name: string): string {
   return clean === '' || clean === '.' || clean === '..' ? 'file' : clean.slice(0, 200)
 }
 
+
+/** What an entry that is not a regular file is, in the examiner's words. */
+function kindOf(entry: FileEntry): string {
+  if (entry.kind !== 'other') return entry.kind
+  const special = entry.attributes?.find((a) => ['fifo', 'socket', 'character-device', 'block-device'].includes(a))
+  return special ? special.replace('-', ' ') : 'other'
+}
+
+/** Why an entry named by a definition is not copied: it is not a regular file. */
+function notAFile(entry: FileEntry): string {
+  const kind = kindOf(entry)
+  if (kind === 'symlink') return `symbolic link or junction${entry.linkTarget !== undefined ? ` to ${entry.linkTarget}` : ''}: never followed`
+  if (kind === 'directory') return 'a directory where the definition names a file'
+  if (kind === 'fifo') return 'a FIFO (named pipe), not a regular file: nothing read from it'
+  if (kind === 'file') return 'a regular file'
+  return `a ${kind}, not a regular file: nothing read from it`
+}
+
+/** Why a listed file could not be copied after all. */
+function unreadable(error: unknown): string {
+  if (error instanceof FileNotFoundError) return 'listed, then gone when opened (deleted or moved during the run)'
+  return `unreadable: ${errorMessage(error)}`
+}

@@ -85,6 +85,8 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
         hashSets: m.hashSets,
         hashSetMatches: m.entries.filter((e) => e.hashSetMatches?.length).map((e) => ({path: e.path, sourcePath: e.source?.path, matches: e.hashSetMatches})),
         cameras: m.cameras ?? [],
+        coverage: m.coverage,
+        notCollected: m.notCollected,
         errors: m.errors,
       },
     }

@@ -86,6 +86,9 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
       inode: stats.ino.toString(),
     }
     if (kind === 'symlink') entry.linkTarget = await readlink(full).catch(() => undefined)
+    // what an 'other' entry is, for the examiner: nothing is read from it
+    const special = stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() ? 'character-device' : stats.isBlockDevice() ? 'block-device' : undefined
+    if (special) entry.attributes = [special]
     return entry
   }
 }

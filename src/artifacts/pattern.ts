@@ -16,6 +16,8 @@ type Segment =
 export interface PatternMatch {
   entry: FileEntry
   captures: Record<string, string>
+  /** True when the pattern's last segment names the file; false when a trailing `**` took every file below a folder. */
+  byName: boolean
 }
 
 export interface WalkProblem {
@@ -123,7 +125,7 @@ async function* walk(
     // `**` matches zero segments here, or descends into every subdirectory keeping `**`
     if (rest.length === 0) {
       for (const child of children) {
-        if (child.kind === 'file') yield {entry: child, captures}
+        if (child.kind === 'file') yield {entry: child, captures, byName: false}
         else if (child.kind === 'directory') yield* descend(fs, child, segments, captures, report, visited)
         else report.onSkip({entry: child, captures, whole: true})
       }
@@ -169,7 +171,7 @@ async function* step(
   visited: Set<string>,
 ): AsyncGenerator<PatternMatch> {
   if (rest.length === 0) {
-    if (entry.kind === 'file') yield {entry, captures}
+    if (entry.kind === 'file') yield {entry, captures, byName: true}
     else report.onSkip({entry, captures, whole: true})
     return
   }

@@ -80,6 +80,8 @@ export interface ArtifactSummary {
   bytes: number
   records: number
   errors: number
+  /** Files a trailing `**` took whose first bytes the parser does not read (not pictures under Documents/**): selection by content, by design. */
+  notOfThisKind?: number
 }
 
 export interface Manifest {

@@ -303,25 +303,34 @@ class CollectionRun {
         ({path, error}) => this.error({artifact: definition.id, volume: volume.id, path, message: `cannot list ${path || '/'}: ${errorMessage(error)}`}, definition),
         ({entry, whole}) => this.notCollectedEntry(definition, volume, entry, whole ? notAFile(entry) : `${notAFile(entry)}; the definition needs a directory here, so nothing below it was collected`),
       )
-      for await (const {entry, captures} of matches) {
+      for await (const {entry, captures, byName} of matches) {
         if (this.options.signal?.aborted) throw new InterruptedError('signal')
         // paths come from the file system's own listings, so they are spelled one way per file;
         // names equal but for case are different files on a POSIX source
         if (seen.has(entry.path)) continue
         seen.add(entry.path)
-        if (parser?.accepts && !(await this.accepts(parser, fs, entry, definition, volume))) continue
+        if (parser?.accepts && !(await this.accepts(parser, fs, entry, definition, volume, byName))) continue
         await this.collectFile(definition, volume, fs, entry, captures, parser, summary)
         this.progress()
       }
     }
   }
 
-  private async accepts(parser: Parser, fs: ReadOnlyFileSystem, entry: FileEntry, definition: ArtifactDefinition, volume: EvidenceVolume): Promise<boolean> {
+  /**
+   * The parser's content check. A file the pattern names (NTUSER.DAT) that fails it is listed
+   * as not collected; files a trailing `**` took are selected by content by design (pictures
+   * among documents), so those that fail are counted per artifact (notOfThisKind) instead.
+   */
+  private async accepts(parser: Parser, fs: ReadOnlyFileSystem, entry: FileEntry, definition: ArtifactDefinition, volume: EvidenceVolume, byName: boolean): Promise<boolean> {
     try {
       const stream = await fs.open(entry.path)
       const head = await readHead(stream, HEAD_BYTES)
       const accepted = parser.accepts!(head)
-      if (!accepted) this.notCollectedEntry(definition, volume, entry, `its first bytes are not what ${parser.id} reads (no signature match): another file of the same name`)
+      if (!accepted && byName) this.notCollectedEntry(definition, volume, entry, `its first bytes are not what ${parser.id} reads (no signature match): a file of the same name that is something else`)
+      if (!accepted && !byName) {
+        const summary = this.summary(definition)
+        summary.notOfThisKind = (summary.notOfThisKind ?? 0) + 1
+      }
       return accepted
     } catch (error) {
       this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `cannot read ${entry.path}: ${errorMessage(error)}`}, definition)

@@ -68,6 +68,10 @@ describe('paths a definition names that are not regular files are listed, never 
     // a picture listed, then deleted before it is opened
     writeFileSync(join(root, gone), 'JPEG that will be gone')
     vanishing.add(gone)
+    // a file named like a hive that is not one; and a text file among the pictures-and-documents folders
+    mkdirSync(join(root, 'Users/carol/Documents'), {recursive: true})
+    writeFileSync(join(root, 'Users/carol/NTUSER.DAT'), 'not a registry hive')
+    writeFileSync(join(root, 'Users/carol/Documents/notes.txt'), 'meeting at 6')
   })
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
@@ -78,7 +82,8 @@ describe('paths a definition names that are not regular files are listed, never 
     for (const pattern of ['Users/{user}/AppData/Local/Google/Chrome/User Data/{profile}/History', 'Users/{user}/**/wa.db', 'Users/{user}/NTUSER.DAT', 'Users/{user}/AppData/Roaming/Signal/config.json']) {
       for await (const match of matchPattern(fs, pattern, () => undefined, (s) => skipped.push(s))) files.push(match.entry.path)
     }
-    expect(files).toEqual([])
+    // the only regular file named: carol's (not a hive; the parser's content check comes later)
+    expect(files).toEqual(['Users/carol/NTUSER.DAT'])
     expect(skipped.map((s) => [s.entry.path, s.entry.kind, s.whole, s.entry.linkTarget ?? s.entry.attributes?.[0]])).toEqual([
       [history, 'symlink', true, '/etc/hostname'],
       // the Chrome pattern also walks bob's folder, and meets his linked AppData on the way
@@ -105,6 +110,10 @@ describe('paths a definition names that are not regular files are listed, never 
     const appData = byPath.get('Users/bob/AppData')
     expect(appData).toMatchObject({kind: 'symlink', reason: expect.stringContaining('the definition needs a directory here, so nothing below it was collected')})
     expect(appData?.artifacts.length).toBeGreaterThan(5)
+    expect(byPath.get('Users/carol/NTUSER.DAT')).toMatchObject({kind: 'file', reason: 'its first bytes are not what registry-ntuser reads (no signature match): a file of the same name that is something else', artifacts: ['registry-ntuser']})
+    // Documents/** selects pictures by content, by design: the text file is counted, not listed
+    expect(byPath.has('Users/carol/Documents/notes.txt')).toBe(false)
+    expect(result.manifest.artifacts.find((a) => a.id === 'user-pictures')?.notOfThisKind).toBe(1)
     expect(byPath.get(gone)).toMatchObject({kind: 'file', reason: 'listed, then gone when opened (deleted or moved during the run)', artifacts: ['user-pictures']})
     expect(result.manifest.errors.some((e) => e.path === gone)).toBe(true)
     // nothing named was copied
@@ -114,7 +123,7 @@ describe('paths a definition names that are not regular files are listed, never 
     expect(manifest.notCollected).toEqual(notCollected)
 
     const summary = renderCollectSummary({...result, bundleSha256: '0'.repeat(64)})
-    expect(summary).toContain(`Not collected: ${notCollected.length} paths a definition names (2 symlink, 1 fifo, 1 file, 1 socket; see below and manifest.json notCollected)`)
+    expect(summary).toContain(`Not collected: ${notCollected.length} paths a definition names (2 file, 2 symlink, 1 fifo, 1 socket; see below and manifest.json notCollected)`)
     expect(summary).toContain(`  - dir:${history}: symbolic link or junction to /etc/hostname: never followed [chrome-history]`)
     expect(summary).toMatch(/ {2}- dir:Users\/bob\/AppData: .* \[chrome-history, chrome-beta-history, chrome-dev-history and \d+ more\]/)
   })

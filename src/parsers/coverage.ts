@@ -97,7 +97,7 @@ function quoteIdentifier(name: string): string {
 interface KnownTable {
   rows: number | null
   error?: string
-  parsed: Set<string>
+  parsed: Set<string | number>
   excluded: Map<string, number>
   unresolved: Map<string, number>
   absent: boolean
@@ -147,7 +147,9 @@ export class SqliteCoverage {
   /** A row of `table` became (part of) a record. */
   parsed(table: string, key: unknown): void {
     if (key === null || key === undefined) return
-    this.entry(table).parsed.add(String(key))
+    // integer keys (rowids) kept as numbers: a set of small integers costs a fraction of one of strings
+    const k = typeof key === 'number' ? key : typeof key === 'bigint' && key <= BigInt(Number.MAX_SAFE_INTEGER) && key >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(key) : String(key)
+    this.entry(table).parsed.add(k)
   }
 
   /** `rows` rows of `table` are not turned into records, for `reason` (a stated design decision). */

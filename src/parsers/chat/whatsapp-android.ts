@@ -113,6 +113,11 @@ class RowsOf {
     return new RowsOf(coverage, table, rows, owner)
   }
 
+  /** True when no row is left to take (most side tables of most databases): the per-message lookups are skipped. */
+  get empty(): boolean {
+    return this.byOwner.size === 0
+  }
+
   /** The rows of `owner` that `accept` agrees belong to it (e.g. the chat matches), counted parsed. */
   take(owner: string, accept: (row: Row) => boolean = () => true): Row[] {
     const rows = this.byOwner.get(owner)
@@ -275,10 +280,12 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
   const receiptsLegacy = RowsOf.load(db, coverage, 'receipts', ['_id', 'key_remote_jid', 'key_id', 'remote_resource', 'receipt_device_timestamp', 'read_device_timestamp', 'played_device_timestamp'], (r) => keyOf(nonEmpty(r.key_remote_jid), null, nonEmpty(r.key_id)), '_id')
 
   // ---- which legacy row is the same message as a current row
+  // which _ids the current table holds matters only when legacy rows are there to be matched
+  const legacyRows = legacy && db.prepare("SELECT 1 FROM messages WHERE key_remote_jid IS NOT '-1' LIMIT 1").get() !== undefined
   const currentIds = new Set<number>()
-  if (current) for (const id of db.prepare("SELECT _id FROM message").pluck().iterate() as Iterable<unknown>) currentIds.add(integer(id) ?? -1)
+  if (current && legacyRows) for (const id of db.prepare("SELECT _id FROM message").pluck().iterate() as Iterable<unknown>) currentIds.add(integer(id) ?? -1)
   const legacyByKey = new Map<string, number>()
-  if (legacy && current) {
+  if (legacyRows && current) {
     for (const row of db.prepare("SELECT _id, key_remote_jid, key_from_me, key_id FROM messages WHERE key_remote_jid <> '-1'").iterate() as Iterable<Row>) {
       const key = keyOf(nonEmpty(row.key_remote_jid), integer(row.key_from_me) === 1, nonEmpty(row.key_id))
       if (key !== null && !legacyByKey.has(key)) legacyByKey.set(key, integer(row._id) ?? -1)
@@ -287,7 +294,12 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
   const legacyRowById = legacy ? db.prepare(`SELECT ${columnsOf(db, 'messages', LEGACY_MESSAGE_COLUMNS)} FROM messages WHERE _id = ?`) : undefined
   const merged = new Set<number>()
 
-  const message = async (c: Row | undefined, l: Row | undefined): Promise<ParsedRecord> => {
+  /**
+   * The record of one message (a current row, a legacy row, or both when they are the same
+   * message). Synchronous, so that a text message costs no promise; a media file to collect
+   * is handed back as `media` for the caller to resolve.
+   */
+  const message = (c: Row | undefined, l: Row | undefined): {record: ParsedRecord; media?: {stored: string | null; name: string | null; extra: {mimeType: string | null; size: number | null}}} => {
     const fromMe = c ? integer(c.from_me) === 1 : integer(l?.key_from_me) === 1
     const conv = c ? chatOf(c.chat_row_id) : nonEmpty(l?.key_remote_jid)
     const group = conv !== null && isGroupJid(conv)
@@ -296,20 +308,23 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
     // the side rows of this message: by its _id (the current row's; the legacy row's when no current row has that _id)
     const ids = [c ? integer(c._id) : null, l && !currentIds.has(integer(l._id) ?? -1) ? integer(l._id) : null].filter((id, i, all): id is number => id !== null && all.indexOf(id) === i).map(String)
     const sameChat = (row: Row): boolean => integer(row.chat_row_id) === null || !chats.has(integer(row.chat_row_id) ?? -1) || chatOf(row.chat_row_id) === conv
-    const side = (rows: RowsOf | undefined, accept?: (row: Row) => boolean): Row[] => (rows ? ids.flatMap((id) => rows.take(id, accept)) : [])
+    const side = (rows: RowsOf, accept?: (row: Row) => boolean): Row[] => (rows.empty ? [] : ids.flatMap((id) => rows.take(id, accept)))
     const key = keyOf(conv, fromMe, keyId)
-    const byKey = (rows: RowsOf | undefined, k: string | null): Row[] => (rows && k !== null ? rows.take(k) : [])
+    const byKey = (rows: RowsOf, k: string | null): Row[] => (rows.empty || k === null ? [] : rows.take(k))
 
     const mediaRow = side(media, sameChat)[0]
     const attachments: ChatAttachment[] = []
     const type = c ? integer(c.message_type) : integer(l?.media_wa_type)
-    if (mediaRow) {
-      attachments.push(
-        await attachment(context, nonEmpty(mediaRow.file_path), nonEmpty(mediaRow.media_name) ?? nonEmpty(l?.media_name), {
-          mimeType: nonEmpty(mediaRow.mime_type) ?? nonEmpty(l?.media_mime_type),
-          size: integer(mediaRow.file_size) ?? integer(l?.media_size),
-        }),
-      )
+    const pending = mediaRow
+      ? {
+          stored: nonEmpty(mediaRow.file_path),
+          name: nonEmpty(mediaRow.media_name) ?? nonEmpty(l?.media_name),
+          extra: {mimeType: nonEmpty(mediaRow.mime_type) ?? nonEmpty(l?.media_mime_type), size: integer(mediaRow.file_size) ?? integer(l?.media_size)},
+        }
+      : undefined
+    if (pending) {
+      // resolved (found and collected) by the caller; counted as an attachment here
+      attachments.push({name: pending.name, path: pending.stored, ...pending.extra, bundlePath: null, sha256: null})
     } else if (l && (nonEmpty(l.media_name) !== null || (type !== null && MEDIA_TYPES.has(type) && nonEmpty(l.media_mime_type) !== null))) {
       // the legacy table keeps the local file path only inside a serialized Java object (thumb_image): the name is reported
       attachments.push({name: nonEmpty(l.media_name), path: null, mimeType: nonEmpty(l.media_mime_type), size: integer(l.media_size), bundlePath: null, sha256: null})
@@ -361,7 +376,7 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
     if (c && l && legacyBody !== null && legacyBody !== text(c.text_data)) differs.body = legacyBody
     if (c && l && time(l.timestamp) !== time(c.timestamp)) differs.sentAt = time(l.timestamp)
     const id = integer(c ? c._id : l?._id)
-    return chatMessage(context.source({table: c ? 'message' : 'messages', rowid: id ?? undefined}), {
+    const record = chatMessage(context.source({table: c ? 'message' : 'messages', rowid: id ?? undefined}), {
       app: APP,
       account,
       conversation: conv,
@@ -390,6 +405,11 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
       schema: c ? 'current' : 'legacy',
       ...(c && l ? {alsoIn: {table: 'messages', rowid: integer(l._id), ...(Object.keys(differs).length > 0 ? {differs} : {})}} : {}),
     })
+    return {record, ...(pending ? {media: pending} : {})}
+  }
+  const withMedia = async ({record, media: m}: ReturnType<typeof message>): Promise<ParsedRecord> => {
+    if (m) record.attachments = [await attachment(context, m.stored, m.name, m.extra)]
+    return record
   }
 
   if (current) {
@@ -404,7 +424,8 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
         coverage.parsed('messages', l.__rowid)
       }
       coverage.parsed('message', c.__rowid)
-      yield await message(c, l)
+      const built = message(c, l)
+      yield built.media ? await withMedia(built) : built.record
     }
   }
   if (legacy) {
@@ -413,7 +434,8 @@ async function* readMsgstore(db: SqliteDatabase, context: AppDatabaseContext, co
     for (const l of db.prepare(sql).iterate() as Iterable<Row>) {
       if (merged.has(integer(l._id) ?? -1)) continue
       coverage.parsed('messages', l.__rowid)
-      yield await message(undefined, l)
+      const built = message(undefined, l)
+      yield built.media ? await withMedia(built) : built.record
     }
   }
 

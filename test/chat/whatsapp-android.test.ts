@@ -208,6 +208,25 @@ describe('WhatsApp Android msgstore.db in mid-migration (fixtures/chat/build-wha
     expect(coverageWarnings(account)).toEqual([])
   })
 
+  it('a message in both tables whose legacy copy differs: still one record (same chat, from_me, key_id), the legacy text kept in alsoIn.differs', async () => {
+    const copy = alteredCopy("UPDATE messages SET data = 'Both tables: pick-up at 7' WHERE _id = 6")
+    const {input} = androidInput('com.whatsapp/databases/msgstore.db', MIGRATION, copy)
+    const messages = (await parseAll(whatsAppAndroidParser, input)).filter((r) => r.type === 'chat.message')
+    expect(messages.length).toBe(6)
+    expect(messages[0]).toMatchObject({body: 'Both tables: pick-up at 6', alsoIn: {table: 'messages', rowid: 6, differs: {body: 'Both tables: pick-up at 7'}}})
+  })
+
+  it('the same key_id in another chat is not the same message: both rows become records', async () => {
+    const copy = alteredCopy("UPDATE messages SET key_remote_jid = '120363000000000001@g.us' WHERE _id = 6")
+    const {input} = androidInput('com.whatsapp/databases/msgstore.db', MIGRATION, copy)
+    const messages = (await parseAll(whatsAppAndroidParser, input)).filter((r) => r.type === 'chat.message')
+    expect(messages.length).toBe(7)
+    expect(messages.filter((m) => m.keyId === 'B6').map((m) => `${m.source.table}:${m.source.rowid}:${m.conversation}`)).toEqual(['message:6:15557654321@s.whatsapp.net', 'messages:6:120363000000000001@g.us'])
+    expect(messages.some((m) => m.alsoIn !== undefined)).toBe(false)
+    const account = input.coverage[0]
+    expect(table(account, 'messages')).toMatchObject({parsed: 5, unexplained: 0})
+  })
+
   it('a renamed media table: the account lists it as not read with its rows, looking like message_media, and the image whose media is not found is counted', async () => {
     const copy = alteredCopy('ALTER TABLE message_media RENAME TO message_media_v2')
     const {input} = androidInput('com.whatsapp/databases/msgstore.db', MIGRATION, copy)

@@ -73,6 +73,9 @@ describe('WhatsApp Android msgstore.db, real 2021 schema (fixtures/chat/build.sh
     ])
     // a group message: the author is the sender jid, the other members the recipients
     expect(messages[3]).toMatchObject({conversation: '120363000000000001@g.us', sender: '15550009999@s.whatsapp.net', recipients: ['15557654321@s.whatsapp.net']})
+    // the legacy copies of N1 and N2 are the same messages: named in alsoIn, counted parsed, nothing unexplained
+    expect(messages.filter((m) => m.alsoIn !== undefined).map((m) => m.keyId)).toEqual(['N1', 'N2'])
+    expect(coverageWarnings(input.coverage[0])).toEqual([])
     expect((messages[3].attachments as Array<{bundlePath: unknown}>)[0].bundlePath).toBeNull()
     const calls = records.filter((r) => r.type === 'chat.call')
     expect(calls[0]).toMatchObject({direction: 'incoming', startedAt: '2021-06-01T12:05:00.000Z', duration: 125, endedAt: '2021-06-01T12:07:05.000Z', video: false})
@@ -91,6 +94,9 @@ describe('WhatsApp Android msgstore.db, real 2021 schema (fixtures/chat/build.sh
     expect(messages[3]).toMatchObject({body: 'the contract', caption: 'the contract', messageTypeName: 'image'})
     expect(messages[3].attachments).toEqual([{name: 'IMG-20210101-WA0001.jpg', path: null, mimeType: 'image/jpeg', size: 20, bundlePath: null, sha256: null}])
     expect(records.filter((r) => r.type === 'chat.conversation').length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM chat_list'))
+    expect(input.coverage[0].readAs).toBe('WhatsApp Android msgstore.db: legacy and current schemas, messages only in the legacy: both read')
+    expect(table(input.coverage[0], 'messages')).toMatchObject({rows: 4, parsed: 4, unexplained: 0})
+    expect(coverageWarnings(input.coverage[0])).toEqual([])
   })
 
   it('wa.db: one contact per wa_contacts row', async () => {
@@ -187,7 +193,7 @@ describe('WhatsApp Android msgstore.db in mid-migration (fixtures/chat/build-wha
     expect(input.coverage.length).toBe(1)
     const account = input.coverage[0]
     expect(account).toMatchObject({parser: 'whatsapp-android', store: 'sqlite', sourcePath: `${DUMP}com.whatsapp/databases/msgstore.db`})
-    expect(account.readAs).toContain('legacy and current schemas, both read')
+    expect(account.readAs).toBe('WhatsApp Android msgstore.db: legacy and current schemas both hold messages (mid-migration): both read')
     expect(table(account, 'messages')).toMatchObject({rows: 6, parsed: 5, excluded: [{reason: expect.stringContaining('placeholder'), rows: 1}], unexplained: 0})
     expect(table(account, 'message')).toMatchObject({rows: 3, parsed: 2, excluded: [{reason: expect.stringContaining('placeholder'), rows: 1}], unexplained: 0})
     for (const [name, parsed] of [['message_media', 2], ['receipts', 1], ['receipt_user', 1], ['receipt_device', 1], ['message_quoted', 1], ['messages_quotes', 1], ['chat', 2], ['chat_list', 3], ['call_log', 1]] as const) {

@@ -66,6 +66,16 @@ export function msgstoreSchemas(db: SqliteDatabase): MsgstoreSchemas {
   }
 }
 
+/** What an examiner needs to know of the schema generations: which exist, which hold messages (both are read either way). */
+function describeSchemas(db: SqliteDatabase, schemas: MsgstoreSchemas): string {
+  const holds = (sql: string): boolean => db.prepare(sql).get() !== undefined
+  const current = schemas.current && holds('SELECT 1 FROM message WHERE chat_row_id IS NOT -1 LIMIT 1')
+  const legacy = schemas.legacy && holds("SELECT 1 FROM messages WHERE key_remote_jid IS NOT '-1' LIMIT 1")
+  if (current && legacy) return 'legacy and current schemas both hold messages (mid-migration): both read'
+  if (schemas.current && schemas.legacy) return `legacy and current schemas, messages only in the ${current ? 'current' : legacy ? 'legacy' : 'neither'}: both read`
+  return schemas.current ? 'current schema' : 'legacy schema'
+}
+
 export function whatsAppAndroidKind(db: SqliteDatabase): WhatsAppAndroidKind | null {
   const schemas = msgstoreSchemas(db)
   if (schemas.current || schemas.legacy) return 'msgstore'
@@ -547,7 +557,7 @@ export const whatsAppAndroidParser: Parser = {
         yield* readWaContacts(db, context, coverage)
       } else {
         const schemas = msgstoreSchemas(db)
-        readAs = `WhatsApp Android msgstore.db: ${schemas.current && schemas.legacy ? 'legacy and current schemas, both read (mid-migration)' : schemas.current ? 'current schema' : 'legacy schema'}`
+        readAs = `WhatsApp Android msgstore.db: ${describeSchemas(db, schemas)}`
         yield* readMsgstore(db, context, coverage, schemas)
       }
       const {volume} = input.source()

@@ -92,7 +92,7 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
  */
 export function renderCoverage(accounts: CoverageAccount[]): string {
   if (accounts.length === 0) return ''
-  const lines = ['Coverage (parsed rows / table rows; rows not parsed are excluded by design or flagged):']
+  const lines = ['Coverage (parsed / rows per table, or per registry key its subkeys and values; rows not parsed are excluded by design or flagged):']
   for (const account of accounts) {
     lines.push(`  ${account.sourcePath ?? account.file}${account.readAs ? ` (${account.readAs})` : ''}`)
     const known = account.tables.filter((t) => t.known && !t.absent && (t.rows !== 0 || t.error))
@@ -110,7 +110,8 @@ export function renderCoverage(accounts: CoverageAccount[]): string {
     if (empty.length > 0) lines.push(`    empty: ${empty.map((t) => t.table).join(', ')}`)
     if (absent.length > 0) lines.push(`    absent from this ${account.store === 'registry' ? 'hive' : 'database'}: ${absent.map((t) => t.table).join(', ')}`)
     if (unknown.length > 0) {
-      const described = unknown.map((t) => `${t.table} (${t.rows} rows${t.looksLike ? `; LOOKS LIKE A RENAMED ${t.looksLike}` : ''})`)
+      const unit = account.store === 'registry' ? 'subkeys and values' : 'rows'
+      const described = unknown.map((t) => `${t.table} (${t.rows} ${unit}${t.looksLike ? `; LOOKS LIKE A RENAMED ${t.looksLike}` : ''})`)
       lines.push(`    not read: ${described.join(', ')}`)
     }
   }

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {renderCoverage} from '../../src/cli/render.js'
 import {coverageWarnings, type CoverageAccount} from '../../src/parsers/coverage.js'
 import {registryNtuserParser} from '../../src/parsers/network/registry-ntuser.js'
 import {registrySoftwareParser} from '../../src/parsers/network/registry-software.js'
@@ -95,6 +96,10 @@ describeShared('registry coverage on real hives (../shared/testdata)', () => {
     ])
     checkAgainstGolden(account, join(FIX, 'regipy-SYSTEM-Tcpip.regfexport.txt'))
     expect(coverageWarnings(account)).toEqual([])
+    // as the collect summary shows it
+    const shown = renderCoverage([account])
+    expect(shown).toContain('    ControlSet001\\services\\Tcpip\\Parameters\\Interfaces: 3 / 3\n')
+    expect(shown).toContain('not read: ControlSet001\\services\\Tcpip\\Parameters\\Adapters (2 subkeys and values), ')
   })
 
   it('a Windows 10 NTUSER.DAT without remote-desktop keys: the keys are listed as absent, not reported as read', async () => {

@@ -92,7 +92,7 @@ export async function listLiveVolumes(options: LiveVolumeOptions = {}): Promise<
   const result = await (options.runner ?? runWithoutShell)(powershell, args, options.timeoutMs ?? 60_000)
   const disks = parseLogicalDisks(outputText(result.stdout))
   if (result.error || result.exitCode !== 0 || disks.length === 0) {
-    const why = result.error ?? (result.exitCode !== 0 ? `exit code ${result.exitCode}: ${outputText(result.stderr).trim().split(/\r?\n/)[0] ?? ''}` : 'it listed no drives')
+    const why = result.error ?? (result.exitCode !== 0 ? `exit code ${result.exitCode}: ${(outputText(result.stderr).trim().split(/\r?\n/)[0] ?? '').trim()}` : 'it listed no drives')
     throw new UsageError(`cannot list this machine's volumes (${why}); name them with --source C: (one per run)`)
   }
   const chosen = chooseLiveVolumes(disks, options.medium)

@@ -8,9 +8,11 @@ import type {ByteSource} from './byte-source.js'
  * Windows machine this is how locked files (registry hives, in-use databases, `$MFT`) are
  * read: the volume's bytes, under the file system, through the NTFS reader.
  *
- * Opened with flags 'r' only. On Windows libuv maps that to CreateFileW(GENERIC_READ,
- * FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, OPEN_EXISTING): read access, and
- * sharing that lets the open succeed while Windows has the volume mounted and in use.
+ * Opened with flags 'r' only. On Windows libuv (src/win/fs.c, fs__open) maps that to
+ * CreateFileW(FILE_GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+ * OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS): read access only, and sharing that lets the open
+ * succeed while Windows has the volume mounted and in use. Reads are ReadFile at an explicit
+ * offset; ERROR_HANDLE_EOF reads as 0 bytes, any other failure as an error.
  *
  * Windows reads a volume or disk handle only in whole sectors ("CreateFile: Physical Disks and
  * Volumes": offsets and lengths must be multiples of the sector size), so every request is

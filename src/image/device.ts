@@ -48,6 +48,8 @@ export interface DeviceOpenOptions {
 
 /** Longest single pread: a multiple of every sector size, far below the 2 GiB a read may ask. */
 const MAX_READ = 64 * 1024 * 1024
+/** Widened requests up to this size are read in one call through the scratch buffer (a multiple of every sector size). */
+const SMALL_SPAN = 64 * 1024
 /** The sector sizes disks use (512 native or emulated, 4096 native), tried in this order. */
 const SECTOR_SIZES = [512, 4096] as const
 
@@ -68,7 +70,7 @@ export class DeviceByteSource implements ByteSource {
     this.sectorSize = geometry.sectorSize
     this.sizeFrom = geometry.sizeFrom
     this.pread = pread
-    this.scratch = Buffer.alloc(geometry.sectorSize)
+    this.scratch = Buffer.alloc(Math.max(SMALL_SPAN, geometry.sectorSize))
   }
 
   /**
@@ -112,8 +114,10 @@ export class DeviceByteSource implements ByteSource {
 
   /**
    * Reads up to `length` bytes at `offset` into `target` at `targetOffset`. Whole sectors go
-   * straight into `target`; a sector the request starts or ends inside is read whole into a
-   * scratch sector and the wanted part copied. Returns the bytes read: fewer only at the end.
+   * straight into `target`. A request that starts or ends inside a sector is widened to whole
+   * sectors: when small (the many small reads of file-system metadata), in one read into a
+   * scratch buffer, sliced; when large, its whole sectors straight into `target` and only its
+   * first and last sector through the scratch buffer. Returns the bytes read: fewer only at the end.
    */
   readInto(offset: number, target: Uint8Array, targetOffset = 0, length = target.length - targetOffset): number {
     const fd = this.openFd()
@@ -123,6 +127,14 @@ export class DeviceByteSource implements ByteSource {
     }
     const end = offset + Math.max(0, Math.min(length, this.size - offset))
     const unit = this.sectorSize
+    const spanStart = offset - (offset % unit)
+    const spanEnd = Math.min(this.size, Math.ceil(end / unit) * unit)
+    if (end > offset && (spanStart !== offset || spanEnd !== end) && spanEnd - spanStart <= SMALL_SPAN) {
+      const n = this.readSectors(fd, this.scratch, 0, spanEnd - spanStart, spanStart)
+      const take = Math.max(0, Math.min(end, spanStart + n) - offset)
+      target.set(this.scratch.subarray(offset - spanStart, offset - spanStart + take), targetOffset)
+      return take
+    }
     let position = offset
     while (position < end) {
       const sectorStart = position - (position % unit)

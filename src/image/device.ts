@@ -231,9 +231,10 @@ function tryRead(fd: number, pread: PositionalRead, buffer: Buffer, position: nu
  * An NTFS volume states its size in its boot sector: total sectors at offset 0x28 (8 bytes)
  * of bytes-per-sector at 0x0B (libfsntfs, "The volume header"). The backup boot sector sits in
  * the sector after the last one counted (mkntfs and Windows format both put it there), so the
- * volume is one sector more. Bytes of a partition beyond that backup sector, if any, are not
- * read: the file system never refers to them. The first 4096 bytes are read, a whole number of
- * sectors for every sector size; a volume refusing that is read as 512-byte sectors.
+ * volume is one sector more; that sector must be readable, else the size is probed. Bytes of a
+ * partition beyond that backup sector, if any, are not read: the file system never refers to
+ * them. The first 4096 bytes are read, a whole number of sectors for every sector size; a volume
+ * refusing that is read as 512-byte sectors.
  */
 function ntfsVolumeGeometry(path: string, fd: number, pread: PositionalRead): DeviceGeometry | undefined {
   const head = Buffer.alloc(4096)
@@ -247,6 +248,8 @@ function ntfsVolumeGeometry(path: string, fd: number, pread: PositionalRead): De
   if (totalSectors === 0n || !Number.isSafeInteger(size)) {
     throw new CorruptImageError(`${path}: NTFS boot sector states ${totalSectors} sectors`, 0x28)
   }
+  // the backup boot sector must be readable where the size puts it; a boot sector that claims more than the device holds is not trusted
+  if (tryRead(fd, pread, head, size - bytesPerSector, bytesPerSector) !== bytesPerSector) return undefined
   return {size, sectorSize: bytesPerSector, sizeFrom: 'ntfs-boot-sector'}
 }
 

@@ -89,6 +89,21 @@ describeLoop('disks and volumes read in place, through loop devices', () => {
     }
   })
 
+  it('does not trust a boot sector claiming more sectors than the volume holds: the size is probed instead', () => {
+    const claimsMore = Buffer.from(volumeBytes)
+    claimsMore.writeBigUInt64LE(BigInt(volumeBytes.length / 512) * 2n, 0x28)
+    const image = join(dir, 'claims-more.img')
+    writeFileSync(image, claimsMore)
+    const loop = attachLoop(image)
+    try {
+      const device = DeviceByteSource.open(loop.disk, {kind: 'volume', read: windowsStrictRead(512)})
+      expect([device.size, device.sizeFrom]).toEqual([volumeBytes.length, 'probe'])
+      device.close()
+    } finally {
+      loop.detach()
+    }
+  })
+
   it('returns the image file\'s bytes for any request, aligned or not, while the device is only ever asked for whole sectors (512 and 4096)', () => {
     for (const sectorSize of [512, 4096]) {
       const calls: Array<[number, number]> = []

@@ -44,7 +44,8 @@ export interface SourceListOptions {
  * Several sources read as one: the fixed volumes of a live machine. Each volume keeps the id
  * its own source gives it (a drive letter: `C`, `D`), made unique with the source's number
  * where two would clash, and names the device it was read from. A source that cannot be
- * opened stays listed as a volume not read, with why, and the others are read.
+ * opened stays listed as a volume not read, with why, and the others are read; when none can
+ * be opened, the first one's error is thrown.
  */
 export async function openSources(paths: string[], options: SourceListOptions = {}): Promise<EvidenceSource> {
   const opened: EvidenceSource[] = []
@@ -52,6 +53,7 @@ export async function openSources(paths: string[], options: SourceListOptions = 
   const descriptions: SourceDescription[] = []
   const warnings: string[] = [...(options.notCollected ?? [])]
   const used = new Set<string>()
+  let firstError: TrawlError | undefined
   const claim = (id: string, index: number): string => {
     const unique = used.has(id) ? `${index + 1}-${id}` : id
     used.add(unique)
@@ -65,6 +67,7 @@ export async function openSources(paths: string[], options: SourceListOptions = 
         source = await openSource(path)
       } catch (error) {
         if (!(error instanceof TrawlError)) throw error
+        firstError ??= error
         const id = claim(device?.driveLetter ?? `s${index + 1}`, index)
         volumes.push({id, description: {scheme: 'none', device: path}, unreadable: `cannot be opened: ${error.message}`})
         descriptions.push({kind: 'image', path})
@@ -82,6 +85,8 @@ export async function openSources(paths: string[], options: SourceListOptions = 
     for (const source of opened) await source.close()
     throw error
   }
+  // none of them (not elevated, say): nothing to collect, so it fails before anything is written
+  if (opened.length === 0 && firstError) throw firstError
   return {
     description: {
       kind: 'live',

@@ -205,5 +205,7 @@ describeLoop('disks and volumes read in place, through loop devices', () => {
     } finally {
       await source.close()
     }
+    // when not one of them opens there is nothing to collect: the first one's error, before any bundle exists
+    await expect(openSources([join(dir, 'no-such-volume'), join(dir, 'nor-this')])).rejects.toThrow(`evidence source ${join(dir, 'no-such-volume')} does not exist`)
   })
 })

@@ -10,10 +10,14 @@ export default class Collect extends TrawlCommand {
     'Copies every matched file byte-exact (hashing SHA-256, SHA-1 and MD5 in the same pass), parses it from a copy, and seals manifest, signature and custody log into a ZIP. Never writes to the source.'
   static override examples = [
     '<%= config.bin %> collect --source /mnt/suspect --case 2026-0042 --examiner "A. Examiner" --key key.pem --cert cert.pem --passphrase-env TRAWL_PASS',
+    '<%= config.bin %> collect --live --case 2026-0042 --examiner "A. Examiner" --p12 keys\\examiner.p12 --passphrase-env TRAWL_PASS',
   ]
 
   static override flags = {
-    source: Flags.string({description: 'evidence: a mounted volume or live drive (directory), or a disk image', required: true}),
+    source: Flags.string({
+      description:
+        'evidence: a folder (E:\\, /mnt/x), a disk image, a block device (/dev/sdb1), or a Windows volume or disk read raw (C:, \\\\.\\PhysicalDrive0) for locked files; with --live on Windows, default: every fixed NTFS volume',
+    }),
     out: Flags.string({description: 'bundle to write (default: evidence/<case>_<host>_<UTC time>.zip beside trawl)'}),
     case: Flags.string({description: 'case identifier', required: true}),
     examiner: Flags.string({description: 'name of the examiner collecting', required: true}),

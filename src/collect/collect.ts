@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
-import {basename, dirname, join, relative, resolve, isAbsolute} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
 import type {Readable} from 'node:stream'
 import {loadDefinitions, selectDefinitions, type ArtifactDefinition} from '../artifacts/definition.js'
@@ -28,7 +28,7 @@ import {
 } from '../bundle/manifest.js'
 import {RecordStore} from '../bundle/records.js'
 import {BundleZipWriter} from '../bundle/zip-writer.js'
-import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
+import {FileNotFoundError, InterruptedError, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
 import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
@@ -36,9 +36,10 @@ import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
-import {openSource} from '../source/open.js'
+import {openSource, openSources, outputConflictOf} from '../source/open.js'
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
+import {listLiveVolumes} from '../live/volumes.js'
 import {nowIso} from '../time.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
 
@@ -64,7 +65,8 @@ export interface CollectProgress {
 }
 
 export interface CollectOptions {
-  source: string
+  /** The evidence; absent on a live Windows run, which reads every fixed NTFS volume (live/volumes.ts). */
+  source?: string
   out?: string
   caseId: string
   examiner: string
@@ -118,7 +120,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   const definitions = selectDefinitions(loadDefinitions(options.definitionsDir), options.targets)
   // everything that can fail on bad input fails before a byte is written
   const signer = loadSigner(options.signer)
-  const source = await openSource(options.source)
+  const source = await openEvidence(options)
   try {
     const out = resolveOutput(options, source)
     const run = new CollectionRun(options, definitions, signer, source, out, startedAt, t0)
@@ -126,6 +128,14 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   } finally {
     await source.close()
   }
+}
+
+/** The source named, or on a live run without one the machine's fixed volumes (each named in the manifest). */
+async function openEvidence(options: CollectOptions): Promise<EvidenceSource> {
+  if (options.source !== undefined) return openSource(options.source)
+  if (!options.live) throw new UsageError('--source is required (or --live alone on Windows, to read every fixed NTFS volume)')
+  const list = await listLiveVolumes({medium: installRoot()})
+  return openSources(list.devices, {notCollected: list.notCollected, listedBy: list.commandLine})
 }
 
 function safeName(text: string): string {
@@ -141,17 +151,13 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
     out = join(installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
   }
   const dir = dirname(out)
+  // never write on the evidence (not even the output folder): not inside a directory source, not on a volume or disk read in place
+  const conflict = outputConflictOf(source, dir)
+  if (conflict) throw new OutputNotWritableError(out, `it is ${conflict}; write to the collection medium instead`)
   try {
     mkdirSync(dir, {recursive: true})
   } catch (error) {
     throw new OutputNotWritableError(out, errorMessage(error))
-  }
-  // never write on the evidence: the output must not lie inside a directory source or be the image itself
-  const realDir = realpathSync(dir)
-  const sourcePath = realpathSync(source.description.path)
-  const inside = relative(sourcePath, realDir)
-  if (source.description.kind === 'directory' && (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside)))) {
-    throw new OutputNotWritableError(out, `it is inside the evidence source ${sourcePath}; write to the collection medium instead`)
   }
   for (const path of [out, `${out}.partial`, `${out}.work`]) {
     if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites)')

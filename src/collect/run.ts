@@ -7,7 +7,8 @@ import {loadHashSet} from '../hashset/index.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
 export interface RunCollectOptions extends SignerFiles {
-  source: string
+  /** Absent on a live Windows run: every fixed NTFS volume. */
+  source?: string
   out?: string
   caseId: string
   examiner: string

@@ -1,8 +1,10 @@
-import {closeSync, openSync, readSync} from 'node:fs'
+import {closeSync, openSync, readSync, statSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
 import type {ByteSource} from './byte-source.js'
+import {DeviceByteSource, type DeviceKind} from './device.js'
+import {parseWindowsDevicePath} from './device-path.js'
 import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
@@ -36,12 +38,21 @@ export function detectImageFormat(path: string): 'ewf' | 'split-raw' | 'raw' {
 
 /**
  * Opens any image path as a ByteSource: an EWF segment (any of the set), a
- * segment of a split raw image, or a single raw file. Throws CorruptImageError
- * for a damaged EWF set or a split set with a missing segment.
+ * segment of a split raw image, a single raw file, or a disk or volume read in
+ * place (a Linux block device, a Windows `C:`, `\\.\PhysicalDrive0`). Throws
+ * CorruptImageError for a damaged EWF set or a split set with a missing segment.
  */
 export function openImage(path: string): OpenedImage {
   try {
-    return openImageUnchecked(resolve(path))
+    // a Windows device name is not a path: resolving `\\.\C:` would make it the folder `\\.\C:\`
+    const windowsDevice = parseWindowsDevicePath(path)
+    if (windowsDevice) {
+      const {device, kind, name, driveLetter} = windowsDevice
+      return openDevice(device, kind, name, driveLetter)
+    }
+    const absolute = resolve(path)
+    if (isBlockDevice(absolute)) return openDevice(absolute, 'block-device', absolute)
+    return openImageUnchecked(absolute)
   } catch (error) {
     // A segment that cannot be opened (permissions, vanished, a device in use) is an unreadable source.
     const code = (error as NodeJS.ErrnoException).code
@@ -49,6 +60,39 @@ export function openImage(path: string): OpenedImage {
       throw new SourceNotFoundError((error as NodeJS.ErrnoException).path ?? path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${errorMessage(error)})`)
     }
     throw error
+  }
+}
+
+/** True for a block device (Linux /dev/sdb1); false for a file, and for a path stat cannot see (the open reports that). */
+export function isBlockDevice(path: string): boolean {
+  try {
+    return statSync(path).isBlockDevice()
+  } catch {
+    return false
+  }
+}
+
+function openDevice(path: string, kind: DeviceKind, name: string, driveLetter?: string): OpenedImage {
+  let source: DeviceByteSource
+  try {
+    source = DeviceByteSource.open(path, {kind})
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw error
+    // reading a volume or disk raw needs elevation; say which, since the examiner can fix it
+    const how = kind === 'block-device' ? 'run trawl as root' : 'run trawl from an elevated (Administrator) prompt'
+    throw new SourceNotFoundError(path, `cannot be opened for reading (${code}): ${how}`)
+  }
+  return {
+    source,
+    description: {
+      kind: 'image',
+      path,
+      format: 'device',
+      segments: [path],
+      size: source.size,
+      device: {kind, name, ...(driveLetter ? {driveLetter} : {}), sectorSize: source.sectorSize, sizeFrom: source.sizeFrom},
+    },
   }
 }
 

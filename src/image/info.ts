@@ -1,4 +1,5 @@
 import {openImageSource} from '../source/image.js'
+import type {DeviceDescription} from '../source/types.js'
 import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
 
 /**
@@ -34,6 +35,8 @@ export interface ImageInfo {
   format: string
   segments: string[]
   size: number
+  /** A disk or volume read in place: its kind, sector size and how its size was found. */
+  device?: DeviceDescription
   storedHashes?: {md5?: string; sha1?: string}
   metadata?: Record<string, string>
   ewf?: EwfMedia & {chunkSize: number}
@@ -83,6 +86,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
       format: description.format ?? 'raw',
       segments: description.segments ?? [description.path],
       size: description.size ?? image.source.size,
+      ...(description.device ? {device: description.device} : {}),
       ...(description.storedHashes ? {storedHashes: description.storedHashes} : {}),
       ...(image.ewf
         ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}, acquisitionErrors: image.ewf.acquisitionErrors}
@@ -114,6 +118,13 @@ const METADATA_LABELS: Array<[string, string]> = [
   ['deviceLabel', 'Device label'],
 ]
 
+const DEVICE_KINDS: Record<DeviceDescription['kind'], string> = {volume: 'Windows volume', disk: 'Windows disk', 'block-device': 'block device'}
+const SIZE_METHODS: Record<DeviceDescription['sizeFrom'], string> = {
+  sysfs: 'from sysfs',
+  'ntfs-boot-sector': 'from the NTFS boot sector (total sectors and the backup boot sector)',
+  probe: 'found by probing for the last readable sector',
+}
+
 /** The text rendering of `trawl image info`. */
 export function formatImageInfo(info: ImageInfo): string {
   const lines: string[] = []
@@ -121,6 +132,7 @@ export function formatImageInfo(info: ImageInfo): string {
   lines.push(`Format:       ${info.format}${info.segments.length > 1 ? ` (${info.segments.length} segments)` : ''}`)
   if (info.segments.length > 1) for (const s of info.segments) lines.push(`  ${s}`)
   lines.push(`Media size:   ${info.size} bytes`)
+  if (info.device) lines.push(`Device:       ${DEVICE_KINDS[info.device.kind]}, read in ${info.device.sectorSize}-byte sectors; size ${SIZE_METHODS[info.device.sizeFrom]}`)
   if (info.ewf) {
     lines.push(`Sectors:      ${info.ewf.sectorCount} of ${info.ewf.bytesPerSector} bytes; chunk ${info.ewf.chunkSize} bytes`)
   }

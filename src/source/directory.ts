@@ -1,5 +1,6 @@
+import {realpathSync} from 'node:fs'
 import {stat} from 'node:fs/promises'
-import {resolve} from 'node:path'
+import {isAbsolute, relative, resolve} from 'node:path'
 import {DirectoryFileSystem} from '../fs/directory.js'
 import type {EvidenceSource, SourceOpener} from './types.js'
 
@@ -14,6 +15,11 @@ export const directoryOpener: SourceOpener = {
     const source: EvidenceSource = {
       description: {kind: 'directory', path: root},
       volumes: [{id: 'dir', description: {scheme: 'directory', fileSystem: 'directory'}, fs: new DirectoryFileSystem(root)}],
+      outputConflict(directory) {
+        const real = realpathSync(root)
+        const inside = relative(real, directory)
+        return inside === '' || (!inside.startsWith('..') && !isAbsolute(inside)) ? `inside the evidence source ${real}` : undefined
+      },
       async close() {},
     }
     return source

@@ -11,6 +11,7 @@ import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
 import {sniffFileSystem} from '../volume/fs-sniff.js'
 import type {Partition, VolumeSystem} from '../volume/types.js'
+import {deviceOutputConflict, deviceWarnings} from './device.js'
 import type {EvidenceSource, EvidenceVolume, SourceOpener, VolumeDescription} from './types.js'
 
 /**
@@ -72,13 +73,15 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
 /** Opens an image path (any segment of it) as an evidence source. */
 export function openImageSource(path: string): ImageEvidenceSource {
   const image = openImage(path)
-  const warnings: string[] = [...(image.ewf?.warnings ?? [])]
+  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...deviceWarnings(image.description)]
   try {
     const volumeSystem = readVolumeSystem(image.source)
     warnings.push(...volumeSystem.warnings)
     const volumes: EvidenceVolume[] = []
     if (volumeSystem.scheme === 'none') {
-      volumes.push(attachFileSystem('vol', image.source, {scheme: 'none', offset: 0, size: image.source.size}))
+      // a Windows volume read in place is named by its drive letter, as the examiner knows it (files/C/...)
+      const id = image.description.device?.driveLetter ?? 'vol'
+      volumes.push(attachFileSystem(id, image.source, {scheme: 'none', offset: 0, size: image.source.size}))
     } else {
       for (const partition of volumeSystem.partitions) {
         const bytes = partitionBytes(image.source, partition, warnings)
@@ -99,6 +102,7 @@ export function openImageSource(path: string): ImageEvidenceSource {
       image,
       volumeSystem,
       warnings,
+      outputConflict: (directory) => deviceOutputConflict(image.description, directory),
       async close() {
         for (const volume of volumes) await volume.fs?.close?.()
         image.source.close()
@@ -119,7 +123,9 @@ export const imageOpener: SourceOpener = {
   name: 'image',
   async detect(path) {
     const info = await stat(path)
-    if (!info.isFile() && !info.isBlockDevice()) return false
+    // a block device is read as a disk whatever it holds: open() says what it finds there
+    if (info.isBlockDevice()) return true
+    if (!info.isFile()) return false
     const head = readHead(path, 8)
     // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
     if (isEwf(head) || unreadEwfVariant(head)) return true

@@ -1,4 +1,5 @@
 import type {ReadOnlyFileSystem} from '../fs/types.js'
+import type {DeviceKind, DeviceSizeMethod} from '../image/device.js'
 
 /**
  * An evidence source: a directory, or an image holding one or more volumes.
@@ -19,10 +20,12 @@ export interface VolumeDescription {
   fileSystem?: string
   label?: string
   serial?: string
+  /** In a source of several volumes: the device or path this volume was read from (`\\.\C:`). */
+  device?: string
 }
 
 export interface EvidenceVolume {
-  /** Short id used in bundle paths and records: 'dir', 'p1', 'p2', 'vol'. */
+  /** Short id used in bundle paths and records: 'dir', 'p1', 'p2', 'vol', or a drive letter 'C' for a Windows volume read in place. */
   id: string
   description: VolumeDescription
   /** Present when trawl reads the volume's file system. */
@@ -43,6 +46,21 @@ export interface SourceDescription {
   storedHashes?: {md5?: string; sha1?: string}
   /** EWF header metadata (case number, examiner, acquisition date, ...). */
   metadata?: Record<string, string>
+  /** A disk or volume read in place (format 'device'): what it is and how its size was found. */
+  device?: DeviceDescription
+  /** A source of several (the fixed volumes of a live machine): each one's own description. */
+  sources?: SourceDescription[]
+}
+
+export interface DeviceDescription {
+  /** 'volume' (Windows `\\.\C:`, a shadow copy), 'disk' (Windows `\\.\PhysicalDriveN`), 'block-device' (Linux). */
+  kind: DeviceKind
+  /** As the examiner knows it: 'C:', 'PhysicalDrive0', '/dev/sdb1'. */
+  name: string
+  driveLetter?: string
+  sectorSize: number
+  /** 'sysfs', 'ntfs-boot-sector' or 'probe' (see src/image/device.ts). */
+  sizeFrom: DeviceSizeMethod
 }
 
 export interface EvidenceSource {
@@ -50,6 +68,12 @@ export interface EvidenceSource {
   volumes: EvidenceVolume[]
   /** Non-fatal problems found while opening (a partition running past the image end, a bad GPT copy). */
   warnings?: string[]
+  /**
+   * Why writing a file in `directory` (an absolute, real path) would write on this evidence
+   * (it is inside the directory source, on the volume or disk read), or undefined when it
+   * would not. Collection refuses such an output.
+   */
+  outputConflict?(directory: string): string | undefined
   close(): Promise<void>
 }
 

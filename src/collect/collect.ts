@@ -32,6 +32,7 @@ import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
+import {sqliteEngineInfo} from '../sqlite/engine.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource} from '../source/open.js'
@@ -611,6 +612,7 @@ class CollectionRun {
         version: toolVersion(),
         commandLine: this.options.commandLine ?? process.argv.slice(1),
         platform: {os: platform(), release: release(), arch: arch(), node: process.version},
+        sqlite: sqliteEngineInfo(),
       },
       host: {hostname: hostname(), user, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone},
       source: {

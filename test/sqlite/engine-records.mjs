@@ -97,7 +97,8 @@ for (const entry of list) {
     results.push({...result, accepted: true, records: records.map((r) => JSON.parse(typed(r)))})
   }
   try {
-    const set = await loadHashSet(join(entry.root, entry.path))
+    // on a working copy too: SQLite makes -shm (and -wal) beside a WAL-mode file it opens, even read-only
+    const set = await loadHashSet(inputFor(entry, n++).copyPath)
     results.push({path: entry.path, companions: entry.companions, parser: 'hashset', set: {format: set.format, counts: set.counts, invalidLines: set.invalidLines, sha256: set.sha256}})
   } catch (error) {
     results.push({path: entry.path, companions: entry.companions, parser: 'hashset', thrown: `${error?.name}: ${error?.message}`})

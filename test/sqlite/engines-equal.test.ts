@@ -64,6 +64,11 @@ function databasesUnder(root: string): Entry[] {
   return entries.sort((a, b) => a.path.localeCompare(b.path) || b.companions.length - a.companions.length)
 }
 
+/** Names of the SQLite companions sitting beside a database. */
+function besideDatabase(entry: Entry): string[] {
+  return ['-wal', '-shm', '-journal'].filter((suffix) => existsSync(join(entry.root, entry.path + suffix)))
+}
+
 const key = (r: Result) => `${r.parser} ${r.path}${r.companions.length > 0 ? ` (with ${r.companions.join(', ')})` : ''}`
 
 function countsByType(output: Output): Record<string, number> {
@@ -77,6 +82,9 @@ describeKitNode('records are the same under better-sqlite3 and node:sqlite', (ki
   let better: Output
   let node: Output
 
+  /** The files beside each database before the runs: reading must add no -shm or -wal to the test data. */
+  const besideBefore = new Map(entries.map((e) => [e.path, besideDatabase(e)]))
+
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trawl-engines-equal-'))
     const list = join(dir, 'list.json')
@@ -88,6 +96,10 @@ describeKitNode('records are the same under better-sqlite3 and node:sqlite', (ki
     better = JSON.parse(readFileSync(join(dir, 'better.json'), 'utf8')) as Output
     node = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as Output
   }, 300_000)
+
+  it('left the test data as it was: no -shm or -wal appeared beside any database (only working copies are opened)', () => {
+    expect(entries.filter((e) => besideDatabase(e).join() !== besideBefore.get(e.path)?.join()).map((e) => e.path)).toEqual([])
+  })
 
   it('each side really used its engine', () => {
     expect(better.engine.engine).toBe('better-sqlite3')

@@ -29,7 +29,7 @@ function forcedEngine(value: string): SqliteEngine {
     try {
       return loadNodeSqlite()
     } catch (error) {
-      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=${value} but Node ${process.version} has no usable node:sqlite (it needs Node 22.13 or later): ${errorMessage(error)}`, undefined, {cause: error})
+      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=${value} but Node ${process.version} has no usable node:sqlite (it needs Node 24, or 22.16 and later): ${errorMessage(error)}`, undefined, {cause: error})
     }
   }
   throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE} must be better-sqlite3 or node, not ${JSON.stringify(value)}`)

@@ -13,8 +13,9 @@
  *   that meets the first such value restarts and skips the rows already handed out:
  *   the database is a read-only working copy, so the same statement gives the same
  *   rows in the same order.
- * - Rows as arrays (raw, pluck) come from setReturnArrays where this Node has it
- *   (>= 22.16, 24.0), else objects are laid out in select-list order by columns().
+ * - Rows as arrays (raw, pluck) come from setReturnArrays (Node 24, and 22.x from about
+ *   22.16). A Node without it is refused: rebuilding arrays from object rows would merge
+ *   columns of the same name (the History visits query selects u.url and fu.url).
  * - Errors carry SQLite's extended result code name in `code`, as better-sqlite3's do.
  */
 import {existsSync} from 'node:fs'
@@ -29,8 +30,7 @@ interface NodeStatementSync {
   iterate(...params: SqliteParameter[]): Iterator<unknown>
   run(...params: SqliteParameter[]): SqliteRunResult
   setReadBigInts(enabled: boolean): void
-  setReturnArrays?(enabled: boolean): void
-  columns?(): Array<{name: string}>
+  setReturnArrays(enabled: boolean): void
 }
 
 interface NodeDatabaseSync {
@@ -41,6 +41,7 @@ interface NodeDatabaseSync {
 
 interface NodeSqliteModule {
   DatabaseSync: new (path: string, options?: {readOnly?: boolean; timeout?: number}) => NodeDatabaseSync
+  StatementSync: {prototype: Partial<NodeStatementSync>}
 }
 
 /** better-sqlite3 waits up to 5 s on a locked database; node:sqlite by default not at all. */
@@ -68,12 +69,8 @@ class NodeStatement implements SqliteStatement {
   private wide = false
   private appliedBigInts = false
   private appliedArrays = false
-  private readonly nativeArrays: boolean
-  private names: string[] | undefined
 
-  constructor(private readonly inner: NodeStatementSync) {
-    this.nativeArrays = typeof inner.setReturnArrays === 'function'
-  }
+  constructor(private readonly inner: NodeStatementSync) {}
 
   raw(toggle = true): this {
     this.shape = toggle ? 'array' : 'object'
@@ -168,9 +165,9 @@ class NodeStatement implements SqliteStatement {
       this.inner.setReadBigInts(bigInts)
       this.appliedBigInts = bigInts
     }
-    const arrays = this.nativeArrays && this.shape !== 'object'
+    const arrays = this.shape !== 'object'
     if (arrays !== this.appliedArrays) {
-      this.inner.setReturnArrays?.(arrays)
+      this.inner.setReturnArrays(arrays)
       this.appliedArrays = arrays
     }
   }
@@ -186,19 +183,13 @@ class NodeStatement implements SqliteStatement {
       }
       return row
     }
-    const row = this.nativeArrays ? (value as unknown[]) : this.inOrder(value as Record<string, unknown>)
+    const row = value as unknown[]
     if (this.shape === 'pluck') return row.length === 0 ? undefined : fixed(row[0], toNumber)
     for (let i = 0; i < row.length; i++) {
       const v = row[i]
       if ((typeof v === 'object' && v !== null) || (toNumber && typeof v === 'bigint')) row[i] = fixed(v, toNumber)
     }
     return row
-  }
-
-  /** An object row laid out in select-list order (for a Node without setReturnArrays). */
-  private inOrder(row: Record<string, unknown>): unknown[] {
-    this.names ??= this.inner.columns?.().map((c) => c.name)
-    return this.names ? this.names.map((name) => row[name]) : Object.values(row)
   }
 }
 
@@ -236,10 +227,16 @@ class NodeDatabase implements SqliteDatabase {
   }
 }
 
-/** Loads node:sqlite; throws when this Node has none (before 22.13/23.4 it needs --experimental-sqlite). */
+/**
+ * Loads node:sqlite; throws when this Node has none (before 22.13 and 23.4 it needs
+ * --experimental-sqlite) or one without StatementSync.setReturnArrays.
+ */
 export function loadNodeSqlite(): SqliteEngine {
   const require = createRequire(import.meta.url)
-  const {DatabaseSync} = require('node:sqlite') as NodeSqliteModule
+  const {DatabaseSync, StatementSync} = require('node:sqlite') as NodeSqliteModule
+  if (typeof StatementSync.prototype.setReturnArrays !== 'function') {
+    throw new Error(`node:sqlite of Node ${process.version} has no StatementSync.setReturnArrays`)
+  }
   const probe = new DatabaseSync(':memory:')
   let sqliteVersion: string
   try {

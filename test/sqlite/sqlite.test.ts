@@ -52,7 +52,7 @@ describe(`the SQLite engine of this run (${expectedEngine})`, () => {
       // better-sqlite3's native module is built for the development Node's ABI: the fallback path
       expect(() => chooseSqliteEngine('better-sqlite3')).toThrow(/^TRAWL_SQLITE=better-sqlite3 but better-sqlite3 does not load in Node v\d+/)
     } else if (!/^v(2[3-9]|[3-9]\d)\./.test(process.version)) {
-      expect(() => chooseSqliteEngine('node')).toThrow(/^TRAWL_SQLITE=node but Node v\d+\.\d+\.\d+ has no usable node:sqlite \(it needs Node 22\.13 or later\)/)
+      expect(() => chooseSqliteEngine('node')).toThrow(/^TRAWL_SQLITE=node but Node v\d+\.\d+\.\d+ has no usable node:sqlite \(it needs Node 24, or 22\.16 and later\)/)
     }
     expect(() => chooseSqliteEngine('sqlite4')).toThrow('TRAWL_SQLITE must be better-sqlite3 or node, not "sqlite4"')
   })

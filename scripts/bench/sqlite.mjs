@@ -99,7 +99,7 @@ async function child(file) {
   }
   const s = seconds(start)
   rmSync(copy, {force: true})
-  console.log(JSON.stringify({records, s, engine: sqliteEngineInfo()}))
+  console.log(JSON.stringify({records, s, maxRssKb: process.resourceUsage().maxRSS, engine: sqliteEngineInfo()}))
 }
 
 async function main() {
@@ -140,6 +140,7 @@ async function main() {
       e.records = parsed.records
       e.sqliteVersion = parsed.engine.sqliteVersion
       e.parse.push(parsed.s)
+      e.rssMb = parsed.maxRssKb / 1024
       const out = join(benchDir, `case-${e.label.replace(':', '-')}.zip`)
       rmSync(out, {force: true})
       e.collect.push(run(e.node, [bin, 'collect', '--source', tree, '--out', out, '--case', 'BENCH', '--examiner', 'Bench Examiner', ...sign], {...PASS, ...e.env}).s)
@@ -154,7 +155,7 @@ async function main() {
   for (const e of engines) {
     const perSecond = Math.round(e.records / median(e.parse)).toLocaleString('en')
     console.log(
-      `${e.label.padEnd(14)} (Node ${e.version}, SQLite ${e.sqliteVersion}): parser alone ${median(e.parse).toFixed(3)} s for ${e.records} records (${perSecond}/s); ` +
+      `${e.label.padEnd(14)} (Node ${e.version}, SQLite ${e.sqliteVersion}): parser alone ${median(e.parse).toFixed(3)} s for ${e.records} records (${perSecond}/s, peak RSS ${e.rssMb.toFixed(0)} MB); ` +
         `trawl collect ${median(e.collect).toFixed(2)} s; trawl --version ${median(e.startup).toFixed(2)} s`,
     )
   }

@@ -32,7 +32,7 @@ import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
-import {sqliteEngineInfo} from '../sqlite/engine.js'
+import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource} from '../source/open.js'
@@ -198,7 +198,8 @@ class CollectionRun {
       this.records = new RecordStore(this.workDir)
     } catch (error) {
       rmSync(`${out}.work`, {recursive: true, force: true})
-      throw error instanceof OutputNotWritableError ? error : new OutputNotWritableError(out, errorMessage(error))
+      // no usable SQLite engine is this machine's Node, not the output medium
+      throw error instanceof OutputNotWritableError || error instanceof SqliteUnavailableError ? error : new OutputNotWritableError(out, errorMessage(error))
     }
   }
 

@@ -17,19 +17,24 @@ export class SqliteUnavailableError extends TrawlError {}
 
 let chosen: SqliteEngine | undefined
 
+/** A load failure on one line: Node's messages span lines ("Require stack:", the ABI numbers). */
+function reason(error: unknown): string {
+  return errorMessage(error).split('\nRequire stack:')[0].replace(/\s*\n\s*/g, ' ')
+}
+
 function forcedEngine(value: string): SqliteEngine {
   if (value === 'better-sqlite3') {
     try {
       return loadBetterSqlite3()
     } catch (error) {
-      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=better-sqlite3 but better-sqlite3 does not load in Node ${process.version}: ${errorMessage(error)}`, undefined, {cause: error})
+      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=better-sqlite3 but better-sqlite3 does not load in Node ${process.version}: ${reason(error)}`, undefined, {cause: error})
     }
   }
   if (value === 'node' || value === 'node:sqlite') {
     try {
       return loadNodeSqlite()
     } catch (error) {
-      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=${value} but Node ${process.version} has no usable node:sqlite (it needs Node 24, or 22.16 and later): ${errorMessage(error)}`, undefined, {cause: error})
+      throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE}=${value} but Node ${process.version} has no usable node:sqlite (it needs Node 24, or 22.16 and later): ${reason(error)}`, undefined, {cause: error})
     }
   }
   throw new SqliteUnavailableError(`${SQLITE_ENGINE_VARIABLE} must be better-sqlite3 or node, not ${JSON.stringify(value)}`)
@@ -46,7 +51,7 @@ function firstLoadable(): SqliteEngine {
     return loadNodeSqlite()
   } catch (error) {
     throw new SqliteUnavailableError(
-      `no SQLite engine: better-sqlite3 does not load (${errorMessage(betterFailure)}) and Node ${process.version} has no usable node:sqlite (${errorMessage(error)})`,
+      `no SQLite engine: better-sqlite3 does not load (${reason(betterFailure)}) and Node ${process.version} has no usable node:sqlite (${reason(error)})`,
       undefined,
       {cause: error},
     )

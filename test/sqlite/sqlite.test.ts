@@ -11,6 +11,7 @@ import {describe, expect, it} from 'vitest'
 import {chooseSqliteEngine, openDatabase, sqliteEngineInfo} from '../../src/sqlite/engine.js'
 import {resultCodeName} from '../../src/sqlite/result-codes.js'
 import type {SqliteDatabase} from '../../src/sqlite/types.js'
+import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 
 const expectedEngine = process.env.TRAWL_SQLITE === 'node' ? 'node:sqlite' : 'better-sqlite3'
@@ -147,6 +148,20 @@ describe(`the SQLite engine of this run (${expectedEngine})`, () => {
     expect(() => openDatabase(join(dir, 'absent.sqlite'), {readonly: true})).toThrow(expect.objectContaining({code: expect.stringMatching(/^SQLITE_CANTOPEN/)}))
     expect(() => openDatabase(join(dir, 'absent.sqlite'), {fileMustExist: true})).toThrow(expect.objectContaining({code: expect.stringMatching(/^SQLITE_CANTOPEN/)}))
     expect(existsSync(join(dir, 'absent.sqlite'))).toBe(false)
+  })
+})
+
+describe('an engine that cannot be used, from the CLI', () => {
+  it('stops collect with one line and exit code 2 before anything is written (TRAWL_SQLITE=sqlite4)', async () => {
+    const dir = scratchDir()
+    const keys = await makeKeys(join(dir, 'keys'))
+    const out = join(dir, 'case.zip')
+    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', out, '--case', 'C-1', '--examiner', 'E', ...keys.signArgs], {
+      env: {...keys.env, TRAWL_SQLITE: 'sqlite4'},
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe('trawl: TRAWL_SQLITE must be better-sqlite3 or node, not "sqlite4"\n')
+    expect(readdirSync(dir)).toEqual(['keys'])
   })
 })
 

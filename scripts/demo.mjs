@@ -39,10 +39,6 @@ console.log('\n== Verifying the bundle')
 trawl(['verify', bundle, '--cert', join(keys, 'cert.pem')])
 
 console.log('\n== A few parsed records (parsed/records.sqlite)')
-const script = `
-const Database = require('better-sqlite3');
-const db = new Database(process.argv[1], {readonly: true});
-for (const r of db.prepare("SELECT type, count(*) n FROM records GROUP BY type ORDER BY type").all()) console.log(String(r.n).padStart(6), r.type);`
 const tmp = join(demo, 'records.sqlite')
 rmSync(tmp, {force: true})
 // read the entry with trawl's own ZIP reader (no unzip needed on the machine)
@@ -50,5 +46,9 @@ const {BundleZip} = await import(pathToFileURL(join(root, 'dist', 'src', 'bundle
 const zip = BundleZip.open(bundle)
 writeFileSync(tmp, await zip.readEntry(zip.entry('parsed/records.sqlite')))
 zip.close()
-run(process.execPath, ['-e', script, tmp])
+// opened with trawl's SQLite engine (better-sqlite3, or node:sqlite where that does not load)
+const {openDatabase} = await import(pathToFileURL(join(root, 'dist', 'src', 'sqlite', 'engine.js')).href)
+const db = openDatabase(tmp, {readonly: true})
+for (const r of db.prepare('SELECT type, count(*) n FROM records GROUP BY type ORDER BY type').all()) console.log(String(r.n).padStart(6), r.type)
+db.close()
 console.log(`\nDone. The bundle is ${bundle.slice(root.length + 1)}; verify it again any time with: npx trawl verify ${bundle.slice(root.length + 1)}`)

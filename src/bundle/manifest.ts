@@ -2,6 +2,7 @@ import type {FileEntry, Timestamps} from '../fs/types.js'
 import type {SourceDescription, VolumeDescription} from '../source/types.js'
 import type {CoverageAccount} from '../parsers/coverage.js'
 import type {Digests} from './hash.js'
+import type {SqliteEngineInfo} from '../sqlite/types.js'
 
 /** Bundle format v1; see docs/bundle-format.md. */
 export const BUNDLE_FORMAT = 'trawl-evidence-bundle'
@@ -89,7 +90,14 @@ export interface Manifest {
   formatVersion: number
   complete: boolean
   case: {id: string; examiner: string; evidenceItem?: string; notes?: string}
-  tool: {name: string; version: string; commandLine: string[]; platform: {os: string; release: string; arch: string; node: string}}
+  tool: {
+    name: string
+    version: string
+    commandLine: string[]
+    platform: {os: string; release: string; arch: string; node: string}
+    /** The SQLite engine that read every database of the run and wrote records.sqlite (absent in older bundles). */
+    sqlite?: SqliteEngineInfo
+  }
   host: {hostname: string; user?: string; timeZone: string}
   source: SourceDescription & {volumes: Array<{id: string; description: VolumeDescription; unreadable?: string}>}
   startedAt: string

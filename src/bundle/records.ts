@@ -1,7 +1,8 @@
-import Database from 'better-sqlite3'
 import {createWriteStream, type WriteStream} from 'node:fs'
 import {join} from 'node:path'
 import type {ParsedRecord} from '../parsers/types.js'
+import {openDatabase} from '../sqlite/engine.js'
+import type {SqliteDatabase, SqliteStatement} from '../sqlite/types.js'
 
 /** Fields, in order of preference, that give a record's main time for the records table. */
 const TIME_FIELDS = ['visitTime', 'sentAt', 'startTime', 'time', 'dateTimeOriginal', 'lastConnected', 'lastWritten', 'createdAt', 'dateAdded']
@@ -21,15 +22,15 @@ function recordTime(record: ParsedRecord): string | null {
  */
 export class RecordStore {
   readonly databasePath: string
-  private readonly db: Database.Database
-  private readonly insert: Database.Statement
+  private readonly db: SqliteDatabase
+  private readonly insert: SqliteStatement
   private readonly streams = new Map<string, {path: string; stream: WriteStream}>()
   private pending = 0
   readonly counts = new Map<string, number>()
 
   constructor(private readonly workDir: string) {
     this.databasePath = join(workDir, 'records.sqlite')
-    this.db = new Database(this.databasePath)
+    this.db = openDatabase(this.databasePath)
     this.db.pragma('journal_mode = OFF')
     this.db.pragma('synchronous = OFF')
     this.db.exec(`CREATE TABLE records (

@@ -34,6 +34,7 @@ import {ListingCache} from '../fs/listing-cache.js'
 import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
+import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource, openSources, outputConflictOf} from '../source/open.js'
@@ -208,7 +209,8 @@ class CollectionRun {
       this.records = new RecordStore(this.workDir)
     } catch (error) {
       rmSync(`${out}.work`, {recursive: true, force: true})
-      throw error instanceof OutputNotWritableError ? error : new OutputNotWritableError(out, errorMessage(error))
+      // no usable SQLite engine is this machine's Node, not the output medium
+      throw error instanceof OutputNotWritableError || error instanceof SqliteUnavailableError ? error : new OutputNotWritableError(out, errorMessage(error))
     }
   }
 
@@ -669,6 +671,7 @@ class CollectionRun {
         version: toolVersion(),
         commandLine: this.options.commandLine ?? process.argv.slice(1),
         platform: {os: platform(), release: release(), arch: arch(), node: process.version},
+        sqlite: sqliteEngineInfo(),
       },
       host: {hostname: hostname(), user, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone},
       source: {

@@ -8,8 +8,8 @@ import {createHash, type Hash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
 import {basename} from 'node:path'
-import Database from 'better-sqlite3'
 import {FileNotFoundError, ParseError, errorMessage} from '../errors.js'
+import {openDatabase} from '../sqlite/engine.js'
 import {decodeHexInto, DigestTable, DigestTableBuilder} from './digest-table.js'
 
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256'
@@ -254,7 +254,7 @@ async function loadTextSet(path: string, builder: DigestSetBuilder, fileHash: Ha
 
 /** NSRL RDSv3 is an SQLite database: its FILE view (or METADATA table) holds sha256, sha1, md5. */
 function loadNsrlSqlite(path: string, builder: DigestSetBuilder): void {
-  const db = new Database(path, {readonly: true, fileMustExist: true})
+  const db = openDatabase(path, {readonly: true, fileMustExist: true})
   try {
     const objects = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view')").all() as Array<{name: string}>
     const preferred = ['FILE', 'METADATA']

@@ -1,8 +1,10 @@
-import Database from 'better-sqlite3'
 import {openSync, readSync, closeSync} from 'node:fs'
 import {ParseError, errorMessage} from '../errors.js'
+import {openDatabase} from '../sqlite/engine.js'
+import type {SqliteDatabase} from '../sqlite/types.js'
 
-export type SqliteDatabase = Database.Database
+/** Parsers name the database type from here; it is the engine-neutral one of src/sqlite. */
+export type {SqliteDatabase, SqliteStatement} from '../sqlite/types.js'
 
 const SQLITE_MAGIC = 'SQLite format 3\0'
 
@@ -24,7 +26,7 @@ export function openWorkingCopy(copyPath: string): SqliteDatabase {
     throw new ParseError('not an SQLite database (bad header)', copyPath)
   }
   try {
-    const db = new Database(copyPath, {readonly: true, fileMustExist: true})
+    const db = openDatabase(copyPath, {readonly: true, fileMustExist: true})
     // touch the schema now, so a truncated or malformed file fails here with a clear error
     db.prepare('SELECT count(*) FROM sqlite_master').get()
     return db

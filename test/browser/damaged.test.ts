@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3'
 import {copyFileSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync, closeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
+import {openDatabase} from '../../src/sqlite/engine.js'
 import {chromiumHistoryParser} from '../../src/parsers/browser/chromium.js'
 import {firefoxDownloadsParser, firefoxPlacesParser} from '../../src/parsers/browser/firefox.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
@@ -43,7 +43,7 @@ describe('damaged and foreign databases', () => {
 
   it('an unrelated SQLite database is reported as not the expected application database', async () => {
     const file = scratch('History')
-    const db = new Database(file)
+    const db = openDatabase(file)
     db.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('hello')")
     db.close()
     await expect(parseAll(chromiumHistoryParser, parserInputFor(file))).rejects.toThrow(/not a Chromium History database: no table urls, visits/)
@@ -54,9 +54,9 @@ describe('damaged and foreign databases', () => {
   it('a damaged visits page gives one error record for that table; downloads and searches are still read', async () => {
     const file = scratch('History')
     copyFileSync(fixture('chrome-144', 'History'), file)
-    const probe = new Database(file, {readonly: true})
+    const probe = openDatabase(file, {readonly: true})
     const {rootpage} = probe.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'visits'").get() as {rootpage: number}
-    const pageSize = (probe.pragma('page_size', {simple: true}) as number)
+    const pageSize = probe.prepare('PRAGMA page_size').pluck().get() as number
     probe.close()
     // overwrite the b-tree page header of the visits table with an invalid page type
     const fd = openSync(file, 'r+')
@@ -81,10 +81,13 @@ describe('a History left with a hot -journal by a browser killed mid-transaction
     copyFileSync(fixture('chrome-144', 'History'), file)
     // a writer that dies (SIGKILL) inside a transaction big enough to spill pages into the file
     const writer = `
-      import Database from 'better-sqlite3'
-      const db = new Database(${JSON.stringify(file)})
-      db.pragma('journal_mode = DELETE'); db.pragma('cache_size = 1')
-      db.exec('BEGIN')
+      import {createRequire} from 'node:module'
+      const require = createRequire(process.cwd() + '/')
+      // the engine this test run reads with (TRAWL_SQLITE=node under the newer Node, where better-sqlite3 does not load)
+      const db = process.env.TRAWL_SQLITE === 'node'
+        ? new (require('node:sqlite').DatabaseSync)(${JSON.stringify(file)})
+        : new (require('better-sqlite3'))(${JSON.stringify(file)})
+      db.exec('PRAGMA journal_mode = DELETE; PRAGMA cache_size = 1; BEGIN')
       const insert = db.prepare("INSERT INTO urls(id, url, title, visit_count, typed_count, last_visit_time, hidden) VALUES (?, ?, 'uncommitted', 0, 0, 0, 0)")
       for (let i = 100; i < 3000; i++) insert.run(i, 'https://uncommitted.example/' + 'x'.repeat(200) + i)
       db.prepare('INSERT INTO visits(id, url, visit_time, transition) VALUES (100, 100, 13393245600123456, 0)').run()
@@ -98,7 +101,7 @@ describe('a History left with a hot -journal by a browser killed mid-transaction
     const evidenceJournal = readFileSync(`${file}-journal`)
     const evidenceMain = readFileSync(file)
     // read-only access alone cannot read it
-    expect(() => new Database(file, {readonly: true}).prepare('SELECT count(*) FROM urls').get()).toThrow(/readonly/)
+    expect(() => openDatabase(file, {readonly: true}).prepare('SELECT count(*) FROM urls').get()).toThrow(/readonly/)
 
     const input = parserInputFor(file)
     expect(input.companions).toEqual(['-journal'])

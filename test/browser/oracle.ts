@@ -3,17 +3,17 @@
  * same file (never the original: opening a WAL database even read-only may create or
  * change its -wal/-shm), with times converted by SQLite's own date functions.
  */
-import Database from 'better-sqlite3'
 import {copyFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
+import {openDatabase} from '../../src/sqlite/engine.js'
 
 export function querySql<T = Record<string, unknown>>(file: string, sql: string): T[] {
   const dir = mkdtempSync(join(tmpdir(), 'trawl-oracle-'))
   const copy = join(dir, basename(file))
   copyFileSync(file, copy)
   for (const suffix of ['-wal', '-journal']) if (existsSync(file + suffix)) copyFileSync(file + suffix, copy + suffix)
-  const db = new Database(copy, {readonly: true})
+  const db = openDatabase(copy, {readonly: true})
   try {
     return db.prepare(sql).all() as T[]
   } finally {

@@ -60,6 +60,8 @@ describe('collect and verify end to end from the CLI', () => {
     expect(hosts.artifacts).toEqual(['hosts-file'])
     expect(manifest.complete).toBe(true)
     expect(manifest.tool.name).toBe('trawl')
+    // the SQLite engine that read the databases: node:sqlite in the second pass of npm test (TRAWL_SQLITE=node)
+    expect(manifest.tool.sqlite).toMatchObject({engine: process.env.TRAWL_SQLITE === 'node' ? 'node:sqlite' : 'better-sqlite3', sqliteVersion: expect.stringMatching(/^3\.\d+\.\d+$/)})
     expect(manifest.case.id).toBe('CASE-2026-0042')
   })
 

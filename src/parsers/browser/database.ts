@@ -4,11 +4,11 @@
  * be the expected application's (its tables present), and integers come back as
  * BigInt where a browser stores 64-bit times.
  */
-import Database from 'better-sqlite3'
 import {closeSync, copyFileSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
+import {openDatabase} from '../../sqlite/engine.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, ParserInput} from '../types.js'
 import type {BrowserOwner} from './owner.js'
@@ -61,7 +61,7 @@ function rolledBackCopy(copyPath: string): {path: string; dir: string} {
   copyFileSync(copyPath, path)
   copyFileSync(`${copyPath}-journal`, `${path}-journal`)
   try {
-    const db = new Database(path, {fileMustExist: true})
+    const db = openDatabase(path, {fileMustExist: true})
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get()
     } finally {
@@ -145,7 +145,7 @@ export function toBigInt(value: unknown): bigint | null {
 }
 
 /**
- * A select list read in better-sqlite3's raw mode: rows come back as arrays, about
+ * A select list read in raw mode: rows come back as arrays, about
  * twice as cheap per row as objects, and are read by name through `at`.
  */
 export function selectList<N extends string>(columns: ReadonlyArray<readonly [N, string]>): {sql: string; at: Record<N, number>} {

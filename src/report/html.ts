@@ -214,13 +214,15 @@ function encodeColumn(values: CellValue[]): CellValue[] | {d: CellValue[]; i: nu
     }
     let at = index.get(value)
     if (at === undefined) {
+      // mostly distinct (URLs, times, titles): plain values, decided as soon as it is clear
+      if (d.length >= 64 && d.length * 2 > i.length) return values
       at = d.length
       index.set(value, at)
       d.push(value)
     }
     i.push(at)
   }
-  return d.length * 2 <= values.length ? {d, i} : values
+  return {d, i}
 }
 
 function tableSection(table: TableBuilder): string {

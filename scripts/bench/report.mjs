@@ -8,6 +8,7 @@
  *
  *   npm run build && node scripts/bench/report.mjs [visits]
  */
+/* global document */
 import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'

@@ -51,4 +51,8 @@ const {openDatabase} = await import(pathToFileURL(join(root, 'dist', 'src', 'sql
 const db = openDatabase(tmp, {readonly: true})
 for (const r of db.prepare('SELECT type, count(*) n FROM records GROUP BY type ORDER BY type').all()) console.log(String(r.n).padStart(6), r.type)
 db.close()
+console.log('\n== The report (report.html of the bundle, written again after verifying)')
+const reportDir = join(demo, 'report')
+rmSync(reportDir, {recursive: true, force: true})
+trawl(['report', bundle, '--out', reportDir, '--cert', join(keys, 'cert.pem')])
 console.log(`\nDone. The bundle is ${bundle.slice(root.length + 1)}; verify it again any time with: npx trawl verify ${bundle.slice(root.length + 1)}`)

@@ -74,6 +74,11 @@ export class RecordStore {
     return this.select('type', type)
   }
 
+  /** Every record, in the order they were added (for outputs made of all records, such as report.html). */
+  *all(): IterableIterator<ParsedRecord> {
+    for (const line of this.db.prepare('SELECT record FROM records ORDER BY id').pluck().iterate()) yield JSON.parse(line as string) as ParsedRecord
+  }
+
   private select(column: 'artifact' | 'type', value: string): ParsedRecord[] {
     return this.db
       .prepare(`SELECT record FROM records WHERE ${column} = ? ORDER BY id`)

@@ -42,6 +42,7 @@ import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
 import {nowIso} from '../time.js'
+import {renderSealingReport} from '../report/sealing.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
 
 /** A loaded hash set that collection checks every copied file against (see src/hashset). */
@@ -609,6 +610,10 @@ class CollectionRun {
     } catch (error) {
       this.errors.push({message: `making the record summaries failed: ${errorMessage(error)}`})
     }
+    // report.html is made from the records before sealing, so the manifest and SHA256SUMS list it like every entry
+    const report = await renderSealingReport(this.manifest(complete, {length: 0, sha256: ''}), this.records.all(), this.hashMatches).catch((error: unknown) => {
+      this.errors.push({message: `making report.html failed: ${errorMessage(error)}`})
+    })
     await this.records.close()
     const add = async (path: string, data: Buffer | Readable, kind: ManifestEntry['kind']) => {
       const written = Buffer.isBuffer(data) ? await this.writer.addBuffer(path, data) : await this.writer.addStream(path, data)
@@ -621,6 +626,7 @@ class CollectionRun {
         await add('parsed/hash-matches.jsonl', Buffer.from(this.hashMatches.map((m) => JSON.stringify(m)).join('\n') + '\n'), 'parsed')
       }
       for (const [path, data] of outputs) await add(path, data, 'output')
+      if (report) await add('report.html', report, 'output')
       const sums = Buffer.from(this.entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''), 'utf8')
       await add(SUMS_PATH, sums, 'sums')
       await add(SUMS_SIGNATURE_PATH, signDetached(sums, this.signer), 'sums')

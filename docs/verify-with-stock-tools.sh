@@ -37,7 +37,11 @@ head -n 1 custody.jsonl > ../custody-1.jsonl
 sed -e 's/,"signature":"[^"]*"}$/}/' ../custody-1.jsonl | tr -d '\n' > ../custody-1.signed
 sed -e 's/^.*,"signature":"\([^"]*\)"}$/\1/' ../custody-1.jsonl | base64 -d > ../custody-1.p7s
 openssl pkcs7 -inform DER -in ../custody-1.p7s -print_certs -out ../custody-1-signer.pem
-openssl cms -verify -binary -inform DER -in ../custody-1.p7s -content ../custody-1.signed \
+if openssl cms -verify -binary -inform DER -in ../custody-1.p7s -content ../custody-1.signed \
   -CAfile "$trust" -purpose any -out /dev/null 2>/dev/null &&
-  [ "$(openssl x509 -in ../custody-1-signer.pem -noout -fingerprint -sha256)" = "$(openssl x509 -in ../signer-carried.pem -noout -fingerprint -sha256)" ] &&
+  [ "$(openssl x509 -in ../custody-1-signer.pem -noout -fingerprint -sha256)" = "$(openssl x509 -in ../signer-carried.pem -noout -fingerprint -sha256)" ]; then
   echo "custody.jsonl: first event signed by the manifest signer"
+else
+  echo "custody.jsonl: first event NOT signed by the manifest signer (the custody log was replaced)"
+  exit 1
+fi

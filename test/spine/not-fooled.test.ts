@@ -1,6 +1,7 @@
 import {execFileSync, spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {loadSigner} from '../../src/bundle/keys.js'
 import {eventLine, makeEvent} from '../../src/bundle/custody.js'
@@ -158,5 +159,25 @@ describe('verify is not fooled by a hostile bundle', () => {
     // and the genuine bundle is trusted only when it is checked against the examiner's certificate
     expect((await trawl(['verify', bundle])).code).toBe(ExitCode.untrusted)
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(ExitCode.ok)
+  })
+
+  it('batch does not skip an item whose bundle someone else sealed, also when it signs with a PKCS#12', async () => {
+    const evidence = join(dir, 'evidence')
+    execFileSync('mkdir', ['-p', evidence])
+    writeFileSync(join(evidence, 'pc3.raw'), gunzipSync(readFileSync(join(REPO_ROOT, 'fixtures/batch/pc3.raw.gz'))))
+    const p12 = join(dir, 'examiner.p12')
+    execFileSync('openssl', ['pkcs12', '-export', '-inkey', keys.key, '-passin', 'pass:correct horse', '-in', keys.cert, '-out', p12, '-passout', 'pass:p12 pass'])
+    const out = join(dir, 'batch')
+    const common = ['--out', out, '--case', 'B-1', '--examiner', 'Test Examiner', '--no-image-check', '--jobs', '1', '--targets', 'network', '--json', join(evidence, 'pc3.raw')]
+    // the forger runs the same batch first, with the look-alike key
+    expect((await trawl(['batch', ...common, ...forger.signArgs], {env: forger.env})).code).toBe(0)
+    const run = await trawl(['batch', ...common, '--p12', p12, '--passphrase-env', 'P12_PASS'], {env: {P12_PASS: 'p12 pass'}})
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.stdout).items.map((i: {status: string}) => i.status)).toEqual(['ok'])
+    expect(run.stderr).toMatch(/pc3: the existing bundle does not verify \(signed by [0-9A-F:]+, not by the given certificate [0-9A-F:]+\); kept as pc3\.zip\.invalid-/)
+    expect((await trawl(['verify', join(out, 'pc3.zip'), '--cert', keys.cert])).code).toBe(ExitCode.ok)
+    // and its own bundle it does skip
+    const again = await trawl(['batch', ...common, '--p12', p12, '--passphrase-env', 'P12_PASS'], {env: {P12_PASS: 'p12 pass'}})
+    expect(JSON.parse(again.stdout).items.map((i: {status: string}) => i.status)).toEqual(['skipped'])
   })
 })

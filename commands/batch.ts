@@ -53,7 +53,8 @@ export default class Batch extends TrawlCommand {
       imageCheck: flags['image-check'],
       commandLine: process.argv.slice(1),
     })
-    this.log(flags.json ? JSON.stringify(result.summary, null, 2) : renderBatchSummary(result))
+    if (flags.json) this.printJson(result.summary)
+    else this.print(result, renderBatchSummary)
     if (result.exitCode !== 0) this.exit(result.exitCode)
   }
 }

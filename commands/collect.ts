@@ -47,7 +47,8 @@ export default class Collect extends TrawlCommand {
       hashSets: flags.hashset,
       commandLine: process.argv.slice(1),
     })
-    this.log(flags.json ? JSON.stringify(result.json, null, 2) : renderCollectSummary(result))
+    if (flags.json) this.printJson(result.json)
+    else this.print(result, renderCollectSummary)
     if (!result.complete) this.exit(result.exitCode)
   }
 }

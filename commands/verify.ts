@@ -6,7 +6,8 @@ import {ExitCode} from '../src/errors.js'
 
 export default class Verify extends TrawlCommand {
   static override summary = 'Verify an evidence bundle: structure, signature, every hash, completeness, custody chain'
-  static override description = 'Exit code 0: valid. 1: invalid (each problem is listed). 2: the file cannot be used as a bundle at all.'
+  static override description =
+    'Exit code 0: valid, and signed by the certificate given with --cert or issued by the CA given with --ca. 9: valid, but the signer was NOT checked against a trusted certificate (neither --cert nor --ca): anyone can re-seal a bundle with a look-alike certificate, so compare the printed fingerprint with the examiner\'s record. 1: invalid (each problem is listed). 2: the file cannot be used as a bundle at all.'
   static override args = {bundle: Args.string({description: 'the bundle ZIP', required: true})}
   static override flags = {
     cert: Flags.string({description: 'the certificate the bundle must be signed with (PEM)', exclusive: ['ca']}),
@@ -17,7 +18,9 @@ export default class Verify extends TrawlCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Verify)
     const report = await verifyBundle(args.bundle, {cert: flags.cert, ca: flags.ca})
-    this.log(flags.json ? JSON.stringify(report, null, 2) : renderVerifyReport(report))
+    if (flags.json) this.printJson(report)
+    else this.print(report, renderVerifyReport)
     if (!report.valid) this.exit(ExitCode.invalid)
+    if (!report.trusted) this.exit(ExitCode.untrusted)
   }
 }

@@ -55,4 +55,4 @@ console.log('\n== The report (report.html of the bundle, written again after ver
 const reportDir = join(demo, 'report')
 rmSync(reportDir, {recursive: true, force: true})
 trawl(['report', bundle, '--out', reportDir, '--cert', join(keys, 'cert.pem')])
-console.log(`\nDone. The bundle is ${bundle.slice(root.length + 1)}; verify it again any time with: npx trawl verify ${bundle.slice(root.length + 1)}`)
+console.log(`\nDone. The bundle is ${bundle.slice(root.length + 1)}; verify it again any time with: npx trawl verify ${bundle.slice(root.length + 1)} --cert ${join(keys, 'cert.pem').slice(root.length + 1)}`)

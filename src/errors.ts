@@ -22,6 +22,8 @@ export const ExitCode = {
   image: 7,
   /** A batch finished with at least one failed item. */
   partial: 8,
+  /** verify: intact and correctly signed, but the signer was not checked against a trusted certificate (no --cert or --ca). */
+  untrusted: 9,
   /** Interrupted by a signal (128 + SIGINT). */
   interrupted: 130,
 } as const

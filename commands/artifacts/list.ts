@@ -16,6 +16,7 @@ export default class ArtifactsList extends TrawlCommand {
     registerAllParsers()
     const definitions = loadDefinitions(flags.definitions)
     const available = (id: string) => getParser(id) !== undefined
-    this.log(flags.json ? JSON.stringify(definitions.map((d) => ({...d, parserAvailable: d.parser ? available(d.parser) : false})), null, 2) : renderArtifacts(definitions, available))
+    if (flags.json) this.printJson(definitions.map((d) => ({...d, parserAvailable: d.parser ? available(d.parser) : false})))
+    else this.print(definitions, (safe) => renderArtifacts(safe, available))
   }
 }

@@ -19,6 +19,6 @@ export default class CustodyAdd extends TrawlCommand {
     const {args, flags} = await this.parse(CustodyAdd)
     const signer = loadSigner(signerOptionsFrom(signerOptions(flags)))
     const {event} = await appendCustodyEvent(args.bundle, {action: flags.action, by: flags.by, note: flags.note}, signer)
-    this.log(`Custody event ${event.seq} added: ${event.at} ${event.action} by ${event.by}`)
+    this.print(event, (e) => `Custody event ${e.seq} added: ${e.at} ${e.action} by ${e.by}`)
   }
 }

@@ -12,7 +12,8 @@ export default class CustodyShow extends TrawlCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(CustodyShow)
     const check = await showCustody(args.bundle)
-    this.log(flags.json ? JSON.stringify({events: check.events, lastEventSha256: check.lastEventSha256, problems: check.problems}, null, 2) : renderCustody(check))
+    if (flags.json) this.printJson({events: check.events, lastEventSha256: check.lastEventSha256, problems: check.problems})
+    else this.print(check, renderCustody)
     if (check.problems.length > 0) this.exit(ExitCode.invalid)
   }
 }

@@ -1,9 +1,9 @@
 import {once} from 'node:events'
-import {Args, Command, Flags} from '@oclif/core'
-import {TrawlError} from '../../src/errors.js'
+import {Args, Flags} from '@oclif/core'
+import {TrawlCommand} from '../../src/cli/command.js'
 import {openImageFile} from '../../src/image/extract.js'
 
-export default class ImageCat extends Command {
+export default class ImageCat extends TrawlCommand {
   static override summary = 'Write the byte-exact content of a file (or path:stream) in an image to stdout, like icat'
   static override examples = ['<%= config.bin %> image cat disk.E01 "Windows/System32/config/SYSTEM" > SYSTEM', '<%= config.bin %> image cat disk.dd "notes.txt:secret" --partition 1']
   static override args = {
@@ -16,18 +16,14 @@ export default class ImageCat extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImageCat)
+    const file = await openImageFile(args.image, args.path, {partition: flags.partition})
     try {
-      const file = await openImageFile(args.image, args.path, {partition: flags.partition})
-      try {
-        for await (const chunk of file.stream) {
-          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain')
-        }
-      } finally {
-        await file.close()
+      // the file's own bytes, exactly (like icat): the one output that is data, not text for a terminal
+      for await (const chunk of file.stream) {
+        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain')
       }
-    } catch (error) {
-      if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
-      throw error
+    } finally {
+      await file.close()
     }
   }
 }

@@ -1,8 +1,8 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {TrawlError} from '../../src/errors.js'
+import {Args, Flags} from '@oclif/core'
+import {TrawlCommand} from '../../src/cli/command.js'
 import {formatImageInfo, imageInfo} from '../../src/image/info.js'
 
-export default class ImageInfo extends Command {
+export default class ImageInfo extends TrawlCommand {
   static override summary = 'Describe a disk image: format, media size, EWF case metadata and stored hashes, partitions and file systems'
   static override examples = ['<%= config.bin %> image info evidence/disk.E01', '<%= config.bin %> image info disk.dd --json']
   static override args = {
@@ -14,12 +14,8 @@ export default class ImageInfo extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImageInfo)
-    try {
-      const info = await imageInfo(args.image)
-      this.log(flags.json ? JSON.stringify(info, null, 2) : formatImageInfo(info))
-    } catch (error) {
-      if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
-      throw error
-    }
+    const info = await imageInfo(args.image)
+    if (flags.json) this.printJson(info)
+    else this.print(info, formatImageInfo)
   }
 }

@@ -1,10 +1,11 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {TrawlError} from '../../src/errors.js'
+import {Args, Flags} from '@oclif/core'
 import {once} from 'node:events'
+import {TrawlCommand} from '../../src/cli/command.js'
 import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
+import {terminalSafeFields} from '../../src/terminal-text.js'
 
-export default class ImageLs extends Command {
+export default class ImageLs extends TrawlCommand {
   static override summary = "List a volume's files, like fls -r -p"
   static override examples = [
     '<%= config.bin %> image ls disk.E01 --recursive',
@@ -23,32 +24,27 @@ export default class ImageLs extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImageLs)
+    const source = await openSource(args.image)
     try {
-      const source = await openSource(args.image)
-      try {
-        const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition}
-        if (flags.json) {
-          // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
-          let pending = ''
-          for await (const piece of listVolumeJson(source, args.path, options)) {
-            pending += piece
-            if (pending.length < 65536) continue
-            if (!process.stdout.write(pending)) await once(process.stdout, 'drain')
-            pending = ''
-          }
-          process.stdout.write(`${pending}\n`)
-        } else {
-          const volume = chooseVolume(source, flags.partition)
-          for await (const entry of walkVolume(volume.fs, args.path, options)) {
-            for (const line of formatFlsLines(entry)) this.log(line)
-          }
+      const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition}
+      if (flags.json) {
+        // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
+        let pending = ''
+        for await (const piece of listVolumeJson(source, args.path, options)) {
+          pending += piece
+          if (pending.length < 65536) continue
+          if (!this.write(pending)) await once(process.stdout, 'drain')
+          pending = ''
         }
-      } finally {
-        await source.close()
+        this.write(`${pending}\n`)
+      } else {
+        const volume = chooseVolume(source, flags.partition)
+        for await (const entry of walkVolume(volume.fs, args.path, options)) {
+          for (const line of formatFlsLines(terminalSafeFields(entry))) this.log(line)
+        }
       }
-    } catch (error) {
-      if (error instanceof TrawlError) this.error(error.message, {exit: error.exitCode})
-      throw error
+    } finally {
+      await source.close()
     }
   }
 }

@@ -24,8 +24,8 @@ export default class KeysCreate extends TrawlCommand {
       passphrase: passphraseFromEnv(flags['passphrase-env']),
       label: flags.label,
     })
-    this.log(`Private key: ${result.keyPath}${flags['passphrase-env'] ? ' (encrypted)' : ' (NOT encrypted: protect this file)'}`)
-    this.log(`Certificate: ${result.certPath}`)
-    this.log(renderCertificate(result.summary))
+    this.print(result, (safe) =>
+      [`Private key: ${safe.keyPath}${flags['passphrase-env'] ? ' (encrypted)' : ' (NOT encrypted: protect this file)'}`, `Certificate: ${safe.certPath}`, renderCertificate(safe.summary)].join('\n'),
+    )
   }
 }

@@ -11,6 +11,7 @@ export default class KeysShow extends TrawlCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(KeysShow)
     const summary = summarizeCertificate(readCertificate(args.cert))
-    this.log(flags.json ? JSON.stringify(summary, null, 2) : renderCertificate(summary))
+    if (flags.json) this.printJson(summary)
+    else this.print(summary, renderCertificate)
   }
 }

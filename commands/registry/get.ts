@@ -1,8 +1,9 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {TrawlError} from '../../src/errors.js'
+import {Args, Flags} from '@oclif/core'
+import {TrawlCommand} from '../../src/cli/command.js'
+import {terminalSafeFields} from '../../src/terminal-text.js'
 import {formatHiveLine, formatValue, getRegistryValue} from '../../src/registry/browse.js'
 
-export default class RegistryGet extends Command {
+export default class RegistryGet extends TrawlCommand {
   static override description = 'Print a value of a registry key (or all of its values), decoded by type. Dirty hives are read with their logs replayed.'
 
   static override examples = ['<%= config.bin %> registry get SYSTEM "ControlSet001\\Control\\ComputerName\\ComputerName" ComputerName']
@@ -19,24 +20,20 @@ export default class RegistryGet extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(RegistryGet)
-    try {
-      const result = getRegistryValue(args.hive, args.key, args.value)
-      if (flags.json) {
-        this.log(JSON.stringify(result, null, 2))
-        return
-      }
-      if (args.value !== undefined) {
-        // a single value: just its data, so it can be used in scripts; the header goes to stderr
-        this.logToStderr(formatHiveLine(result.hive))
-        this.log(formatValue(result.values[0]))
-        return
-      }
-      this.log(formatHiveLine(result.hive))
-      this.log(`[${result.key || '\\'}]  last written ${result.lastWritten ?? '-'}`)
-      for (const v of result.values) this.log(`  ${formatValue(v)}`)
-    } catch (err) {
-      if (err instanceof TrawlError) this.error(err.message, {exit: err.exitCode})
-      throw err
+    const result = getRegistryValue(args.hive, args.key, args.value)
+    if (flags.json) {
+      this.printJson(result)
+      return
     }
+    const safe = terminalSafeFields(result)
+    if (args.value !== undefined) {
+      // a single value: just its data, so it can be used in scripts; the header goes to stderr
+      this.logToStderr(formatHiveLine(safe.hive))
+      this.log(formatValue(safe.values[0]))
+      return
+    }
+    this.log(formatHiveLine(safe.hive))
+    this.log(`[${safe.key || '\\'}]  last written ${safe.lastWritten ?? '-'}`)
+    for (const v of safe.values) this.log(`  ${formatValue(v)}`)
   }
 }

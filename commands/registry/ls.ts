@@ -1,8 +1,8 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {TrawlError} from '../../src/errors.js'
+import {Args, Flags} from '@oclif/core'
+import {TrawlCommand} from '../../src/cli/command.js'
 import {formatHiveLine, formatKeyListing, listRegistryKey} from '../../src/registry/browse.js'
 
-export default class RegistryLs extends Command {
+export default class RegistryLs extends TrawlCommand {
   static override description =
     'List a registry key of a hive file: its values, subkeys and last-written time. Dirty hives are read with their .LOG1/.LOG2/.LOG replayed.'
 
@@ -24,17 +24,8 @@ export default class RegistryLs extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(RegistryLs)
-    try {
-      const result = listRegistryKey(args.hive, args.key ?? '', {recursive: flags.recursive})
-      if (flags.json) {
-        this.log(JSON.stringify(result, null, 2))
-        return
-      }
-      this.log(formatHiveLine(result.hive))
-      for (const key of result.keys) for (const line of formatKeyListing(key)) this.log(line)
-    } catch (err) {
-      if (err instanceof TrawlError) this.error(err.message, {exit: err.exitCode})
-      throw err
-    }
+    const result = listRegistryKey(args.hive, args.key ?? '', {recursive: flags.recursive})
+    if (flags.json) this.printJson(result)
+    else this.print(result, (safe) => [formatHiveLine(safe.hive), ...safe.keys.flatMap((key) => formatKeyListing(key))].join('\n'))
   }
 }

@@ -1,4 +1,5 @@
 import {fork, type ChildProcess} from 'node:child_process'
+import type {X509Certificate} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {availableParallelism, hostname} from 'node:os'
 import {basename, join, resolve} from 'node:path'
@@ -9,6 +10,7 @@ import {MANIFEST_PATH, type Manifest} from '../bundle/manifest.js'
 import {verifyBundle} from '../bundle/verify.js'
 import {sha256File} from '../collect/run.js'
 import {ExitCode, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
+import {terminalSafe} from '../terminal-text.js'
 import {nowIso} from '../time.js'
 import {loadHashSet} from '../hashset/index.js'
 import {parseShard, resolveItems, selectShard, type EvidenceItem} from './items.js'
@@ -70,7 +72,8 @@ function stamp(): string {
 
 export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const startedAt = nowIso()
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  // item names are file names and failures quote paths: escaped before they reach the terminal
+  const log = options.log ?? ((line: string) => process.stderr.write(`${terminalSafe(line)}\n`))
   const jobs = options.jobs ?? defaultJobs()
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${jobs}: expected a whole number of at least 1`)
   const shard = options.shard ? parseShard(options.shard) : undefined
@@ -81,7 +84,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   if (listed.items.length === 0) throw new UsageError(`no evidence image matches ${options.inputs.join(' ')}`)
 
   // what fails for every item fails once, before anything runs: key, passphrase, hash sets, output folder
-  loadSigner(signerOptionsFrom(options))
+  // (and the certificate an existing bundle must be signed with to count as this batch's work)
+  const signerCertificate = loadSigner(signerOptionsFrom(options)).certificate
   // a hash set that cannot be read would fail every item: load each once here to find out (then let it go)
   for (const set of options.hashSets ?? []) await loadHashSet(set)
   const out = resolve(options.cwd ?? process.cwd(), options.out)
@@ -158,7 +162,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
 
   const runItem = async (item: EvidenceItem): Promise<ItemSummary> => {
     const bundle = join(out, `${item.name}.zip`)
-    const prepared = await prepareItem(item, bundle, options, previousChecks, progress)
+    const prepared = await prepareItem(item, bundle, options, signerCertificate, previousChecks, progress)
     if (prepared) {
       // done earlier, but its image check was stopped: check the image now, the bundle stays as it is
       if (prepared.status === 'skipped' && !prepared.imageCheck && (options.imageCheck ?? true) && prepared.format !== 'directory' && !interrupted) {
@@ -205,7 +209,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
 
 /**
  * Before an item runs: wait for a worker a killed batch left behind, move an old
- * bundle aside for --force, skip an item whose bundle is complete and verifies,
+ * bundle aside for --force, skip an item whose bundle is complete and verifies as
+ * signed with this batch's certificate,
  * and clear the `.partial`/`.work` of an interrupted run. Returns the item's row
  * when it needs no run.
  */
@@ -213,6 +218,7 @@ async function prepareItem(
   item: EvidenceItem,
   bundle: string,
   options: BatchOptions,
+  signerCertificate: X509Certificate,
   previousChecks: Map<string, ImageCheck>,
   progress: BatchProgress,
 ): Promise<ItemSummary | undefined> {
@@ -233,7 +239,8 @@ async function prepareItem(
   if (!existsSync(bundle)) return undefined
   let report
   try {
-    report = await verifyBundle(bundle, options.cert ? {cert: options.cert} : {})
+    // pinned to the certificate this batch signs with: a bundle someone else sealed is not skipped as done
+    report = await verifyBundle(bundle, {cert: signerCertificate})
   } catch (error) {
     report = {valid: false, complete: false, problems: [errorMessage(error)]}
   }

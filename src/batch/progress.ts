@@ -1,4 +1,5 @@
 import {formatBytes} from '../cli/render.js'
+import {terminalSafe} from '../terminal-text.js'
 import type {WorkerMessage} from './protocol.js'
 import type {ItemSummary} from './summary.js'
 
@@ -93,7 +94,7 @@ export class BatchProgress {
     const lines = [this.overallLine(), ...[...this.running.values()].map((r) => `  ${itemLine(r)}`)]
     const width = process.stderr.columns || 120
     this.clear()
-    process.stderr.write(lines.map((l) => (l.length > width - 1 ? `${l.slice(0, width - 2)}…` : l)).join('\n') + '\n')
+    process.stderr.write(lines.map((line) => terminalSafe(line)).map((l) => (l.length > width - 1 ? `${l.slice(0, width - 2)}…` : l)).join('\n') + '\n')
     this.drawn = lines.length
   }
 

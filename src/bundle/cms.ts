@@ -27,6 +27,12 @@ export function signDetached(content: Buffer, signer: Signer, signingTime = new 
   p7.content = forge.util.createBuffer(content.toString('binary'))
   const certificate = forge.pki.certificateFromPem(signer.certificatePem)
   p7.addCertificate(certificate)
+  // forge parses a UTF8String name as its raw bytes but UTF-8-encodes it again when it
+  // writes the signer's issuer (sid): decode it first, or any non-ASCII issuer name
+  // (Δημήτρης, Jürgen in UTF8String) would name a certificate that does not exist
+  for (const attribute of certificate.issuer.attributes) {
+    if ((attribute.valueTagClass as unknown) === forge.asn1.Type.UTF8 && typeof attribute.value === 'string') attribute.value = forge.util.decodeUtf8(attribute.value)
+  }
   p7.addSigner({
     key: nodeCryptoSigningKey(signer.privateKey) as unknown as forge.pki.rsa.PrivateKey,
     certificate,

@@ -9,6 +9,12 @@ import type {Signer} from './keys.js'
  * The custody log: one signed event per line. Each event names the hash of the
  * previous line; the first names the hash of manifest.json. So an edited,
  * removed, reordered or forged event breaks the chain or a signature.
+ *
+ * The custody log lies outside the seal (events are appended later), so anyone
+ * can write a whole new chain that links to the manifest. What they cannot do is
+ * sign its first event, `collected`, with the certificate that signed the
+ * manifest: the sealed manifest names it (`signer.certificateSha256`), and the
+ * first event must be signed by exactly that certificate.
  */
 
 export const CUSTODY_ACTIONS = ['collected', 'transferred', 'received', 'examined', 'verified'] as const
@@ -76,9 +82,13 @@ export interface CustodyCheck {
   signers: X509Certificate[]
 }
 
-/** Checks every line: canonical form, signature, sequence and hash chain back to the manifest. */
+/**
+ * Checks every line: canonical form, signature, sequence, hash chain back to the
+ * manifest, and that the first event is signed by the certificate the manifest names.
+ */
 export function checkCustody(log: string, manifest: Buffer): CustodyCheck {
   const problems: string[] = []
+  const collector = manifestSigner(manifest)
   const events: SignedCustodyEvent[] = []
   const signers: X509Certificate[] = []
   if (!log.endsWith('\n') && log !== '') problems.push('custody log does not end with a newline')
@@ -112,9 +122,24 @@ export function checkCustody(log: string, manifest: Buffer): CustodyCheck {
     if (check.certificate) {
       signers.push(check.certificate)
       if (check.certificate.fingerprint256 !== event.signer.certificateSha256) problems.push(`${label}: signed by a certificate other than the one it names`)
+      if (index === 0 && check.certificate.fingerprint256 !== collector) {
+        problems.push(
+          `${label}: the "collected" event is signed by SHA-256 ${check.certificate.fingerprint256}, not by the certificate that signed the manifest (SHA-256 ${collector ?? 'unknown'}): the custody log was replaced`,
+        )
+      }
     }
     events.push(event)
     previous = sha256Hex(line)
   })
   return {events, problems, lastEventSha256: lines.length > 0 ? sha256Hex(lines[lines.length - 1]) : undefined, signers}
+}
+
+/** The fingerprint of the certificate the manifest names as its signer, if it names one. */
+function manifestSigner(manifest: Buffer): string | undefined {
+  try {
+    const fingerprint = (JSON.parse(manifest.toString('utf8')) as {signer?: {certificateSha256?: unknown}}).signer?.certificateSha256
+    return typeof fingerprint === 'string' ? fingerprint : undefined
+  } catch {
+    return undefined
+  }
 }

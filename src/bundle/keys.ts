@@ -62,9 +62,12 @@ export function createKeys(options: CreateKeysOptions): {keyPath: string; certPa
   cert.validity.notBefore = new Date(now.getTime() - 60_000)
   cert.validity.notAfter = new Date(now)
   cert.validity.notAfter.setUTCFullYear(now.getUTCFullYear() + (options.years ?? 10))
-  const attributes: forge.pki.CertificateField[] = [{name: 'commonName', value: options.name}]
-  if (options.org) attributes.push({name: 'organizationName', value: options.org})
-  if (options.label) attributes.push({name: 'organizationalUnitName', value: options.label})
+  // UTF8String (RFC 5280 section 4.1.2.4): forge's default PrintableString cannot hold a name such as Δημήτρης
+  // (@types/node-forge types valueTagClass as an asn1.Class; forge reads it as the universal tag, an asn1.Type)
+  const utf8 = forge.asn1.Type.UTF8 as unknown as forge.asn1.Class
+  const attributes: forge.pki.CertificateField[] = [{name: 'commonName', value: options.name, valueTagClass: utf8}]
+  if (options.org) attributes.push({name: 'organizationName', value: options.org, valueTagClass: utf8})
+  if (options.label) attributes.push({name: 'organizationalUnitName', value: options.label, valueTagClass: utf8})
   if (options.email) attributes.push({name: 'emailAddress', value: options.email})
   cert.setSubject(attributes)
   cert.setIssuer(attributes)

@@ -20,15 +20,24 @@ import {
 import {BundleZip} from './zip-reader.js'
 
 export interface VerifyOptions {
-  /** Pin the signer: the bundle must be signed by exactly this certificate. */
-  cert?: string
+  /** Pin the signer: the bundle must be signed by exactly this certificate (a PEM file, or the certificate itself). */
+  cert?: string | X509Certificate
   /** Or: the signer certificate must be issued by this CA. */
   ca?: string
 }
 
 export interface VerifyReport {
   bundle: string
+  /** Intact, complete and correctly signed, and (when one was given) signed as the trust anchor requires. */
   valid: boolean
+  /**
+   * Valid, and the signer was checked against a trust anchor the examiner gave
+   * (`trustAnchor`). Without one, anyone can make a bundle that is valid: a forger
+   * re-seals with a look-alike self-signed certificate of the same subject.
+   */
+  trusted: boolean
+  /** What the signer was checked against: the pinned certificate (--cert), a CA (--ca), or nothing. */
+  trustAnchor: 'certificate' | 'ca' | null
   /** Everything that makes the bundle invalid, each one line. */
   problems: string[]
   /** Facts the examiner should check by other means (not failures). */
@@ -40,7 +49,12 @@ export interface VerifyReport {
   startedAt?: string
   endedAt?: string
   entries: {listed: number; checked: number; bytes: number}
-  custody: {events: number; lastEventSha256?: string; log: Array<Pick<SignedCustodyEvent, 'seq' | 'action' | 'by' | 'at' | 'note'> & {signer: string}>}
+  custody: {
+    events: number
+    lastEventSha256?: string
+    /** Each event; `signer` is its certificate's subject and fingerprint, `signerSha256` the fingerprint alone. */
+    log: Array<Pick<SignedCustodyEvent, 'seq' | 'action' | 'by' | 'at' | 'note'> & {signer: string; signerSha256: string}>
+  }
 }
 
 /**
@@ -50,13 +64,23 @@ export interface VerifyReport {
  */
 export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const zip = BundleZip.open(path)
-  const report: VerifyReport = {bundle: path, valid: false, problems: [...zip.problems], warnings: [], entries: {listed: 0, checked: 0, bytes: 0}, custody: {events: 0, log: []}}
+  const report: VerifyReport = {
+    bundle: path,
+    valid: false,
+    trusted: false,
+    trustAnchor: options.cert ? 'certificate' : options.ca ? 'ca' : null,
+    problems: [...zip.problems],
+    warnings: [],
+    entries: {listed: 0, checked: 0, bytes: 0},
+    custody: {events: 0, log: []},
+  }
   try {
     await check(zip, options, report)
   } finally {
     zip.close()
   }
   report.valid = report.problems.length === 0
+  report.trusted = report.valid && report.trustAnchor !== null && report.signer !== undefined
   return report
 }
 
@@ -173,11 +197,27 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   for (const problem of custody.problems) problems.push(problem)
   report.custody.events = custody.events.length
   report.custody.lastEventSha256 = custody.lastEventSha256
-  report.custody.log = custody.events.map((e) => ({seq: e.seq, action: e.action, by: e.by, at: e.at, note: e.note, signer: `${e.signer.subject} (SHA-256 ${e.signer.certificateSha256})`}))
+  report.custody.log = custody.events.map((e) => ({
+    seq: e.seq,
+    action: e.action,
+    by: e.by,
+    at: e.at,
+    note: e.note,
+    signer: `${e.signer.subject} (SHA-256 ${e.signer.certificateSha256})`,
+    signerSha256: e.signer.certificateSha256,
+  }))
+  // the first event's signer is the manifest's (checkCustody); a later one is someone who handled the bundle
   if (options.ca) {
     const ca = readCertificate(options.ca)
     custody.signers.forEach((cert, i) => {
       if (!issuedBy(cert, ca)) problems.push(`custody event ${i + 1}: its signer certificate is not issued by the given CA`)
+    })
+  } else if (options.cert && signature.certificate) {
+    const sealer = signature.certificate.fingerprint256
+    custody.signers.forEach((cert, i) => {
+      if (cert.fingerprint256 !== sealer) {
+        report.warnings.push(`custody event ${i + 1} is signed by another certificate, SHA-256 ${cert.fingerprint256}, not checked against a trust anchor: compare it with the record of who handled the bundle, or verify with --ca`)
+      }
     })
   }
 }
@@ -192,18 +232,16 @@ function checkSigner(cert: X509Certificate, signingTime: Date | undefined, optio
   const selfIssued = isSelfIssued(cert)
   if (selfIssued && !cert.verify(cert.publicKey)) problems.push("the signer certificate's own signature does not verify (certificate altered)")
   if (options.cert) {
-    const pinned = readCertificate(options.cert)
+    const pinned = typeof options.cert === 'string' ? readCertificate(options.cert) : options.cert
     if (pinned.fingerprint256 !== cert.fingerprint256) problems.push(`signed by ${cert.fingerprint256}, not by the given certificate ${pinned.fingerprint256}`)
   } else if (options.ca) {
     const ca = readCertificate(options.ca)
     if (!issuedBy(cert, ca)) problems.push('the signer certificate is not issued by the given CA')
     const when = signingTime ?? new Date()
     if (when < new Date(ca.validFrom) || when > new Date(ca.validTo)) problems.push('the CA certificate was not valid at signing time')
-  } else {
-    report.warnings.push(
-      `the signer was not pinned: compare the certificate fingerprint ${cert.fingerprint256} with the examiner's record, or verify with --cert or --ca`,
-    )
-    if (!selfIssued) report.warnings.push('the signer certificate is issued by a CA that was not checked (use --ca)')
+  } else if (!selfIssued) {
+    // without a trust anchor the report is not trusted (VerifyReport.trusted), whoever issued the certificate
+    report.warnings.push(`the signer certificate is issued by ${cert.issuer.replaceAll('\n', ', ')}, a CA that was not checked (use --ca)`)
   }
 }
 

@@ -118,9 +118,19 @@ export function renderCoverage(accounts: CoverageAccount[]): string {
   return lines.join('\n')
 }
 
+/** The verdict, printed first and again last, so that nothing printed after it can sit under it. */
+function verifyVerdict(report: VerifyReport): string {
+  if (!report.valid) return `RESULT: INVALID. ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} listed.`
+  if (!report.trusted) {
+    return `RESULT: NOT TRUSTED. signature valid, signer NOT checked against a trusted certificate: compare fingerprint ${report.signer?.sha256Fingerprint ?? '-'} with the examiner's record, or verify with --cert or --ca.`
+  }
+  const anchor = report.trustAnchor === 'ca' ? 'issued by the CA given with --ca' : 'the certificate given with --cert'
+  return `RESULT: VALID. The bundle is complete, unaltered, and signed by ${anchor}.`
+}
+
 export function renderVerifyReport(report: VerifyReport): string {
   const lines = [`trawl verify: ${report.bundle}`, '']
-  lines.push(report.valid ? 'RESULT: VALID. The bundle is complete, unaltered, and signed as stated below.' : 'RESULT: INVALID. See the problems below.')
+  lines.push(verifyVerdict(report))
   lines.push('')
   if (report.case) lines.push(`Case:            ${report.case.id}   Examiner: ${report.case.examiner}${report.case.evidenceItem ? `   Evidence item: ${report.case.evidenceItem}` : ''}`)
   if (report.startedAt) lines.push(`Collected:       ${report.startedAt} to ${report.endedAt}${report.complete ? '' : ' (INCOMPLETE)'}`)
@@ -133,7 +143,10 @@ export function renderVerifyReport(report: VerifyReport): string {
   lines.push(`Entries:         ${report.entries.checked} of ${report.entries.listed} listed entries checked (${formatBytes(report.entries.bytes)}): size, SHA-256, SHA-1, MD5`)
   lines.push(`Custody events:  ${report.custody.events}; last event SHA-256 ${report.custody.lastEventSha256 ?? '-'}`)
   lines.push('                 (a removed last event cannot be seen from the bundle: compare this count and hash with the paper record)')
-  for (const event of report.custody.log) lines.push(`  ${event.seq}. ${event.at} ${event.action} by ${event.by}${event.note ? `: ${event.note}` : ''}`)
+  for (const event of report.custody.log) {
+    lines.push(`  ${event.seq}. ${event.at} ${event.action} by ${event.by}${event.note ? `: ${event.note}` : ''}`)
+    lines.push(`     signed by SHA-256 ${event.signerSha256}${event.signerSha256 === report.signer?.sha256Fingerprint ? ' (the manifest signer)' : ''}`)
+  }
   if (report.warnings.length > 0) {
     lines.push('', 'Check by other means:')
     for (const warning of report.warnings) lines.push(`  - ${warning}`)
@@ -142,6 +155,7 @@ export function renderVerifyReport(report: VerifyReport): string {
     lines.push('', `Problems (${report.problems.length}):`)
     for (const problem of report.problems) lines.push(`  - ${problem}`)
   }
+  lines.push('', verifyVerdict(report))
   return lines.join('\n')
 }
 
@@ -157,10 +171,12 @@ export function renderCertificate(summary: CertificateSummary): string {
   ].join('\n')
 }
 
-export function renderCustody(check: CustodyCheck): string {
+export function renderCustody(check: Pick<CustodyCheck, 'events' | 'problems' | 'lastEventSha256'>): string {
   const lines = check.events.map((e) => `${e.seq}. ${e.at}  ${e.action.padEnd(11)} by ${e.by}${e.note ? `: ${e.note}` : ''}\n   signed by ${e.signer.subject} (SHA-256 ${e.signer.certificateSha256})`)
   lines.push('', `${check.events.length} events; last event SHA-256 ${check.lastEventSha256 ?? '-'}`)
-  lines.push(check.problems.length === 0 ? 'Chain: intact' : `Chain: BROKEN\n${check.problems.map((p) => `  - ${p}`).join('\n')}`)
+  if (check.problems.length > 0) lines.push(`Problems (${check.problems.length}):`, ...check.problems.map((p) => `  - ${p}`))
+  // the verdict last, so that nothing printed after it can sit under it
+  lines.push(check.problems.length === 0 ? 'Chain: intact (the seal and its signer are checked by trawl verify)' : `Chain: BROKEN. ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'} listed.`)
   return lines.join('\n')
 }
 

@@ -4,6 +4,7 @@ import {ExitCode} from '../errors.js'
 import {signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
 import {loadHashSet} from '../hashset/index.js'
+import {terminalSafe} from '../terminal-text.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
 export interface RunCollectOptions extends SignerFiles {
@@ -62,7 +63,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       live: options.live,
       hashSets,
       signal: controller.signal,
-      onProgress: showProgress ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined,
+      onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,
     })
     if (showProgress) process.stderr.write('\n')
     const bundleSha256 = await sha256File(result.bundlePath)

@@ -2,6 +2,7 @@ import {execFileSync} from 'node:child_process'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {REPO_ROOT} from '../helpers/shared.js'
+import {ExitCode} from '../../src/errors.js'
 import {scratchDir, trawl} from '../helpers/cli.js'
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, {cwd, stdio: ['ignore', 'pipe', 'pipe']})
@@ -44,7 +45,8 @@ describe('a PKCS#12 from an agency PKI', () => {
     const verify = await trawl(['verify', bundle, '--ca', join(dir, 'north-ca.pem'), '--json'])
     expect(verify.code).toBe(1)
     expect(JSON.parse(verify.stdout).problems).toEqual(['custody event 2: its signer certificate is not issued by the given CA'])
-    expect((await trawl(['verify', bundle])).code).toBe(0)
+    // without --ca: intact, but its signers were checked against nothing
+    expect((await trawl(['verify', bundle])).code).toBe(ExitCode.untrusted)
   })
 
   it('verifies with stock tools using the CA as trust anchor', () => {

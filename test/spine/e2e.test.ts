@@ -1,6 +1,7 @@
 import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {unixNanosToIso} from '../../src/time.js'
+import {ExitCode} from '../../src/errors.js'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {REPO_ROOT} from '../helpers/shared.js'
@@ -33,14 +34,18 @@ describe('collect and verify end to end from the CLI', () => {
     expect(listing).toContain('parsed/records.sqlite')
   })
 
-  it('verifies as valid, with and without pinning the certificate, as text and JSON', async () => {
-    const text = await trawl(['verify', bundle])
+  it('verifies as valid when pinned to the certificate, and as valid but not trusted without it, as text and JSON', async () => {
+    const text = await trawl(['verify', bundle, '--cert', keys.cert])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain('RESULT: VALID')
+    const unpinned = await trawl(['verify', bundle])
+    expect(unpinned.code).toBe(ExitCode.untrusted)
+    expect(unpinned.stdout).toContain('RESULT: NOT TRUSTED. signature valid, signer NOT checked against a trusted certificate: compare fingerprint ')
     const pinned = await trawl(['verify', bundle, '--cert', keys.cert, '--json'])
     expect(pinned.code).toBe(0)
     const report = JSON.parse(pinned.stdout)
     expect(report.valid).toBe(true)
+    expect(report.trusted).toBe(true)
     expect(report.problems).toEqual([])
     expect(report.case).toEqual({id: 'CASE-2026-0042', examiner: 'Test Examiner', evidenceItem: 'EXH-1', notes: 'sample tree'})
     expect(report.custody.events).toBe(1)
@@ -123,6 +128,6 @@ describe('collect --live on this (Linux) machine', () => {
     expect(ipAddr === undefined || ipAddr.command.missing || ipAddr.command.exitCode === 0).toBe(true)
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/live-network.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l))
     expect(records.some((r: {type: string}) => r.type === 'live.network')).toBe(true)
-    expect((await trawl(['verify', bundle])).code).toBe(0)
+    expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

@@ -3,7 +3,7 @@ import type {CertificateSummary} from '../bundle/keys.js'
 import type {VerifyReport} from '../bundle/verify.js'
 import type {CustodyCheck} from '../bundle/custody.js'
 import type {ArtifactDefinition} from '../artifacts/definition.js'
-import type {CoverageAccount} from '../parsers/coverage.js'
+import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -39,6 +39,13 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
     `Signer:    ${m.signer.subject}`,
     `           SHA-256 fingerprint ${m.signer.certificateSha256}`,
   ]
+  const accounts = m.coverage ?? []
+  if (accounts.length > 0) {
+    const attention = accounts.filter((a) => coverageWarnings(a).length > 0)
+    lines.push(
+      `Coverage:  ${accounts.length} ${accounts.length === 1 ? 'database/hive' : 'databases/hives'} read, ${attention.length === 0 ? 'every row of every known table accounted for' : `${attention.length} WITH ROWS NOT ACCOUNTED FOR (see Coverage and Errors below)`}`,
+    )
+  }
   const matched = m.entries.filter((e) => e.hashSetMatches?.length)
   if (m.hashSets.length > 0) lines.push(`Hash sets: ${m.hashSets.map((s) => `${s.name} (${s.entries})`).join(', ')}: ${matched.length} matching files`)
   if (m.cameras && m.cameras.length > 0) {
@@ -73,14 +80,24 @@ export function renderCoverage(accounts: CoverageAccount[]): string {
   const lines = ['Coverage (parsed rows / table rows; rows not parsed are excluded by design or flagged):']
   for (const account of accounts) {
     lines.push(`  ${account.sourcePath ?? account.file}${account.readAs ? ` (${account.readAs})` : ''}`)
-    const known = account.tables.filter((t) => t.known)
+    const known = account.tables.filter((t) => t.known && !t.absent && (t.rows !== 0 || t.error))
+    const empty = account.tables.filter((t) => t.known && !t.absent && t.rows === 0 && !t.error)
+    const absent = account.tables.filter((t) => t.known && t.absent)
     const unknown = account.tables.filter((t) => !t.known && (t.rows ?? 0) > 0 && t.excluded.length === 0)
     for (const t of known) {
       const excluded = t.excluded.map((e) => `${e.rows} ${e.reason}`).join('; ')
+      const unresolved = (t.unresolved ?? []).map((u) => `${u.rows} ${u.reason}`).join('; ')
       const flag = t.unexplained > 0 ? `  ${t.unexplained} UNEXPLAINED` : ''
-      lines.push(`    ${t.table}: ${t.parsed} / ${t.rows ?? '?'}${excluded ? ` (excluded: ${excluded})` : ''}${t.error ? ` (not counted: ${t.error})` : ''}${flag}`)
+      lines.push(
+        `    ${t.table}: ${t.parsed} / ${t.rows ?? '?'}${excluded ? ` (excluded: ${excluded})` : ''}${t.error ? ` (not counted: ${t.error})` : ''}${flag}${unresolved ? `  INCOMPLETE: ${unresolved}` : ''}`,
+      )
     }
-    if (unknown.length > 0) lines.push(`    not read: ${unknown.map((t) => `${t.table} (${t.rows} rows)`).join(', ')}`)
+    if (empty.length > 0) lines.push(`    empty: ${empty.map((t) => t.table).join(', ')}`)
+    if (absent.length > 0) lines.push(`    absent from this database: ${absent.map((t) => t.table).join(', ')}`)
+    if (unknown.length > 0) {
+      const described = unknown.map((t) => `${t.table} (${t.rows} rows${t.looksLike ? `; LOOKS LIKE A RENAMED ${t.looksLike}` : ''})`)
+      lines.push(`    not read: ${described.join(', ')}`)
+    }
   }
   return lines.join('\n')
 }

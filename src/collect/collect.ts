@@ -30,7 +30,7 @@ import {BundleZipWriter} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
-import {unexplainedRows, type CoverageAccount} from '../parsers/coverage.js'
+import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
@@ -524,22 +524,14 @@ class CollectionRun {
 
   /**
    * Keeps a parser's coverage account for the manifest. Rows of a known table that became
-   * no record and have no stated reason are reported as an error: the run must not look clean.
+   * no record and have no stated reason, records pointing at rows that are not there, and
+   * unread tables that look like a renamed known table are reported as errors: the run must
+   * not look clean.
    */
   private addCoverage(definition: ArtifactDefinition, account: CoverageAccount): void {
     this.coverage.push(account)
-    if (unexplainedRows(account) === 0) return
-    for (const table of account.tables) {
-      if (!table.known || table.unexplained === 0) continue
-      this.error(
-        {
-          artifact: definition.id,
-          volume: account.volume,
-          path: account.sourcePath,
-          message: `coverage: ${account.sourcePath ?? account.file}: ${table.table} has ${table.unexplained} of ${table.rows} rows that produced no record and no stated reason (${account.parser})`,
-        },
-        definition,
-      )
+    for (const warning of coverageWarnings(account)) {
+      this.error({artifact: definition.id, volume: account.volume, path: account.sourcePath, message: `coverage: ${warning}`}, definition)
     }
   }
 

@@ -28,6 +28,16 @@ export interface TableCoverage {
   unexplained: number
   /** Why the table could not be counted. */
   error?: string
+  /** A known table the parser looks for that this database does not have (an older or newer app version, or renamed). */
+  absent?: boolean
+  /**
+   * Rows that became records but point at rows the parser expected and did not find
+   * (a media message without its media row, a call without its participants), per reason.
+   * Counted apart from `parsed`: the record exists, part of what it refers to does not.
+   */
+  unresolved?: ExcludedRows[]
+  /** For a table not read: the known table it looks like a renamed or newer version of (e.g. message_media_v2). */
+  looksLike?: string
 }
 
 export interface CoverageAccount {
@@ -48,6 +58,34 @@ export function unexplainedRows(account: CoverageAccount): number {
   return account.tables.reduce((sum, t) => sum + (t.known ? t.unexplained : 0), 0)
 }
 
+/** Records that point at rows the parser expected and did not find. */
+export function unresolvedRows(table: TableCoverage): number {
+  return (table.unresolved ?? []).reduce((sum, u) => sum + u.rows, 0)
+}
+
+/**
+ * Tables not read that hold rows and look like a renamed or newer version of a table the
+ * parser reads: what a schema change the parser does not know yet looks like.
+ */
+export function suspectTables(account: CoverageAccount): TableCoverage[] {
+  return account.tables.filter((t) => !t.known && t.looksLike !== undefined && (t.rows ?? 0) > 0)
+}
+
+/** Whether the account needs an examiner's attention: unexplained rows, unresolved references or suspect unread tables. */
+export function coverageWarnings(account: CoverageAccount): string[] {
+  const where = account.sourcePath ?? account.file
+  const warnings: string[] = []
+  for (const t of account.tables) {
+    if (t.known && t.unexplained > 0) warnings.push(`${where}: ${t.table} has ${t.unexplained} of ${t.rows} rows that produced no record and no stated reason (${account.parser})`)
+    for (const u of t.known ? (t.unresolved ?? []) : []) warnings.push(`${where}: ${t.table}: ${u.rows} ${u.reason} (${account.parser})`)
+  }
+  for (const t of suspectTables(account)) {
+    const state = account.tables.find((k) => k.table === t.looksLike)?.absent ? 'absent from this database' : 'also present'
+    warnings.push(`${where}: table ${t.table} (${t.rows} rows) was not read: it looks like a renamed or newer version of ${t.looksLike} (${state}), which ${account.parser} reads`)
+  }
+  return warnings
+}
+
 /** Tables SQLite (and Android's Room/SQLiteOpenHelper) keep for themselves: listed as such, never as unread evidence. */
 const INTERNAL_TABLES = /^(sqlite_|android_metadata$|room_master_table$)/i
 
@@ -60,6 +98,22 @@ interface KnownTable {
   error?: string
   parsed: Set<string>
   excluded: Map<string, number>
+  unresolved: Map<string, number>
+  absent: boolean
+}
+
+/** Suffixes a table gets when an app version replaces it: message_media_v2, receipts_new, chat_old, call_log2. */
+const VERSION_SUFFIX = /^[_-]?(v?\d+|new|old|bak|backup|tmp|temp|legacy)$/i
+
+/** The known table `name` looks like a renamed or newer version of, if any. */
+export function renamedFrom(name: string, known: Iterable<string>): string | undefined {
+  const lower = name.toLowerCase()
+  let best: string | undefined
+  for (const k of known) {
+    const kl = k.toLowerCase()
+    if (lower !== kl && lower.startsWith(kl) && VERSION_SUFFIX.test(lower.slice(kl.length)) && (best === undefined || k.length > best.length)) best = k
+  }
+  return best
 }
 
 /**
@@ -77,10 +131,16 @@ export class SqliteCoverage {
   /** Registers a table the parser reads; its rows are counted now, on the same copy the parser reads. */
   table(name: string): this {
     if (!this.known.has(name)) {
-      const counted = this.count(name)
-      this.known.set(name, {...counted, parsed: new Set(), excluded: new Map()})
+      const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) !== undefined
+      const counted = exists ? this.count(name) : {rows: 0}
+      this.known.set(name, {...counted, parsed: new Set(), excluded: new Map(), unresolved: new Map(), absent: !exists})
     }
     return this
+  }
+
+  /** Whether the registered table exists in this database. */
+  has(name: string): boolean {
+    return this.known.get(name)?.absent === false
   }
 
   /** A row of `table` became (part of) a record. */
@@ -96,6 +156,24 @@ export class SqliteCoverage {
     excluded.set(reason, (excluded.get(reason) ?? 0) + rows)
   }
 
+  /** `rows` records made from `table` point at rows the parser expected and did not find, for `reason`. */
+  unresolved(table: string, reason: string, rows = 1): void {
+    if (rows <= 0) return
+    const unresolved = this.entry(table).unresolved
+    unresolved.set(reason, (unresolved.get(reason) ?? 0) + rows)
+  }
+
+  /**
+   * Excludes every row of `table` not yet parsed or excluded, for `reason`: for a lookup
+   * table (an address book) whose rows matter only as far as records refer to them.
+   */
+  excludeRest(table: string, reason: string): void {
+    const t = this.entry(table)
+    if (t.rows === null) return
+    const accounted = t.parsed.size + [...t.excluded.values()].reduce((a, n) => a + n, 0)
+    this.exclude(table, reason, t.rows - accounted)
+  }
+
   /** Excludes the rows that `where` selects (an SQL condition on `table`), counting them. */
   excludeWhere(table: string, reason: string, where: string): void {
     const row = this.db.prepare(`SELECT count(*) AS n FROM ${quoteIdentifier(table)} WHERE ${where}`).get() as {n: number | bigint}
@@ -107,6 +185,7 @@ export class SqliteCoverage {
     const tables: TableCoverage[] = []
     for (const [name, t] of this.known) {
       const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
+      const unresolved = [...t.unresolved].map(([reason, rows]) => ({reason, rows}))
       const accounted = t.parsed.size + excluded.reduce((a, e) => a + e.rows, 0)
       tables.push({
         table: name,
@@ -116,6 +195,8 @@ export class SqliteCoverage {
         excluded,
         unexplained: t.rows === null ? 0 : Math.max(0, t.rows - accounted),
         ...(t.error ? {error: t.error} : {}),
+        ...(t.absent ? {absent: true} : {}),
+        ...(unresolved.length > 0 ? {unresolved} : {}),
       })
     }
     const knownLower = new Set([...this.known.keys()].map((n) => n.toLowerCase()))
@@ -124,6 +205,7 @@ export class SqliteCoverage {
       if (knownLower.has(name.toLowerCase())) continue
       const counted = this.count(name)
       const internal = INTERNAL_TABLES.test(name)
+      const looksLike = internal ? undefined : renamedFrom(name, this.known.keys())
       tables.push({
         table: name,
         known: false,
@@ -132,6 +214,7 @@ export class SqliteCoverage {
         excluded: internal && counted.rows ? [{reason: 'SQLite or framework bookkeeping, not evidence of use', rows: counted.rows}] : [],
         unexplained: 0,
         ...(counted.error ? {error: counted.error} : {}),
+        ...(looksLike ? {looksLike} : {}),
       })
     }
     return {...meta, store: 'sqlite', tables}

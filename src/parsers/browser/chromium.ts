@@ -447,7 +447,10 @@ function* unvisitedUrlRecords(db: SqliteDatabase, input: ParserInput, owner: Bro
       typedCount: toNumber(row[at.typedCount]),
       hidden: bool(row[at.hidden]),
       urlId: id,
-      note: 'URL kept with no visit left (visits expire; typed and bookmarked URLs stay)',
+      note:
+        (toNumber(row[at.lastSeconds]) ?? 0) === 0
+          ? 'URL never visited on this profile (typed, imported or synced), no visit recorded'
+          : 'URL kept with no visit left (visits expire; typed and bookmarked URLs stay): lastVisitTime and the counts are what remains',
     }
   }
 }

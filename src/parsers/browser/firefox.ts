@@ -21,6 +21,7 @@
  *    description and other properties, by name).
  *  - browser.url (moz_places): a place with no visit left. Firefox expires visits but
  *    keeps bookmarked, typed and download places with their last visit time and counts.
+ *    A never-visited place that a bookmark or download names is in that record instead.
  *  - browser.typed_input (moz_inputhistory): what the user typed in the address bar and
  *    the page chosen from the suggestions, with its use count.
  *  - browser.keyword (moz_keywords): a bookmark keyword (shortcut typed in the address bar).
@@ -363,6 +364,12 @@ function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
   }
 }
 
+function neverVisitedNote(lastVisit: unknown, visitCount: unknown): string {
+  return (toNumber(lastVisit) ?? 0) === 0 && (toNumber(visitCount) ?? 0) === 0
+    ? 'place never visited: known from the address bar or an import, not from a visit'
+    : 'place kept with no visit left (visits expire; bookmarked, typed and downloaded places stay): lastVisitTime and visitCount are what remains'
+}
+
 /** moz_places rows no visit refers to: visits expired, the place kept (bookmarked, typed, a download). */
 function* unvisitedPlaceRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const p = tableColumns(db, 'moz_places')
@@ -378,7 +385,20 @@ function* unvisitedPlaceRecords(db: SqliteDatabase, input: ParserInput, owner: B
     ['lastSeconds', `${lastVisit} / 1000000`],
     ['lastMicros', `${lastVisit} % 1000000`],
   ] as const)
-  const sql = `SELECT ${columns} FROM moz_places p WHERE NOT EXISTS (SELECT 1 FROM moz_historyvisits v WHERE v.place_id = p.id) ORDER BY p.id`
+  // a place never visited that a bookmark or a download names is already in that record
+  // (marked read there); one with a last visit time lost its visits and is reported here
+  const namedElsewhere = [
+    ...(coverage.has('moz_bookmarks') ? ['EXISTS (SELECT 1 FROM moz_bookmarks b WHERE b.fk = p.id)'] : []),
+    ...(coverage.has('moz_annos') && coverage.has('moz_anno_attributes')
+      ? [
+          `EXISTS (SELECT 1 FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id
+             WHERE a.place_id = p.id AND n.name = 'downloads/destinationFileURI')`,
+        ]
+      : []),
+  ]
+  const neverVisited = `coalesce(${lastVisit}, 0) = 0 AND coalesce(${optional(p, 'p', 'visit_count')}, 0) = 0`
+  const skip = namedElsewhere.length > 0 ? `AND NOT (${neverVisited} AND (${namedElsewhere.join(' OR ')}))` : ''
+  const sql = `SELECT ${columns} FROM moz_places p WHERE NOT EXISTS (SELECT 1 FROM moz_historyvisits v WHERE v.place_id = p.id) ${skip} ORDER BY p.id`
   for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
     const id = toNumber(row[at.id])
     const typed = toNumber(row[at.typed])
@@ -396,7 +416,7 @@ function* unvisitedPlaceRecords(db: SqliteDatabase, input: ParserInput, owner: B
       hidden: hidden === null ? null : hidden !== 0,
       frecency: toNumber(row[at.frecency]),
       placeId: id,
-      note: 'place kept with no visit left (visits expire; bookmarked, typed and downloaded places stay)',
+      note: neverVisitedNote(row[at.lastSeconds], row[at.visitCount]),
     }
   }
 }

@@ -70,7 +70,7 @@ function inputFor(file) {
   return {
     copyPath: file, companions: [], bundlePath: `files/bench/${file}`, sourcePath: `Users/u/bench/com.whatsapp/databases/${file.split('/').pop()}`, volume: 'bench',
     artifact: {id: 'bench', name: 'bench', category: 'chat'}, captures: {}, attributes: {},
-    collectRelated: async () => undefined, source: (extra) => ({file: `files/bench/${file}`, ...extra}),
+    collectRelated: async () => undefined, reportCoverage: () => undefined, source: (extra) => ({file: `files/bench/${file}`, ...extra}),
   }
 }
 

@@ -84,6 +84,8 @@ async function child(file) {
     captures: {user: 'bench', profile: 'Default'},
     attributes: {browser: 'Chrome'},
     collectRelated: async () => undefined,
+    // the coverage account is built as in a real run and dropped here
+    reportCoverage: () => undefined,
     source: (extra) => ({file: 'files/bench/History', ...extra}),
   }
   let records = 0

@@ -1,8 +1,11 @@
-import {readFileSync} from 'node:fs'
+import Database from 'better-sqlite3'
+import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
 import {chromiumHistoryParser} from '../../src/parsers/browser/chromium.js'
+import {coverageWarnings, type CoverageAccount} from '../../src/parsers/coverage.js'
 import type {ParsedRecord} from '../../src/parsers/types.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
@@ -329,12 +332,102 @@ describe('a History whose last writes are only in its -wal', () => {
   })
 
   it('without the -wal the same main file has only the checkpointed visit (the WAL rows are really WAL-only)', async () => {
-    const {copyFileSync, mkdtempSync} = await import('node:fs')
-    const {tmpdir} = await import('node:os')
     const alone = join(mkdtempSync(join(tmpdir(), 'trawl-nowal-')), 'History')
     copyFileSync(fixture('chrome-144-wal', 'History'), alone)
     const {visits, downloads} = await parseHistory(alone)
     expect(visits.map((v) => v.url)).toEqual(['https://checkpointed.example/'])
     expect(downloads).toHaveLength(0)
+  })
+})
+
+/** A writable scratch copy of `file` for a test to change as the browser itself would (never the original). */
+function scratchCopy(file: string, change: (db: Database.Database) => void): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'History')
+  copyFileSync(file, copy)
+  const db = new Database(copy)
+  try {
+    change(db)
+  } finally {
+    db.close()
+  }
+  return copy
+}
+
+const tableOf = (input: {coverage: CoverageAccount[]}, table: string) => input.coverage[0].tables.find((t) => t.table === table)
+
+describeShared('Chromium History coverage: rows that have no visit or no downloads row still become records', () => {
+  it('GRR History3 whose visits to http://eicar.org/ expired: the URL stays a browser.url record with its typed count and last visit time', async () => {
+    // Chrome's expiry deletes visits and keeps a URL the user typed (typed_count 1)
+    const file = scratchCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM visits WHERE url = 3').run())
+    const input = parserInputFor(file, {attributes: {browser: 'Chrome'}, captures: {user: 'ana', profile: 'Profile 1'}})
+    const records = await parseAll(chromiumHistoryParser, input)
+    const urls = records.filter((r) => r.type === 'browser.url')
+    const [expected] = querySql(file, `SELECT ${sqlWebkitIso('last_visit_time')} AS lastVisitTime FROM urls WHERE id = 3`)
+    expect(urls).toEqual([
+      expect.objectContaining({
+        url: 'http://eicar.org/',
+        title: 'Home ° EICAR - European Expert Group for IT-Security',
+        typedCount: 1,
+        visitCount: 1,
+        lastVisitTime: expected.lastVisitTime,
+        source: expect.objectContaining({table: 'urls', rowid: 3}),
+        browser: 'Chrome',
+        user: 'ana',
+      }),
+    ])
+    expect(urls[0].lastVisitTime).toBe('2014-06-30T16:54:21.678935Z')
+    expect(tableOf(input, 'urls')).toMatchObject({rows: 18, parsed: 18, unexplained: 0})
+    expect(records.filter((r) => r.type === 'browser.visit')).toHaveLength(18)
+  })
+
+  it('GRR History3 whose first downloads row was removed: its downloads_url_chains row still becomes a download from http://www.eicar.org/download/eicar.com', async () => {
+    const file = scratchCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM downloads WHERE id = 1').run())
+    const input = parserInputFor(file)
+    const downloads = (await parseAll(chromiumHistoryParser, input)).filter((r) => r.type === 'browser.download')
+    expect(downloads).toHaveLength(4)
+    expect(downloads.filter((d) => d.urlChainOnly)).toEqual([
+      expect.objectContaining({url: 'http://www.eicar.org/download/eicar.com', urlChain: ['http://www.eicar.org/download/eicar.com'], downloadId: 1, source: expect.objectContaining({table: 'downloads_url_chains', rowid: 1})}),
+    ])
+    expect(tableOf(input, 'downloads_url_chains')).toMatchObject({rows: 4, parsed: 4, unexplained: 0})
+    expect(tableOf(input, 'downloads')).toMatchObject({rows: 3, parsed: 3})
+  })
+})
+
+describe('Chromium History coverage accounts (fixtures built from the real schemas)', () => {
+  it('Chrome 144: every row of the six tables read is accounted for, the chains of both downloads (3 rows) included; the other tables are listed', async () => {
+    const input = parserInputFor(fixture('chrome-144', 'History'))
+    await parseAll(chromiumHistoryParser, input)
+    expect(input.coverage).toHaveLength(1)
+    const known = input.coverage[0].tables.filter((t) => t.known).map((t) => [t.table, t.parsed, t.rows])
+    expect(known).toEqual([
+      ['urls', 4, 4],
+      ['visits', 5, 5],
+      ['visit_source', 1, 1],
+      ['downloads', 2, 2],
+      ['downloads_url_chains', 3, 3],
+      ['keyword_search_terms', 1, 1],
+    ])
+    const notRead = input.coverage[0].tables.filter((t) => !t.known).map((t) => t.table)
+    expect(notRead).toEqual(expect.arrayContaining(['segments', 'segment_usage', 'clusters', 'clusters_and_visits', 'content_annotations', 'meta']))
+  })
+
+  it('a History with no rows at all still reports its account: every known table 0 of 0', async () => {
+    const file = scratchCopy(fixture('chrome-144', 'History'), (db) => {
+      for (const {name} of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{name: string}>) db.prepare(`DELETE FROM "${name}"`).run()
+    })
+    const input = parserInputFor(file)
+    expect(await parseAll(chromiumHistoryParser, input)).toEqual([])
+    expect(input.coverage).toHaveLength(1)
+    expect(input.coverage[0].tables.filter((t) => t.known).every((t) => t.rows === 0 && t.parsed === 0 && t.unexplained === 0)).toBe(true)
+  })
+
+  it('a History whose downloads_url_chains is renamed by a newer version is flagged: the table the parser reads is absent and the renamed one is suspect', async () => {
+    const file = scratchCopy(fixture('chrome-144', 'History'), (db) => db.prepare('ALTER TABLE downloads_url_chains RENAME TO downloads_url_chains_v2').run())
+    const input = parserInputFor(file)
+    await parseAll(chromiumHistoryParser, input)
+    expect(tableOf(input, 'downloads_url_chains')).toMatchObject({known: true, absent: true})
+    expect(coverageWarnings(input.coverage[0])).toEqual([
+      expect.stringMatching(/table downloads_url_chains_v2 \(3 rows\) was not read: it looks like a renamed or newer version of downloads_url_chains/),
+    ])
   })
 })

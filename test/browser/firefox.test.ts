@@ -1,8 +1,11 @@
-import {readFileSync} from 'node:fs'
+import Database from 'better-sqlite3'
+import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
 import {fileUriToPath, firefoxDownloadsParser, firefoxPlacesParser} from '../../src/parsers/browser/firefox.js'
+import type {CoverageAccount} from '../../src/parsers/coverage.js'
 import type {ParsedRecord, Parser} from '../../src/parsers/types.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
@@ -219,5 +222,87 @@ describe('file: URIs of Firefox download targets', () => {
     expect(fileUriToPath('file:///C:/100%.txt')).toBe('C:\\100%.txt')
     expect(fileUriToPath('C:\\plain\\path')).toBe('C:\\plain\\path')
     expect(fileUriToPath(null)).toBe(null)
+  })
+})
+
+/** A writable scratch copy of `file` for a test to change as Firefox itself would (never the original). */
+function scratchCopy(file: string, change: (db: Database.Database) => void): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'places.sqlite')
+  copyFileSync(file, copy)
+  const db = new Database(copy)
+  try {
+    change(db)
+  } finally {
+    db.close()
+  }
+  return copy
+}
+
+const tableOf = (input: {coverage: CoverageAccount[]}, table: string) => input.coverage[0].tables.find((t) => t.table === table)
+
+describeShared('Firefox coverage: downloads of both kinds, places without visits, bookmark annotations', () => {
+  const rdapaz = sharedFile('browser/firefox/rdapaz_win_2017_places.sqlite')
+
+  it('Firefox 53 places.sqlite: 26 downloads from annotations, first C:/Users/computer/Desktop/maxresdefault.jpg; all 77 annotations read (26 destinations, 26 names, 25 metaData)', async () => {
+    const input = parserInputFor(rdapaz)
+    const downloads = (await parseAll(firefoxPlacesParser, input)).filter((r) => r.type === 'browser.download')
+    expect(downloads).toHaveLength(26)
+    expect(downloads[0]).toMatchObject({targetUri: 'file:///C:/Users/computer/Desktop/maxresdefault.jpg', source: {table: 'moz_annos'}})
+    expect(tableOf(input, 'moz_annos')).toMatchObject({rows: 77, parsed: 77, excluded: [], unexplained: 0})
+    expect(tableOf(input, 'moz_downloads')).toMatchObject({known: true, absent: true})
+  })
+
+  it('a places.sqlite holding both annotation downloads and a moz_downloads table gets both read: 26 + 1 downloads', async () => {
+    // the real moz_downloads schema and row of plaso's downloads.sqlite, added to the Firefox 53 places.sqlite
+    const legacy = sharedFile('browser/firefox/plaso_downloads.sqlite')
+    const [{sql}] = querySql<{sql: string}>(legacy, "SELECT sql FROM sqlite_master WHERE name = 'moz_downloads'")
+    const rows = querySql(legacy, 'SELECT * FROM moz_downloads')
+    const file = scratchCopy(rdapaz, (db) => {
+      db.exec(sql)
+      const columns = Object.keys(rows[0])
+      const insert = db.prepare(`INSERT INTO moz_downloads (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+      for (const row of rows) insert.run(...columns.map((c) => row[c]))
+    })
+    const input = parserInputFor(file)
+    const downloads = (await parseAll(firefoxPlacesParser, input)).filter((r) => r.type === 'browser.download')
+    expect(downloads.filter((d) => d.source.table === 'moz_annos')).toHaveLength(26)
+    expect(downloads.filter((d) => d.source.table === 'moz_downloads')).toEqual([
+      expect.objectContaining({url: 'https://plaso.googlecode.com/files/plaso-static-1.0.1-win32-vs2008.zip', targetPath: 'D:\\plaso-static-1.0.1-win32-vs2008.zip', startTime: '2013-07-18T18:59:59.312000Z'}),
+    ])
+    expect(tableOf(input, 'moz_downloads')).toMatchObject({rows: 1, parsed: 1, unexplained: 0})
+    expect(tableOf(input, 'moz_annos')).toMatchObject({rows: 77, parsed: 77})
+  })
+
+  it('Firefox 53 places.sqlite whose visits to the truecrypt search expired: the place stays a browser.url record with its last visit time', async () => {
+    const file = scratchCopy(rdapaz, (db) => db.prepare('DELETE FROM moz_historyvisits WHERE place_id = 9').run())
+    const input = parserInputFor(file)
+    const records = await parseAll(firefoxPlacesParser, input)
+    expect(records.filter((r) => r.type === 'browser.url')).toEqual([
+      expect.objectContaining({
+        url: 'https://www.google.com/search?q=truecrypt&ie=utf-8&oe=utf-8&client=firefox-b-ab',
+        lastVisitTime: '2017-05-17T08:37:42.865000Z',
+        visitCount: 1,
+        typed: true,
+        source: expect.objectContaining({table: 'moz_places', rowid: 9}),
+      }),
+    ])
+    expect(querySql(file, `SELECT ${sqlPrtimeIso('last_visit_date')} AS t FROM moz_places WHERE id = 9`)[0].t).toBe('2017-05-17T08:37:42.865000Z')
+    // the 7 never-visited bookmarked places are in their bookmark records
+    expect(tableOf(input, 'moz_places')).toMatchObject({rows: 156, parsed: 156, unexplained: 0})
+  })
+
+  it('plaso places.sqlite: bookmark annotations (descriptions, livemark feeds) are part of their bookmark, all 8 moz_items_annos rows read', async () => {
+    const input = parserInputFor(sharedFile('browser/firefox/plaso_places.sqlite'))
+    const bookmarks = (await parseAll(firefoxPlacesParser, input)).filter((r) => r.type === 'browser.bookmark')
+    expect(bookmarks.find((b) => b.bookmarkId === 11)).toMatchObject({
+      title: 'Ubuntu and Free Software links',
+      annotations: {'bookmarkProperties/description': 'Information and resources about Ubuntu, Debian and Free Software in general'},
+    })
+    expect(bookmarks.find((b) => b.bookmarkId === 23)?.annotations).toMatchObject({
+      'livemark/feedURI': 'http://fxfeeds.mozilla.com/en-US/firefox/headlines.xml',
+      'livemark/siteURI': 'http://www.bbc.co.uk/go/rss/int/news/-/news/',
+    })
+    expect(tableOf(input, 'moz_items_annos')).toMatchObject({rows: 8, parsed: 8, unexplained: 0})
+    expect(tableOf(input, 'moz_bookmarks_roots')).toMatchObject({rows: 5, parsed: 5})
   })
 })

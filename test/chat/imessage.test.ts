@@ -71,3 +71,33 @@ describeShared('macOS Messages chat.db (plaso test data, 2015)', () => {
     expect([m?.sender, ...(m?.recipients as string[])]).toContain('xxxxxx2015@icloud.com')
   })
 })
+
+describeShared('Apple Messages coverage: rows no message refers to still become records', () => {
+  it('iOS 14.1 sms.db: the 3 attachments no message refers to become chat.attachment records, first IMG_0028.JPG; every row of the 7 tables is accounted for', async () => {
+    const file = sharedFile('chat/imessage/dam_ios14.1_sms.db')
+    const input = parserInputFor(file)
+    const records = await parseAll(messagesDbParser, input)
+    const orphans = records.filter((r) => r.type === 'chat.attachment')
+    expect(orphans.length).toBe(sqlCount(file, 'SELECT count(*) AS n FROM attachment a WHERE NOT EXISTS (SELECT 1 FROM message_attachment_join j JOIN message m ON m.ROWID = j.message_id WHERE j.attachment_id = a.ROWID)'))
+    expect(orphans.map((o) => (o.attachment as {name: string}).name)).toEqual(['IMG_0028.JPG', 'IMG_0018.JPG', 'IMG_0025.JPG'])
+    expect(orphans[0]).toMatchObject({
+      source: {table: 'attachment', rowid: 9},
+      guid: '53E28E85-7CD1-49C9-BF21-B982034A17EB',
+      attachment: {path: '/var/tmp/com.apple.messages/com.apple.MobileSMS/Media/B8A8DB07-2D69-4768-8F4B-500C1136195D/IMG_0028.JPG', mimeType: 'image/jpeg', size: 266636},
+      // created_date 635106619 s after 2001-01-01
+      createdAt: '2021-02-15T18:30:19Z',
+    })
+    for (const table of input.coverage[0].tables.filter((t) => t.known && !t.absent)) expect([table.table, table.unexplained, table.parsed]).toEqual([table.table, 0, table.rows])
+  })
+
+  it('macOS chat.db: the 226 deleted_messages rows become chat.deleted_message records; the 226 chat_message_join rows of deleted messages are excluded as such', async () => {
+    const file = sharedFile('chat/imessage/plaso_imessage_chat.db')
+    const input = parserInputFor(file)
+    const records = await parseAll(messagesDbParser, input)
+    const deleted = records.filter((r) => r.type === 'chat.deleted_message')
+    expect(deleted).toHaveLength(sqlCount(file, 'SELECT count(*) AS n FROM deleted_messages'))
+    expect(deleted[0]).toMatchObject({guid: 'A0B425E8-7FEC-415C-B440-3E5CE3A6BED1', source: {table: 'deleted_messages', rowid: 1}})
+    const join = input.coverage[0].tables.find((t) => t.table === 'chat_message_join')
+    expect(join).toMatchObject({rows: 236, parsed: 10, excluded: [{reason: 'rows of messages no longer in message (deleted)', rows: 226}], unexplained: 0})
+  })
+})

@@ -36,8 +36,36 @@ describeShared('Skype classic main.db (plaso test data, 2013)', () => {
     expect(count('chat.message')).toBe(15)
     expect(count('chat.contact')).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Contacts'))
     expect(count('chat.call')).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Calls'))
-    expect(count('chat.conversation')).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Conversations'))
+    // every Conversations row, plus the Chats rows (older schema) whose conversation has no Conversations row
+    expect(count('chat.conversation')).toBe(
+      sqlCount(file, 'SELECT count(*) AS n FROM Conversations') +
+        sqlCount(file, 'SELECT count(*) AS n FROM Chats WHERE conv_dbid IS NULL OR conv_dbid NOT IN (SELECT id FROM Conversations)'),
+    )
     expect(count('chat.transfer')).toBe(sqlCount(file, 'SELECT count(*) AS n FROM Transfers'))
+  })
+
+  it('reads both chat schemas: the conference with Echo123 exists only in the older Chats table, and becomes a conversation', async () => {
+    const input = parserInputFor(file)
+    const records = await parseAll(skypeMainParser, input)
+    const conversations = records.filter((r) => r.type === 'chat.conversation')
+    expect(conversations.map((c) => [c.source.table, c.source.rowid, c.conversation])).toEqual([
+      ['Conversations', 28, 'echo123'],
+      ['Conversations', 33, 'european.bbq.competitor'],
+      ['Chats', 52, '#european.bbq.competitor/$gen.beringer;b1a38279a3452341'],
+    ])
+    expect(conversations[2]).toMatchObject({
+      title: 'European Competitor, Echo123',
+      participants: ['european.bbq.competitor', 'gen.beringer', 'echo123'],
+      kind: 'conference',
+      createdAt: '2013-10-27T15:29:19Z',
+    })
+    // the other four Chats rows are the same conversation as Conversations 33, listed there
+    expect((conversations[1].legacyChats as Array<{rowid: number}>).map((c) => c.rowid)).toEqual([36, 40, 44, 48])
+    // its message (convo_id 34, no Conversations row) is still named by its chat
+    const last = records.find((r) => r.type === 'chat.message' && r.source.rowid === 62)
+    expect(last?.conversation).toBe('#european.bbq.competitor/$gen.beringer;b1a38279a3452341')
+    const tables = Object.fromEntries(input.coverage[0].tables.map((t) => [t.table, t]))
+    expect([tables.Chats.parsed, tables.Chats.rows, tables.ChatMembers.parsed, tables.ChatMembers.rows]).toEqual([5, 5, 6, 6])
   })
 
   it("reproduces plaso's samples: the 21:27:11 chat, the SMS, the transfer and the call", async () => {

@@ -1,13 +1,39 @@
+import Database from 'better-sqlite3'
+import {copyFileSync, mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
 import {viberAndroidParser, viberDesktopParser} from '../../src/parsers/chat/viber.js'
+import {coverageWarnings} from '../../src/parsers/coverage.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {sqlCount} from './sql-count.js'
 
 describe('Viber Desktop viber.db (fixtures/chat/build.sh)', () => {
   const file = join(REPO_ROOT, 'fixtures/chat/viber/viber.db')
+
+  it('accounts for every row of the six tables it reads; an Events row with neither a message nor a call is flagged, not dropped', async () => {
+    const input = parserInputFor(file)
+    await parseAll(viberDesktopParser, input)
+    expect(input.coverage[0].tables.filter((t) => t.known).map((t) => [t.table, t.parsed, t.rows, t.unexplained])).toEqual([
+      ['Contact', 3, 3, 0],
+      ['ChatRelation', 5, 5, 0],
+      ['ChatInfo', 2, 2, 0],
+      ['Events', 5, 5, 0],
+      ['Messages', 4, 4, 0],
+      ['Calls', 1, 1, 0],
+    ])
+    // an event of a kind trawl does not know (its own table, say a sticker or a poll)
+    const copy = join(mkdtempSync(join(tmpdir(), 'trawl-viber-')), 'viber.db')
+    copyFileSync(file, copy)
+    const db = new Database(copy)
+    db.prepare('INSERT INTO Events (EventID, TimeStamp, Direction, Type, ChatID, ContactID) VALUES (99, 1622548999000, 0, 9, 1, 2)').run()
+    db.close()
+    const changed = parserInputFor(copy)
+    await parseAll(viberDesktopParser, changed)
+    expect(coverageWarnings(changed.coverage[0])).toEqual([expect.stringMatching(/Events has 1 of 6 rows that produced no record and no stated reason \(viber-desktop\)/)])
+  })
 
   it('yields one message per Messages row, one call per Calls row, every contact and chat', async () => {
     const records = await parseAll(viberDesktopParser, parserInputFor(file, {captures: {user: 'ana', account: '+15551230000'}}))

@@ -33,3 +33,27 @@ describeShared('WhatsApp iOS 15 ChatStorage.sqlite (Hickman, via iLEAPP)', () =>
     expect(group).toMatchObject({title: 'Our Test Group', group: true, participants: ['205690463334636@lid', '19195794674@s.whatsapp.net']})
   })
 })
+
+describeShared('WhatsApp iOS coverage', () => {
+  const file = sharedFile('chat/whatsapp/ileapp_ios15_ChatStorage.sqlite')
+
+  it('ZWAGROUPINFO becomes each group conversation’s groupInfo: Med Report 2 made by 19195794674 on 2022-07-13', async () => {
+    const input = parserInputFor(file)
+    const records = await parseAll(whatsAppChatStorageParser, input)
+    const group = records.find((r) => r.type === 'chat.conversation' && r.title === 'Med Report 2')
+    expect(group?.groupInfo).toEqual({
+      // ZCREATIONDATE 679432245 s after 2001-01-01
+      createdAt: '2022-07-13T19:10:45Z',
+      creator: '19195794674@s.whatsapp.net',
+      owner: null,
+      subjectSetAt: '2022-07-13T19:10:45Z',
+      subjectSetBy: '19195794674@s.whatsapp.net',
+      table: 'ZWAGROUPINFO',
+      rowid: 4,
+    })
+    const tables = Object.fromEntries(input.coverage[0].tables.map((t) => [t.table, t]))
+    expect([tables.ZWAGROUPINFO.parsed, tables.ZWAGROUPINFO.rows]).toEqual([4, sqlCount(file, 'SELECT count(*) AS n FROM ZWAGROUPINFO')])
+    // receipts and profile pictures are listed as not read, with their row counts
+    expect([tables.ZWAMESSAGEINFO.known, tables.ZWAMESSAGEINFO.rows, tables.ZWAPROFILEPICTUREITEM.rows]).toEqual([false, 21, 16])
+  })
+})

@@ -21,6 +21,16 @@
  *    numbers), referrer, tabUrl, mimeType, opened, lastAccessTime.
  *  - browser.search: term, normalizedTerm, url and title of the results page, and
  *    visitTime = that page's last visit (History keeps no time per search term).
+ *  - browser.url: a urls row with no visit left. Chromium expires visits after 90 days
+ *    but keeps a URL the user typed or bookmarked, with its counts and last visit time:
+ *    the only trace left that the page was ever opened.
+ *  - browser.download with urlChainOnly: downloads_url_chains rows whose downloads row
+ *    is gone (the redirects of a download are evidence even without it).
+ *
+ * Coverage (coverage.ts): urls, visits, visit_source, downloads, downloads_url_chains
+ * and keyword_search_terms are read row by row; every other table (segments,
+ * segment_usage, the cluster and annotation tables of newer versions, meta, ...) is
+ * listed with its row count as not read.
  *
  * Enumerations are from the Chromium sources:
  *  - ui/base/page_transition_types.h (transition core types and qualifiers)
@@ -30,9 +40,10 @@
  *    download_danger_type.h, download_interrupt_reason_values.h
  */
 import {unixSecondsToIso, webkitToIso} from '../../time.js'
-import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
+import {SqliteCoverage} from '../coverage.js'
+import {tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {bool, enumName, nonEmpty, openBrowserDatabase, optional, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
+import {bool, enumName, nonEmpty, openBrowserDatabase, optional, readSection, reportBrowserCoverage, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
 import {tolerant, webkitSplitToIso} from './times.js'
 
@@ -204,10 +215,10 @@ export function microsToIsoDuration(micros: number | bigint | null): string | nu
   return `${negative ? '-' : ''}PT${seconds}${fraction === '' ? '' : `.${fraction}`}S`
 }
 
-function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const visit = tableColumns(db, 'visits')
   const url = tableColumns(db, 'urls')
-  const withSource = hasTable(db, 'visit_source')
+  const withSource = coverage.has('visit_source')
   const hasDuration = visit.has('visit_duration')
   // visit_time is split in SQL into exact seconds and microseconds (see times.ts): no BigInt per row.
   // The referring visit's URL is joined in so an examiner sees where a visit came from.
@@ -223,6 +234,7 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
     ['originator', optional(visit, 'v', 'originator_cache_guid')],
     ['appId', optional(visit, 'v', 'app_id')],
     ['urlId', 'v.url'],
+    ['urlRow', 'u.id'],
     ['url', 'u.url'],
     ['title', 'u.title'],
     ['visitCount', optional(url, 'u', 'visit_count')],
@@ -230,6 +242,7 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
     ['hidden', optional(url, 'u', 'hidden')],
     ['fromUrl', 'fu.url'],
     ['visitSource', withSource ? 's.source' : 'NULL'],
+    ['sourceRow', withSource ? 's.id' : 'NULL'],
   ] as const)
   const sql = `SELECT ${columns}
     FROM visits v
@@ -246,6 +259,9 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
     const duration = hasDuration && typeof row[at.duration] === 'number' ? (row[at.duration] as number) : null
     const fromVisit = toNumber(row[at.fromVisit])
     const sourceValue = withSource ? (toNumber(row[at.visitSource]) ?? 1) : null
+    coverage.parsed('visits', id)
+    coverage.parsed('urls', row[at.urlRow])
+    if (withSource) coverage.parsed('visit_source', row[at.sourceRow])
     yield {
       type: 'browser.visit',
       source: input.source({table: 'visits', rowid: id}),
@@ -274,18 +290,34 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
   }
 }
 
-function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+/**
+ * Every downloads_url_chains row, by download id, in chain_index order: the URL a
+ * download started at, each redirect, and the URL it finally came from. Downloads are
+ * few (hundreds), so the chains are held while the downloads are read.
+ */
+function loadUrlChains(db: SqliteDatabase): Map<number, Array<{index: number; url: string | null}>> {
+  const chains = new Map<number, Array<{index: number; url: string | null}>>()
+  const statement = db.prepare('SELECT id, chain_index, url FROM downloads_url_chains ORDER BY id, chain_index').safeIntegers(true)
+  for (const row of statement.iterate() as IterableIterator<{id: unknown; chain_index: unknown; url: unknown}>) {
+    const id = toNumber(row.id) ?? 0
+    let chain = chains.get(id)
+    if (!chain) chains.set(id, (chain = []))
+    chain.push({index: toNumber(row.chain_index) ?? 0, url: toText(row.url)})
+  }
+  return chains
+}
+
+function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const d = tableColumns(db, 'downloads')
   // Before meta.version 24 (MigrateDownloadsReasonPathsAndDangerType) a download had one
   // url and one full_path, and its times were time_t seconds, not microseconds since 1601.
   const legacy = d.has('full_path') && !d.has('target_path')
-  const chains = !legacy && hasTable(db, 'downloads_url_chains')
-  const chainSql = chains
-    ? '(SELECT json_group_array(c.url ORDER BY c.chain_index) FROM downloads_url_chains c WHERE c.id = d.id)'
-    : 'NULL'
+  // a version-24+ database always has downloads_url_chains; a legacy one may too (left by
+  // a migration): its rows are read either way, so none goes unaccounted
+  const chains = coverage.has('downloads_url_chains') ? loadUrlChains(db) : new Map<number, Array<{index: number; url: string | null}>>()
   const col = (name: string) => optional(d, 'd', name)
   const sql = `SELECT d.id AS id, ${col('guid')} AS guid, ${col('current_path')} AS current_path, ${col('target_path')} AS target_path,
-      ${col('full_path')} AS full_path, ${col('url')} AS url, ${chainSql} AS url_chain,
+      ${col('full_path')} AS full_path, ${col('url')} AS url,
       ${col('start_time')} AS start_time, ${col('end_time')} AS end_time, ${col('last_access_time')} AS last_access_time,
       ${col('received_bytes')} AS received_bytes, ${col('total_bytes')} AS total_bytes, ${col('state')} AS state,
       ${col('danger_type')} AS danger_type, ${col('interrupt_reason')} AS interrupt_reason, ${col('opened')} AS opened,
@@ -298,14 +330,12 @@ function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
   const time = legacy ? (v: unknown) => tolerant(unixSecondsToIso, toBigInt(v)) : (v: unknown) => tolerant(webkitToIso, toBigInt(v))
   for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
     const id = toNumber(row.id)
-    let urlChain: string[]
-    if (legacy) {
-      const single = toText(row.url)
-      urlChain = single === null ? [] : [single]
-    } else {
-      const chainJson = toText(row.url_chain)
-      urlChain = chainJson === null ? [] : (JSON.parse(chainJson) as string[])
-    }
+    coverage.parsed('downloads', id)
+    const chain = id === null ? undefined : chains.get(id)
+    if (id !== null) chains.delete(id)
+    for (const link of chain ?? []) coverage.parsed('downloads_url_chains', `${id}/${link.index}`)
+    const single = legacy ? toText(row.url) : null
+    const urlChain = legacy && chain === undefined ? (single === null ? [] : [single]) : (chain ?? []).flatMap((link) => (link.url === null ? [] : [link.url]))
     const state = toNumber(row.state)
     const danger = toNumber(row.danger_type)
     const interrupt = toNumber(row.interrupt_reason)
@@ -344,9 +374,25 @@ function* downloadRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
       downloadId: id,
     }
   }
+  // URL chains whose downloads row is gone (deleted from the download list while the
+  // chain stayed): still evidence of a download from those addresses
+  for (const [id, chain] of chains) {
+    for (const link of chain) coverage.parsed('downloads_url_chains', `${id}/${link.index}`)
+    const urlChain = chain.flatMap((link) => (link.url === null ? [] : [link.url]))
+    yield {
+      type: 'browser.download',
+      source: input.source({table: 'downloads_url_chains', rowid: id}),
+      ...owner,
+      url: urlChain.at(-1) ?? null,
+      urlChain,
+      urlChainOnly: true,
+      note: 'downloads_url_chains rows without their downloads row: the download itself is not in the database',
+      downloadId: id,
+    }
+  }
 }
 
-function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const k = tableColumns(db, 'keyword_search_terms')
   // normalized_term replaced lower_term (meta.version 30s); both hold the lower-cased term
   const normalized = k.has('normalized_term') ? 'k.normalized_term' : k.has('lower_term') ? 'k.lower_term' : 'NULL'
@@ -355,6 +401,7 @@ function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOw
     FROM keyword_search_terms k LEFT JOIN urls u ON u.id = k.url_id ORDER BY k.rowid`
   const statement = db.prepare(sql).safeIntegers(true)
   for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
+    coverage.parsed('keyword_search_terms', row.rowid)
     yield {
       type: 'browser.search',
       source: input.source({table: 'keyword_search_terms', rowid: toNumber(row.rowid) ?? undefined}),
@@ -371,15 +418,56 @@ function* searchRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOw
   }
 }
 
+/** urls rows no visit refers to (visits expired, the URL kept because it was typed or bookmarked). */
+function* unvisitedUrlRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  const u = tableColumns(db, 'urls')
+  const {sql: columns, at} = selectList([
+    ['id', 'u.id'],
+    ['url', 'u.url'],
+    ['title', 'u.title'],
+    ['visitCount', optional(u, 'u', 'visit_count')],
+    ['typedCount', optional(u, 'u', 'typed_count')],
+    ['hidden', optional(u, 'u', 'hidden')],
+    ['lastSeconds', `${optional(u, 'u', 'last_visit_time')} / 1000000`],
+    ['lastMicros', `${optional(u, 'u', 'last_visit_time')} % 1000000`],
+  ] as const)
+  const sql = `SELECT ${columns} FROM urls u WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.url = u.id) ORDER BY u.id`
+  for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
+    const id = toNumber(row[at.id])
+    coverage.parsed('urls', id)
+    yield {
+      type: 'browser.url',
+      source: input.source({table: 'urls', rowid: id ?? undefined}),
+      ...owner,
+      url: toText(row[at.url]),
+      title: toText(row[at.title]),
+      // the browser's own summary of the visits it no longer keeps
+      lastVisitTime: webkitSplitToIso(row[at.lastSeconds] as number | null, row[at.lastMicros] as number | null),
+      visitCount: toNumber(row[at.visitCount]),
+      typedCount: toNumber(row[at.typedCount]),
+      hidden: bool(row[at.hidden]),
+      urlId: id,
+      note:
+        (toNumber(row[at.lastSeconds]) ?? 0) === 0
+          ? 'URL never visited on this profile (typed, imported or synced), no visit recorded'
+          : 'URL kept with no visit left (visits expire; typed and bookmarked URLs stay): lastVisitTime and the counts are what remains',
+    }
+  }
+}
+
 /** Reads a Chromium History working copy. */
 export async function* parseChromiumHistory(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const database = openBrowserDatabase(input.copyPath, 'Chromium History', ['urls', 'visits'])
   const db = database.db
+  const coverage = new SqliteCoverage(db)
+  for (const table of ['urls', 'visits', 'visit_source', 'downloads', 'downloads_url_chains', 'keyword_search_terms']) coverage.table(table)
   try {
     const owner = browserOwner(input)
-    yield* readSection('visits', visitRecords, db, input, owner)
-    if (hasTable(db, 'downloads')) yield* readSection('downloads', downloadRecords, db, input, owner)
-    if (hasTable(db, 'keyword_search_terms')) yield* readSection('keyword_search_terms', searchRecords, db, input, owner)
+    yield* readSection('visits', visitRecords, db, input, owner, coverage)
+    yield* readSection('urls', unvisitedUrlRecords, db, input, owner, coverage)
+    if (coverage.has('downloads')) yield* readSection('downloads', downloadRecords, db, input, owner, coverage)
+    if (coverage.has('keyword_search_terms')) yield* readSection('keyword_search_terms', searchRecords, db, input, owner, coverage)
+    reportBrowserCoverage(input, coverage, 'chromium-history', 'Chromium History')
   } finally {
     database.close()
   }

@@ -10,6 +10,7 @@ import {basename, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openDatabase} from '../../sqlite/engine.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
+import type {SqliteCoverage} from '../coverage.js'
 import type {ParsedRecord, ParserInput} from '../types.js'
 import type {BrowserOwner} from './owner.js'
 
@@ -183,7 +184,8 @@ export function bool(value: unknown): boolean | null {
   return n === null ? null : n !== 0
 }
 
-export type Section = (db: SqliteDatabase, input: ParserInput, owner: BrowserOwner) => Generator<ParsedRecord>
+/** One table's reader; it marks in `coverage` each row that became (part of) a record. */
+export type Section = (db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage) => Generator<ParsedRecord>
 
 /**
  * Runs one section (one table) of a database. A failure inside it (a damaged
@@ -196,10 +198,11 @@ export async function* readSection(
   db: SqliteDatabase,
   input: ParserInput,
   owner: BrowserOwner,
+  coverage: SqliteCoverage,
 ): AsyncGenerator<ParsedRecord> {
   let rows = 0
   try {
-    for (const record of section(db, input, owner)) {
+    for (const record of section(db, input, owner, coverage)) {
       rows++
       yield record
     }
@@ -212,3 +215,13 @@ export async function* readSection(
   }
 }
 
+
+/**
+ * Hands the coverage account of a browser database to collection (see coverage.ts).
+ * Called once the sections ran, also after one failed half-way: its unread rows then
+ * show as unexplained instead of the database looking completely read.
+ */
+export function reportBrowserCoverage(input: ParserInput, coverage: SqliteCoverage, parser: string, readAs: string): void {
+  const {volume} = input.source()
+  input.reportCoverage(coverage.account({parser, file: input.bundlePath, sourcePath: input.sourcePath, ...(volume ? {volume} : {}), readAs}))
+}

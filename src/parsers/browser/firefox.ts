@@ -17,7 +17,23 @@
  *    startTime, endTime, receivedBytes, totalBytes, state, referrer, mimeType.
  *  - browser.bookmark (moz_bookmarks): kind (bookmark, folder, separator), title, url,
  *    folderPath ('toolbar/Investigations/Case 42'; roots by title, else their internal
- *    name), dateAdded, lastModified, guid.
+ *    name), dateAdded, lastModified, guid, annotations (moz_items_annos: the item's
+ *    description and other properties, by name).
+ *  - browser.url (moz_places): a place with no visit left. Firefox expires visits but
+ *    keeps bookmarked, typed and download places with their last visit time and counts.
+ *    A never-visited place that a bookmark or download names is in that record instead.
+ *  - browser.typed_input (moz_inputhistory): what the user typed in the address bar and
+ *    the page chosen from the suggestions, with its use count.
+ *  - browser.keyword (moz_keywords): a bookmark keyword (shortcut typed in the address bar).
+ *
+ * Downloads: a places.sqlite that holds both the annotation records of Firefox 26+ and
+ * a moz_downloads table (left by the migration from downloads.sqlite) gets both read.
+ *
+ * Coverage (coverage.ts): moz_places, moz_historyvisits, moz_bookmarks,
+ * moz_bookmarks_roots, moz_annos, moz_anno_attributes, moz_items_annos,
+ * moz_inputhistory, moz_keywords and moz_downloads are read row by row; page
+ * annotations that are not downloads are excluded by name; every other table
+ * (moz_origins, moz_favicons, moz_hosts, moz_meta, ...) is listed as not read.
  *
  * Values are from toolkit/components/places/nsINavHistoryService.idl
  * (TRANSITION_*), nsINavBookmarksService.idl (TYPE_*), and
@@ -25,9 +41,10 @@
  * nsIDownloadManager DOWNLOAD_* states, which share the numbering).
  */
 import {unixMicrosToIso, unixMillisToIso} from '../../time.js'
-import {hasTable, tableColumns, type SqliteDatabase} from '../sqlite.js'
+import {SqliteCoverage} from '../coverage.js'
+import {tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {enumName, nonEmpty, openBrowserDatabase, optional, readSection, selectList, toBigInt, toNumber, toText} from './database.js'
+import {enumName, nonEmpty, openBrowserDatabase, optional, readSection, reportBrowserCoverage, selectList, toBigInt, toNumber, toText} from './database.js'
 import {browserOwner, type BrowserOwner} from './owner.js'
 import {prtimeSplitToIso, tolerant} from './times.js'
 
@@ -96,7 +113,7 @@ export function fileUriToPath(uri: string | null): string | null {
   return rest
 }
 
-function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const v = tableColumns(db, 'moz_historyvisits')
   const p = tableColumns(db, 'moz_places')
   const lastVisit = optional(p, 'p', 'last_visit_date')
@@ -105,6 +122,7 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
     ['id', 'v.id'],
     ['fromVisit', 'v.from_visit'],
     ['placeId', 'v.place_id'],
+    ['placeRow', 'p.id'],
     ['visitSeconds', 'v.visit_date / 1000000'],
     ['visitMicros', 'v.visit_date % 1000000'],
     ['visitType', 'v.visit_type'],
@@ -131,6 +149,8 @@ function* visitRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwn
     const fromVisit = toNumber(row[at.fromVisit])
     const typed = toNumber(row[at.typed])
     const hidden = toNumber(row[at.hidden])
+    coverage.parsed('moz_historyvisits', id)
+    coverage.parsed('moz_places', row[at.placeRow])
     yield {
       type: 'browser.visit',
       source: input.source({table: 'moz_historyvisits', rowid: id}),
@@ -162,15 +182,20 @@ interface DownloadMetaData {
   reputationCheckVerdict?: string
 }
 
-function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+/** The page annotations that make up a Firefox 26+ download record. */
+const DOWNLOAD_ANNOTATIONS = ['downloads/destinationFileURI', 'downloads/destinationFileName', 'downloads/metaData']
+
+function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   // Firefox 26 and later keep finished downloads as page annotations of the
   // downloaded URL: destinationFileURI, destinationFileName and a JSON metaData.
-  const anno = (name: string) =>
-    `(SELECT a.content FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id
+  const anno = (name: string, column: string) =>
+    `(SELECT a.${column} FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id
        WHERE a.place_id = d.place_id AND n.name = '${name}')`
   const sql = `SELECT d.id AS id, d.place_id AS place_id, d.content AS destination, d.dateAdded AS date_added,
-      d.lastModified AS last_modified, ${anno('downloads/destinationFileName')} AS file_name,
-      ${anno('downloads/metaData')} AS meta_data,
+      d.lastModified AS last_modified, ${anno('downloads/destinationFileName', 'content')} AS file_name,
+      ${anno('downloads/metaData', 'content')} AS meta_data, d.anno_attribute_id AS destination_name,
+      ${anno('downloads/destinationFileName', 'id')} AS file_name_row, ${anno('downloads/destinationFileName', 'anno_attribute_id')} AS file_name_name,
+      ${anno('downloads/metaData', 'id')} AS meta_data_row, ${anno('downloads/metaData', 'anno_attribute_id')} AS meta_data_name, p.id AS place_row,
       (SELECT max(h.visit_date) FROM moz_historyvisits h WHERE h.place_id = d.place_id AND h.visit_type = 7) AS download_visit,
       p.url AS url, p.title AS title
     FROM moz_annos d
@@ -180,6 +205,9 @@ function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owne
   const statement = db.prepare(sql).safeIntegers(true)
   for (const row of statement.iterate() as IterableIterator<Record<string, unknown>>) {
     const id = toNumber(row.id)
+    for (const annotation of [row.id, row.file_name_row, row.meta_data_row]) coverage.parsed('moz_annos', toNumber(annotation))
+    for (const name of [row.destination_name, row.file_name_name, row.meta_data_name]) coverage.parsed('moz_anno_attributes', toNumber(name))
+    coverage.parsed('moz_places', toNumber(row.place_row))
     const destination = toText(row.destination)
     const metaText = toText(row.meta_data)
     let meta: DownloadMetaData = {}
@@ -220,6 +248,16 @@ function* annotationDownloadRecords(db: SqliteDatabase, input: ParserInput, owne
       placeId: toNumber(row.place_id),
     }
   }
+  // the other page annotations (character set, page descriptions, Sync and reader-mode
+  // state) are not records of use: counted by name so the account shows what they were
+  const others = db
+    .prepare(
+      `SELECT coalesce(n.name, 'unnamed (attribute ' || a.anno_attribute_id || ')') AS name, count(*) AS n
+       FROM moz_annos a LEFT JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id
+       WHERE n.name IS NULL OR n.name NOT IN (${DOWNLOAD_ANNOTATIONS.map((name) => `'${name}'`).join(', ')}) GROUP BY 1 ORDER BY 1`,
+    )
+    .all() as Array<{name: string; n: number}>
+  for (const other of others) coverage.exclude('moz_annos', `page annotation ${other.name}: not a download, not read`, other.n)
 }
 
 interface Folder {
@@ -228,12 +266,14 @@ interface Folder {
 }
 
 /** Folder id -> parent and display name; folders are few, so they are held to build paths. */
-function loadFolders(db: SqliteDatabase): Map<number, Folder> {
+function loadFolders(db: SqliteDatabase, coverage: SqliteCoverage): Map<number, Folder> {
   const b = tableColumns(db, 'moz_bookmarks')
   const rootNames = new Map<number, string>()
-  if (hasTable(db, 'moz_bookmarks_roots')) {
-    for (const row of db.prepare('SELECT root_name, folder_id FROM moz_bookmarks_roots').iterate() as IterableIterator<{root_name: string; folder_id: number}>) {
+  if (coverage.has('moz_bookmarks_roots')) {
+    // every root's name is used: it names its folder in every folder path
+    for (const row of db.prepare('SELECT rowid AS rowid, root_name, folder_id FROM moz_bookmarks_roots').iterate() as IterableIterator<{rowid: number; root_name: string; folder_id: number}>) {
       rootNames.set(Number(row.folder_id), row.root_name)
+      coverage.parsed('moz_bookmarks_roots', row.rowid)
     }
   }
   const folders = new Map<number, Folder>()
@@ -267,12 +307,31 @@ function folderPath(folders: Map<number, Folder>, folderId: number | null): stri
   return names.reverse().join('/')
 }
 
-function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
-  const folders = loadFolders(db)
+/**
+ * moz_items_annos by bookmark id: the description a user wrote for a bookmark, livemark
+ * feed addresses, and other item properties, as {name: content}. They are few.
+ */
+function loadItemAnnotations(db: SqliteDatabase, coverage: SqliteCoverage): Map<number, Array<{id: number; name: string; content: string | null}>> {
+  const byItem = new Map<number, Array<{id: number; name: string; content: string | null}>>()
+  if (!coverage.has('moz_items_annos')) return byItem
+  const sql = `SELECT a.id AS id, a.item_id AS item_id, a.anno_attribute_id AS name_id, n.name AS name, a.content AS content
+    FROM moz_items_annos a LEFT JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id ORDER BY a.id`
+  for (const row of db.prepare(sql).iterate() as IterableIterator<{id: number; item_id: number; name_id: number | null; name: string | null; content: unknown}>) {
+    let list = byItem.get(row.item_id)
+    if (!list) byItem.set(row.item_id, (list = []))
+    list.push({id: row.id, name: row.name ?? `attribute ${row.name_id}`, content: toText(row.content)})
+    if (row.name !== null) coverage.parsed('moz_anno_attributes', row.name_id)
+  }
+  return byItem
+}
+
+function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  const folders = loadFolders(db, coverage)
+  const itemAnnotations = loadItemAnnotations(db, coverage)
   const b = tableColumns(db, 'moz_bookmarks')
   const sql = `SELECT b.id AS id, b.type AS type, b.fk AS fk, b.parent AS parent, b.position AS position, b.title AS title,
       b.dateAdded AS date_added, b.lastModified AS last_modified, ${optional(b, 'b', 'guid')} AS guid,
-      p.url AS url, p.title AS place_title
+      p.id AS place_row, p.url AS url, p.title AS place_title
     FROM moz_bookmarks b LEFT JOIN moz_places p ON p.id = b.fk AND b.type = 1
     ORDER BY b.id`
   const statement = db.prepare(sql).safeIntegers(true)
@@ -280,6 +339,10 @@ function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
     const id = toNumber(row.id)
     const kind = toNumber(row.type)
     const parent = toNumber(row.parent)
+    coverage.parsed('moz_bookmarks', id)
+    coverage.parsed('moz_places', toNumber(row.place_row))
+    const annotations = id === null ? undefined : itemAnnotations.get(id)
+    for (const annotation of annotations ?? []) coverage.parsed('moz_items_annos', annotation.id)
     yield {
       type: 'browser.bookmark',
       source: input.source({table: 'moz_bookmarks', rowid: id ?? undefined}),
@@ -296,27 +359,155 @@ function* bookmarkRecords(db: SqliteDatabase, input: ParserInput, owner: Browser
       parentId: parent,
       position: toNumber(row.position),
       guid: nonEmpty(row.guid),
+      annotations: Object.fromEntries((annotations ?? []).map((a) => [a.name, a.content])),
     }
   }
 }
+
+function neverVisitedNote(lastVisit: unknown, visitCount: unknown): string {
+  return (toNumber(lastVisit) ?? 0) === 0 && (toNumber(visitCount) ?? 0) === 0
+    ? 'place never visited: known from the address bar or an import, not from a visit'
+    : 'place kept with no visit left (visits expire; bookmarked, typed and downloaded places stay): lastVisitTime and visitCount are what remains'
+}
+
+/** moz_places rows no visit refers to: visits expired, the place kept (bookmarked, typed, a download). */
+function* unvisitedPlaceRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  const p = tableColumns(db, 'moz_places')
+  const lastVisit = optional(p, 'p', 'last_visit_date')
+  const {sql: columns, at} = selectList([
+    ['id', 'p.id'],
+    ['url', 'p.url'],
+    ['title', 'p.title'],
+    ['visitCount', optional(p, 'p', 'visit_count')],
+    ['typed', optional(p, 'p', 'typed')],
+    ['hidden', optional(p, 'p', 'hidden')],
+    ['frecency', optional(p, 'p', 'frecency')],
+    ['lastSeconds', `${lastVisit} / 1000000`],
+    ['lastMicros', `${lastVisit} % 1000000`],
+  ] as const)
+  // a place never visited that a bookmark or a download names is already in that record
+  // (marked read there); one with a last visit time lost its visits and is reported here
+  const namedElsewhere = [
+    ...(coverage.has('moz_bookmarks') ? ['EXISTS (SELECT 1 FROM moz_bookmarks b WHERE b.fk = p.id)'] : []),
+    ...(coverage.has('moz_annos') && coverage.has('moz_anno_attributes')
+      ? [
+          `EXISTS (SELECT 1 FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id
+             WHERE a.place_id = p.id AND n.name = 'downloads/destinationFileURI')`,
+        ]
+      : []),
+  ]
+  const neverVisited = `coalesce(${lastVisit}, 0) = 0 AND coalesce(${optional(p, 'p', 'visit_count')}, 0) = 0`
+  const skip = namedElsewhere.length > 0 ? `AND NOT (${neverVisited} AND (${namedElsewhere.join(' OR ')}))` : ''
+  const sql = `SELECT ${columns} FROM moz_places p WHERE NOT EXISTS (SELECT 1 FROM moz_historyvisits v WHERE v.place_id = p.id) ${skip} ORDER BY p.id`
+  for (const row of db.prepare(sql).raw(true).iterate() as IterableIterator<unknown[]>) {
+    const id = toNumber(row[at.id])
+    const typed = toNumber(row[at.typed])
+    const hidden = toNumber(row[at.hidden])
+    coverage.parsed('moz_places', id)
+    yield {
+      type: 'browser.url',
+      source: input.source({table: 'moz_places', rowid: id ?? undefined}),
+      ...owner,
+      url: toText(row[at.url]),
+      title: toText(row[at.title]),
+      lastVisitTime: prtimeSplitToIso(row[at.lastSeconds] as number | null, row[at.lastMicros] as number | null),
+      visitCount: toNumber(row[at.visitCount]),
+      typed: typed === null ? null : typed !== 0,
+      hidden: hidden === null ? null : hidden !== 0,
+      frecency: toNumber(row[at.frecency]),
+      placeId: id,
+      note: neverVisitedNote(row[at.lastSeconds], row[at.visitCount]),
+    }
+  }
+}
+
+/** moz_inputhistory: text typed in the address bar and the suggestion the user then opened. */
+function* typedInputRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  const sql = `SELECT i.rowid AS rowid, i.place_id AS place_id, i.input AS input, i.use_count AS use_count, p.url AS url, p.title AS title
+    FROM moz_inputhistory i LEFT JOIN moz_places p ON p.id = i.place_id ORDER BY i.rowid`
+  for (const row of db.prepare(sql).iterate() as IterableIterator<Record<string, unknown>>) {
+    const rowid = toNumber(row.rowid)
+    coverage.parsed('moz_inputhistory', rowid)
+    yield {
+      type: 'browser.typed_input',
+      source: input.source({table: 'moz_inputhistory', rowid: rowid ?? undefined}),
+      ...owner,
+      input: toText(row.input),
+      url: toText(row.url),
+      title: toText(row.title),
+      // Firefox's adaptive weight: raised each time this input led to this page, decayed daily
+      useCount: typeof row.use_count === 'number' ? row.use_count : toNumber(row.use_count),
+      placeId: toNumber(row.place_id),
+    }
+  }
+}
+
+/** moz_keywords: bookmark keywords. Firefox 39+ links them to a place; earlier, bookmarks point at the keyword. */
+function* keywordRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  const k = tableColumns(db, 'moz_keywords')
+  const b = coverage.has('moz_bookmarks') ? tableColumns(db, 'moz_bookmarks') : new Set<string>()
+  const place = k.has('place_id')
+    ? 'k.place_id'
+    : b.has('keyword_id')
+      ? '(SELECT min(bm.fk) FROM moz_bookmarks bm WHERE bm.keyword_id = k.id)'
+      : 'NULL'
+  const sql = `SELECT k.id AS id, k.keyword AS keyword, ${optional(k, 'k', 'post_data')} AS post_data, ${place} AS place_id, p.url AS url
+    FROM moz_keywords k LEFT JOIN moz_places p ON p.id = ${place} ORDER BY k.id`
+  for (const row of db.prepare(sql).iterate() as IterableIterator<Record<string, unknown>>) {
+    const id = toNumber(row.id)
+    coverage.parsed('moz_keywords', id)
+    yield {
+      type: 'browser.keyword',
+      source: input.source({table: 'moz_keywords', rowid: id ?? undefined}),
+      ...owner,
+      keyword: toText(row.keyword),
+      url: toText(row.url),
+      postData: nonEmpty(row.post_data),
+      placeId: toNumber(row.place_id),
+    }
+  }
+}
+
+const PLACES_TABLES = [
+  'moz_places',
+  'moz_historyvisits',
+  'moz_bookmarks',
+  'moz_bookmarks_roots',
+  'moz_annos',
+  'moz_anno_attributes',
+  'moz_items_annos',
+  'moz_inputhistory',
+  'moz_keywords',
+  'moz_downloads',
+]
 
 /** Reads a Firefox places.sqlite working copy. */
 export async function* parseFirefoxPlaces(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const database = openBrowserDatabase(input.copyPath, 'Firefox places', ['moz_places', 'moz_historyvisits'])
   const db = database.db
+  const coverage = new SqliteCoverage(db)
+  for (const table of PLACES_TABLES) coverage.table(table)
   try {
     const owner = browserOwner(input)
-    yield* readSection('moz_historyvisits', visitRecords, db, input, owner)
-    if (hasTable(db, 'moz_annos') && hasTable(db, 'moz_anno_attributes')) {
-      yield* readSection('moz_annos', annotationDownloadRecords, db, input, owner)
+    yield* readSection('moz_historyvisits', visitRecords, db, input, owner, coverage)
+    if (coverage.has('moz_annos') && coverage.has('moz_anno_attributes')) {
+      yield* readSection('moz_annos', annotationDownloadRecords, db, input, owner, coverage)
     }
-    if (hasTable(db, 'moz_bookmarks')) yield* readSection('moz_bookmarks', bookmarkRecords, db, input, owner)
+    // a moz_downloads table beside the annotations (downloads.sqlite merged in by a
+    // migration): its downloads are read too, never one kind instead of the other
+    if (coverage.has('moz_downloads')) yield* readSection('moz_downloads', legacyDownloadRecords, db, input, owner, coverage)
+    if (coverage.has('moz_bookmarks')) yield* readSection('moz_bookmarks', bookmarkRecords, db, input, owner, coverage)
+    yield* readSection('moz_places', unvisitedPlaceRecords, db, input, owner, coverage)
+    if (coverage.has('moz_inputhistory')) yield* readSection('moz_inputhistory', typedInputRecords, db, input, owner, coverage)
+    if (coverage.has('moz_keywords')) yield* readSection('moz_keywords', keywordRecords, db, input, owner, coverage)
+    if (coverage.has('moz_anno_attributes')) coverage.excludeRest('moz_anno_attributes', 'annotation names no annotation read uses')
+    reportBrowserCoverage(input, coverage, 'firefox-places', 'Firefox places.sqlite')
   } finally {
     database.close()
   }
 }
 
-function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner): Generator<ParsedRecord> {
+function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: BrowserOwner, coverage: SqliteCoverage): Generator<ParsedRecord> {
   const d = tableColumns(db, 'moz_downloads')
   const col = (name: string) => optional(d, 'd', name)
   const sql = `SELECT d.id AS id, ${col('name')} AS name, ${col('source')} AS source, ${col('target')} AS target,
@@ -332,6 +523,7 @@ function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: B
     const target = toText(row.target)
     const url = toText(row.source)
     const maxBytes = toNumber(row.max_bytes)
+    coverage.parsed('moz_downloads', id)
     yield {
       type: 'browser.download',
       source: input.source({table: 'moz_downloads', rowid: id ?? undefined}),
@@ -362,8 +554,10 @@ function* legacyDownloadRecords(db: SqliteDatabase, input: ParserInput, owner: B
 export async function* parseFirefoxDownloads(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const database = openBrowserDatabase(input.copyPath, 'Firefox downloads', ['moz_downloads'])
   const db = database.db
+  const coverage = new SqliteCoverage(db).table('moz_downloads')
   try {
-    yield* readSection('moz_downloads', legacyDownloadRecords, db, input, browserOwner(input))
+    yield* readSection('moz_downloads', legacyDownloadRecords, db, input, browserOwner(input), coverage)
+    reportBrowserCoverage(input, coverage, 'firefox-downloads', 'Firefox downloads.sqlite')
   } finally {
     database.close()
   }

@@ -10,12 +10,17 @@
  * sender_id, sent_timestamp / received_timestamp ms, message_status), parts(text,
  * content_type, uri), participants(normalized_destination, full_name, sub_id: -2 for
  * everyone but the phone's own numbers), conversations, conversation_participants.
+ *
+ * Coverage (coverage.ts): mmssms.db sms, threads, canonical_addresses, pdu, part and addr;
+ * bugle_db participants, conversation_participants, conversations, parts and messages, row
+ * by row. The full-text index tables (words*) and the other tables are listed as not read.
  */
 import {ParseError} from '../../errors.js'
 import {unixMillisToIso, unixSecondsToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
+import {SqliteCoverage} from '../coverage.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {asParseError} from './app-database.js'
+import {asParseError, reportDatabaseCoverage} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment, type Direction} from './chat-record.js'
 
 const SMS_TYPES: Record<number, string> = {1: 'inbox', 2: 'sent', 3: 'draft', 4: 'outbox', 5: 'failed', 6: 'queued'}
@@ -34,11 +39,12 @@ export function isBugleDb(db: SqliteDatabase): boolean {
   return hasTable(db, 'messages') && hasTable(db, 'parts') && hasTable(db, 'participants') && hasTable(db, 'conversations') && tableColumns(db, 'messages').has('sender_id')
 }
 
-function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
+function* readMmsSms(db: SqliteDatabase, input: ParserInput, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  for (const table of ['canonical_addresses', 'threads', 'sms', 'pdu', 'part', 'addr']) coverage.table(table)
   const app = 'SMS/MMS'
   const account = input.captures.account ?? input.captures.phone ?? null
   const addresses = new Map<number, string>()
-  if (hasTable(db, 'canonical_addresses')) {
+  if (coverage.has('canonical_addresses')) {
     for (const row of db.prepare('SELECT _id, address FROM canonical_addresses').iterate() as Iterable<Record<string, unknown>>) {
       const id = integer(row._id)
       const address = nonEmpty(row.address)
@@ -49,8 +55,11 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
   const threadCols = tableColumns(db, 'threads')
   for (const row of db.prepare(`SELECT _id, ${pick(threadCols, ['recipient_ids', 'date', 'message_count', 'snippet'])} FROM threads ORDER BY _id`).iterate() as Iterable<Record<string, unknown>>) {
     const id = integer(row._id)
-    const members = (text(row.recipient_ids) ?? '').split(/\s+/).map((r) => addresses.get(Number(r))).filter((r): r is string => r !== undefined)
+    const recipientIds = (text(row.recipient_ids) ?? '').split(/\s+/).filter((r) => r !== '').map(Number)
+    const members = recipientIds.map((r) => addresses.get(r)).filter((r): r is string => r !== undefined)
     if (id !== null) threads.set(id, members)
+    coverage.parsed('threads', id)
+    for (const recipient of recipientIds) if (addresses.has(recipient)) coverage.parsed('canonical_addresses', recipient)
     yield chatConversation(input.source({table: 'threads', rowid: id ?? undefined}), {
       app,
       account,
@@ -68,6 +77,7 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
     const direction = boxDirection(box)
     const address = nonEmpty(row.address)
     const thread = integer(row.thread_id)
+    coverage.parsed('sms', row._id)
     yield chatMessage(input.source({table: 'sms', rowid: integer(row._id) ?? undefined}), {
       app,
       account,
@@ -88,9 +98,10 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
     })
   }
 
-  if (!hasTable(db, 'pdu')) return
+  if (coverage.has('canonical_addresses')) coverage.excludeRest('canonical_addresses', 'addresses no remaining thread refers to (its thread deleted)')
+  if (!coverage.has('pdu')) return
   const parts = new Map<number, Array<Record<string, unknown>>>()
-  if (hasTable(db, 'part')) {
+  if (coverage.has('part')) {
     const partCols = tableColumns(db, 'part')
     for (const row of db.prepare(`SELECT _id, ${pick(partCols, ['mid', 'ct', 'text', 'name', 'cl', '_data'])} FROM part ORDER BY _id`).iterate() as Iterable<Record<string, unknown>>) {
       const mid = integer(row.mid)
@@ -100,14 +111,17 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
       parts.set(mid, list)
     }
   }
-  const addrOf = new Map<number, Array<{address: string; type: number | null}>>()
-  if (hasTable(db, 'addr')) {
-    for (const row of db.prepare('SELECT msg_id, address, type FROM addr ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
+  const addrOf = new Map<number, Array<{address: string; type: number | null; row: unknown}>>()
+  if (coverage.has('addr')) {
+    for (const row of db.prepare('SELECT _id, msg_id, address, type FROM addr ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
       const id = integer(row.msg_id)
       const address = nonEmpty(row.address)
-      if (id === null || address === null || address === 'insert-address-token') continue
+      if (id === null || address === null || address === 'insert-address-token') {
+        coverage.exclude('addr', "address placeholders (insert-address-token: the phone's own number) and empty addresses", 1)
+        continue
+      }
       const list = addrOf.get(id) ?? []
-      list.push({address, type: integer(row.type)})
+      list.push({address, type: integer(row.type), row: row._id})
       addrOf.set(id, list)
     }
   }
@@ -118,6 +132,9 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
     const direction = boxDirection(box)
     const msgParts = id === null ? [] : (parts.get(id) ?? [])
     const addrs = id === null ? [] : (addrOf.get(id) ?? [])
+    coverage.parsed('pdu', id)
+    for (const part of msgParts) coverage.parsed('part', part._id)
+    for (const address of addrs) coverage.parsed('addr', address.row)
     const from = addrs.find((a) => a.type === 137)?.address ?? null
     const to = addrs.filter((a) => a.type === 151 || a.type === 130 || a.type === 129).map((a) => a.address)
     const attachments: ChatAttachment[] = msgParts
@@ -143,7 +160,8 @@ function* readMmsSms(db: SqliteDatabase, input: ParserInput): Generator<ParsedRe
   }
 }
 
-function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
+function* readBugle(db: SqliteDatabase, input: ParserInput, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  for (const table of ['participants', 'conversation_participants', 'conversations', 'parts', 'messages']) coverage.table(table)
   const app = 'Google Messages'
   const account = input.captures.account ?? input.captures.phone ?? null
   const participants = new Map<number, {handle: string | null; self: boolean}>()
@@ -154,6 +172,7 @@ function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRec
     // sub_id -2 is "anyone but this phone"; the phone's own SIM identities have -1 or a subscription id
     const self = integer(row.sub_id) !== -2
     if (id !== null) participants.set(id, {handle, self})
+    coverage.parsed('participants', id)
     yield chatContact(input.source({table: 'participants', rowid: id ?? undefined}), {
       app,
       account,
@@ -164,11 +183,15 @@ function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRec
     })
   }
   const members = new Map<number, string[]>()
-  if (hasTable(db, 'conversation_participants')) {
-    for (const row of db.prepare('SELECT conversation_id, participant_id FROM conversation_participants ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
+  if (coverage.has('conversation_participants')) {
+    for (const row of db.prepare('SELECT _id, conversation_id, participant_id FROM conversation_participants ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
       const conversation = integer(row.conversation_id)
       const handle = participants.get(integer(row.participant_id) ?? -1)?.handle
-      if (conversation === null || !handle) continue
+      if (conversation === null || !handle) {
+        coverage.exclude('conversation_participants', 'member rows whose participant is gone or has no address', 1)
+        continue
+      }
+      coverage.parsed('conversation_participants', row._id)
       const list = members.get(conversation) ?? []
       list.push(handle)
       members.set(conversation, list)
@@ -180,6 +203,7 @@ function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRec
     const id = integer(row._id)
     const name = nonEmpty(row.name)
     if (id !== null) conversations.set(id, name ?? `conversation ${id}`)
+    coverage.parsed('conversations', id)
     yield chatConversation(input.source({table: 'conversations', rowid: id ?? undefined}), {
       app,
       account,
@@ -193,7 +217,10 @@ function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRec
   const partCols = tableColumns(db, 'parts')
   for (const row of db.prepare(`SELECT _id, ${pick(partCols, ['message_id', 'text', 'content_type', 'uri', 'file_name'])} FROM parts ORDER BY _id`).iterate() as Iterable<Record<string, unknown>>) {
     const id = integer(row.message_id)
-    if (id === null) continue
+    if (id === null) {
+      coverage.exclude('parts', 'parts of no message', 1)
+      continue
+    }
     const list = parts.get(id) ?? []
     list.push(row)
     parts.set(id, list)
@@ -210,6 +237,8 @@ function* readBugle(db: SqliteDatabase, input: ParserInput): Generator<ParsedRec
     const convMembers = conversationId === null ? [] : (members.get(conversationId) ?? [])
     const msgParts = id === null ? [] : (parts.get(id) ?? [])
     const sent = integer(row.sent_timestamp)
+    coverage.parsed('messages', id)
+    for (const part of msgParts) coverage.parsed('parts', part._id)
     yield chatMessage(input.source({table: 'messages', rowid: id ?? undefined}), {
       app,
       account,
@@ -238,7 +267,9 @@ export const androidSmsParser: Parser = {
     const db = openWorkingCopy(input.copyPath)
     try {
       if (!isMmsSmsDb(db)) throw new ParseError('not an Android mmssms.db: no sms(address) and threads tables', input.sourcePath)
-      yield* readMmsSms(db, input)
+      const coverage = new SqliteCoverage(db)
+      yield* readMmsSms(db, input, coverage)
+      reportDatabaseCoverage(input, coverage, 'android-sms', 'Android mmssms.db')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {
@@ -254,7 +285,9 @@ export const googleMessagesParser: Parser = {
     const db = openWorkingCopy(input.copyPath)
     try {
       if (!isBugleDb(db)) throw new ParseError('not a Google Messages bugle_db: no messages(sender_id), parts, participants and conversations tables', input.sourcePath)
-      yield* readBugle(db, input)
+      const coverage = new SqliteCoverage(db)
+      yield* readBugle(db, input, coverage)
+      reportDatabaseCoverage(input, coverage, 'google-messages', 'Google Messages bugle_db')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {

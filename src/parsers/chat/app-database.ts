@@ -8,7 +8,8 @@ import {copyFileSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ParseError, TrawlError, errorMessage} from '../../errors.js'
-import type {CollectedFile, RecordSource} from '../types.js'
+import type {SqliteCoverage} from '../coverage.js'
+import type {CollectedFile, ParserInput, RecordSource} from '../types.js'
 import type {ChatAttachment} from './chat-record.js'
 
 export interface AppDatabaseContext {
@@ -70,4 +71,19 @@ export function collectOnce(collect: (path: string) => Promise<CollectedFile | u
 export function asParseError(error: unknown, file: string): TrawlError {
   if (error instanceof TrawlError) return error
   return new ParseError(`cannot read database: ${errorMessage(error)}`, file, {cause: error})
+}
+
+/**
+ * Hands a chat database's coverage account to collection: `file` is the database read
+ * (the matched file, or one extracted from a backup), `readAs` what it was read as.
+ */
+export function reportDatabaseCoverage(
+  input: Pick<ParserInput, 'bundlePath' | 'sourcePath' | 'source' | 'reportCoverage'>,
+  coverage: SqliteCoverage,
+  parser: string,
+  readAs: string,
+  file: {bundlePath: string; sourcePath: string} = input,
+): void {
+  const {volume} = input.source()
+  input.reportCoverage(coverage.account({parser, file: file.bundlePath, sourcePath: file.sourcePath, ...(volume ? {volume} : {}), readAs}))
 }

@@ -6,13 +6,24 @@
  *   chat + chat_message_join + chat_handle_join (conversations and their members)
  *   attachment + message_attachment_join (files under ~/Library/SMS/Attachments)
  * Dates are Cocoa time (since 2001-01-01 UTC): seconds before iOS 11, nanoseconds since.
+ *
+ * Besides messages, handles and chats: an attachment row no message refers to (its
+ * message deleted, or never sent) is a chat.attachment record with its file; a
+ * deleted_messages row (macOS: the GUID of a message deleted on this Mac, kept for
+ * iCloud sync) is a chat.deleted_message record. A message in more than one chat names
+ * the others in alsoInChats.
+ *
+ * Coverage (coverage.ts): the seven tables above and deleted_messages row by row;
+ * chat_message_join rows of deleted messages and join rows pointing at rows that are
+ * gone are excluded as such; kvtable, _SqliteDatabaseProperties and others are listed.
  */
 import {posix} from 'node:path'
 import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
+import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
+import {asParseError, attachment, collectOnce, reportDatabaseCoverage, type AppDatabaseContext} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 
 const APP = 'Messages'
@@ -51,8 +62,11 @@ export function textFromAttributedBody(blob: Buffer): string | null {
   return blob.subarray(start, start + length).toString('utf8')
 }
 
-/** Reads one Messages database. `context` decides how attachments are found. */
-export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseContext): AsyncGenerator<ParsedRecord> {
+const MESSAGES_TABLES = ['handle', 'chat', 'chat_handle_join', 'message', 'chat_message_join', 'attachment', 'message_attachment_join', 'deleted_messages']
+
+/** Reads one Messages database. `context` decides how attachments are found; `coverage` keeps its account. */
+export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseContext, coverage: SqliteCoverage): AsyncGenerator<ParsedRecord> {
+  for (const table of MESSAGES_TABLES) coverage.table(table)
   const account = context.account
 
   const handles = new Map<number, string>()
@@ -61,6 +75,7 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
     const rowid = integer(row.rowid)
     const id = nonEmpty(row.id)
     if (rowid !== null && id !== null) handles.set(rowid, id)
+    coverage.parsed('handle', rowid)
     yield chatContact(context.source({table: 'handle', rowid: rowid ?? undefined}), {
       app: APP,
       account,
@@ -72,11 +87,15 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
   }
 
   const members = new Map<number, string[]>()
-  if (hasTable(db, 'chat_handle_join')) {
+  if (coverage.has('chat_handle_join')) {
     for (const row of db.prepare('SELECT chat_id, handle_id FROM chat_handle_join').iterate() as Iterable<Record<string, unknown>>) {
       const chat = integer(row.chat_id)
       const handle = handles.get(integer(row.handle_id) ?? -1)
-      if (chat === null || handle === undefined) continue
+      if (chat === null || handle === undefined) {
+        coverage.exclude('chat_handle_join', 'chat member rows whose handle row is gone or has no address', 1)
+        continue
+      }
+      coverage.parsed('chat_handle_join', `${chat}/${integer(row.handle_id)}`)
       const list = members.get(chat) ?? []
       list.push(handle)
       members.set(chat, list)
@@ -90,6 +109,7 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
       const rowid = integer(row.rowid)
       const identifier = nonEmpty(row.chat_identifier) ?? nonEmpty(row.guid)
       if (rowid !== null && identifier !== null) chats.set(rowid, identifier)
+      coverage.parsed('chat', rowid)
       yield chatConversation(context.source({table: 'chat', rowid: rowid ?? undefined}), {
         app: APP,
         account,
@@ -106,9 +126,9 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
   }
 
   const attachmentsOf = new Map<number, Array<Record<string, unknown>>>()
-  if (hasTable(db, 'attachment') && hasTable(db, 'message_attachment_join')) {
+  if (coverage.has('attachment') && coverage.has('message_attachment_join')) {
     const cols = tableColumns(db, 'attachment')
-    const sql = `SELECT j.message_id AS message_id, a.ROWID AS rowid, ${pick(cols, ['filename', 'mime_type', 'transfer_name', 'total_bytes', 'uti'], 'a')} FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id ORDER BY j.message_id, a.ROWID`
+    const sql = `SELECT j.rowid AS join_row, j.message_id AS message_id, a.ROWID AS rowid, ${pick(cols, ['filename', 'mime_type', 'transfer_name', 'total_bytes', 'uti'], 'a')} FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id ORDER BY j.message_id, a.ROWID`
     for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
       const m = integer(row.message_id)
       if (m === null) continue
@@ -120,8 +140,9 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
 
   const cols = tableColumns(db, 'message')
   const statement = db.prepare(
-    // the chat of each message by a join SQLite can index itself (real sms.db index it by message_id, not every copy does)
-    `SELECT m.ROWID AS rowid, j.chat_id AS chat_id, ${pick(cols, ['guid', 'text', 'attributedBody', 'subject', 'handle_id', 'service', 'account', 'destination_caller_id', 'date', 'date_read', 'date_delivered', 'is_from_me', 'is_read', 'is_sent', 'is_delivered', 'item_type', 'associated_message_type', 'associated_message_guid', 'error', 'cache_roomnames'], 'm')} FROM message m LEFT JOIN (SELECT message_id, min(chat_id) AS chat_id FROM chat_message_join GROUP BY message_id) j ON j.message_id = m.ROWID ORDER BY m.ROWID`,
+    // the chat of each message by a join SQLite can index itself (real sms.db index it by message_id, not every copy does);
+    // a message in several chats (rare: a chat merged or re-created) names all of them
+    `SELECT m.ROWID AS rowid, j.chat_id AS chat_id, j.chat_ids AS chat_ids, ${pick(cols, ['guid', 'text', 'attributedBody', 'subject', 'handle_id', 'service', 'account', 'destination_caller_id', 'date', 'date_read', 'date_delivered', 'is_from_me', 'is_read', 'is_sent', 'is_delivered', 'item_type', 'associated_message_type', 'associated_message_guid', 'error', 'cache_roomnames'], 'm')} FROM message m LEFT JOIN (SELECT message_id, min(chat_id) AS chat_id, group_concat(chat_id) AS chat_ids FROM chat_message_join GROUP BY message_id) j ON j.message_id = m.ROWID ORDER BY m.ROWID`,
   )
   // dates are nanoseconds since 2001 on iOS 11+: beyond 2^53, so read integers exactly
   statement.safeIntegers(true)
@@ -142,8 +163,13 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
         bodySource = 'attributedBody'
       }
     }
+    coverage.parsed('message', rowid)
+    const chatIds = (text(row.chat_ids) ?? '').split(',').filter((c) => c !== '').map(Number)
+    for (const chat of chatIds) coverage.parsed('chat_message_join', `${chat}/${rowid}`)
     const attachments: ChatAttachment[] = []
     for (const a of rowid === null ? [] : (attachmentsOf.get(rowid) ?? [])) {
+      coverage.parsed('attachment', integer(a.rowid))
+      coverage.parsed('message_attachment_join', integer(a.join_row))
       attachments.push(await attachment(context, nonEmpty(a.filename), nonEmpty(a.transfer_name), {mimeType: nonEmpty(a.mime_type), size: integer(a.total_bytes)}))
     }
     const others = chatMembers.length > 0 ? chatMembers : handle ? [handle] : []
@@ -168,7 +194,66 @@ export async function* readMessagesDb(db: SqliteDatabase, context: AppDatabaseCo
       // tapbacks (reactions) point at the message they react to
       reactionTo: integer(row.associated_message_type) ? nonEmpty(row.associated_message_guid) : null,
       error: integer(row.error),
+      ...(chatIds.length > 1 ? {alsoInChats: chatIds.filter((c) => c !== chatId).map((c) => chats.get(c) ?? `chat ${c}`)} : {}),
     })
+  }
+  // a deleted message leaves its chat_message_join row behind on some versions
+  if (coverage.has('chat_message_join')) {
+    coverage.excludeWhere('chat_message_join', 'rows of messages no longer in message (deleted)', 'message_id NOT IN (SELECT ROWID FROM message)')
+  }
+  if (coverage.has('message_attachment_join')) {
+    coverage.excludeWhere(
+      'message_attachment_join',
+      'rows whose message or attachment row is gone',
+      'message_id NOT IN (SELECT ROWID FROM message) OR attachment_id NOT IN (SELECT ROWID FROM attachment)',
+    )
+  }
+  yield* orphanAttachments(db, context, coverage)
+  if (coverage.has('deleted_messages')) {
+    const d = tableColumns(db, 'deleted_messages')
+    for (const row of db.prepare(`SELECT ROWID AS rowid, ${optionalColumn(d, 'guid')} AS guid FROM deleted_messages ORDER BY ROWID`).iterate() as Iterable<Record<string, unknown>>) {
+      const rowid = integer(row.rowid)
+      coverage.parsed('deleted_messages', rowid)
+      yield {
+        type: 'chat.deleted_message',
+        source: context.source({table: 'deleted_messages', rowid: rowid ?? undefined}),
+        app: APP,
+        account,
+        guid: nonEmpty(row.guid),
+        note: 'the GUID of a message deleted on this device (kept for Messages in iCloud); the message itself is gone',
+      }
+    }
+  }
+}
+
+function optionalColumn(columns: Set<string>, name: string): string {
+  return columns.has(name.toLowerCase()) ? `"${name}"` : 'NULL'
+}
+
+/** Attachment rows no message refers to: the file of a message since deleted, or of a draft. */
+async function* orphanAttachments(db: SqliteDatabase, context: AppDatabaseContext, coverage: SqliteCoverage): AsyncGenerator<ParsedRecord> {
+  if (!coverage.has('attachment')) return
+  const cols = tableColumns(db, 'attachment')
+  const joined = coverage.has('message_attachment_join')
+    ? 'WHERE NOT EXISTS (SELECT 1 FROM message_attachment_join j JOIN message m ON m.ROWID = j.message_id WHERE j.attachment_id = a.ROWID)'
+    : ''
+  const sql = `SELECT a.ROWID AS rowid, ${pick(cols, ['guid', 'created_date', 'filename', 'mime_type', 'transfer_name', 'total_bytes', 'is_outgoing'], 'a')} FROM attachment a ${joined} ORDER BY a.ROWID`
+  const statement = db.prepare(sql).safeIntegers(true)
+  for (const row of statement.iterate() as Iterable<Record<string, unknown>>) {
+    const rowid = integer(row.rowid)
+    coverage.parsed('attachment', rowid)
+    const outgoing = row.is_outgoing === null ? null : integer(row.is_outgoing) === 1
+    yield {
+      type: 'chat.attachment',
+      source: context.source({table: 'attachment', rowid: rowid ?? undefined}),
+      app: APP,
+      account: context.account,
+      attachment: await attachment(context, nonEmpty(row.filename), nonEmpty(row.transfer_name), {mimeType: nonEmpty(row.mime_type), size: integer(row.total_bytes)}),
+      guid: nonEmpty(row.guid),
+      createdAt: safeTime(appleToIso, row.created_date),
+      direction: outgoing === null ? null : outgoing ? 'outgoing' : 'incoming',
+      note: 'attachment no message refers to (its message deleted, or never sent)',
+    }
   }
 }
 
@@ -202,6 +287,7 @@ export const messagesDbParser: Parser = {
       const dir = posix.dirname(input.sourcePath)
       const home = /\/Library\/(SMS|Messages)$/i.test(dir) ? posix.dirname(posix.dirname(dir)) : null
       const collect = collectOnce((path) => input.collectRelated(path))
+      const coverage = new SqliteCoverage(db)
       yield* readMessagesDb(db, {
         account: input.captures.account ?? input.captures.phone ?? null,
         source: (extra) => input.source(extra),
@@ -210,7 +296,8 @@ export const messagesDbParser: Parser = {
           if (home === null || relative === null) return undefined
           return collect(`${home}/${relative}`)
         },
-      })
+      }, coverage)
+      reportDatabaseCoverage(input, coverage, 'apple-messages', 'Apple Messages sms.db / chat.db')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {

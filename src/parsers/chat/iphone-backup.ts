@@ -14,14 +14,21 @@
  * From the map this parser extracts the Messages database (HomeDomain Library/SMS/sms.db,
  * attachments in MediaDomain) and WhatsApp (AppDomainGroup-group.net.whatsapp.WhatsApp.shared
  * ChatStorage.sqlite, media under Message/), collecting each file it reads into the bundle.
+ *
+ * Coverage (coverage.ts): Manifest.db's Files rows are files listed; those read (the
+ * databases, their -wal, the attachments collected) are parsed, directories and symlinks
+ * are excluded as entries without content, and the other files as files of apps trawl
+ * does not read from a backup (or, in an encrypted backup, files it cannot read). Each
+ * extracted database has its own account, under its own bundle path.
  */
 import {createHash} from 'node:crypto'
 import {closeSync, openSync, readFileSync, readSync} from 'node:fs'
 import {posix} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
+import {SqliteCoverage} from '../coverage.js'
 import {openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
-import {asParseError, besideEachOther, collectOnce, type AppDatabaseContext} from './app-database.js'
+import {asParseError, besideEachOther, collectOnce, reportDatabaseCoverage, type AppDatabaseContext} from './app-database.js'
 import {homeRelativeAttachmentPath, readMessagesDb, requireMessagesDb} from './imessage.js'
 import {isMbdb, parseMbdb, type MbdbEntry} from './manifest-mbdb.js'
 import {PlistDate, parsePlist, type PlistValue} from './plist.js'
@@ -150,7 +157,9 @@ export const iphoneBackupParser: Parser = {
       const collect = async (domain: string, relativePath: string): Promise<CollectedFile | undefined> => {
         const id = fileIdOf(domain, relativePath)
         if (id === undefined || !/^[0-9a-f]{40}$/i.test(id)) return undefined
-        return collectFile(map.storedPath(id))
+        const file = await collectFile(map.storedPath(id))
+        if (file) map.read(id)
+        return file
       }
 
       const present = {messages: fileIdOf(SMS.domain, SMS.relativePath) !== undefined, whatsapp: fileIdOf(WHATSAPP.domain, WHATSAPP.relativePath) !== undefined}
@@ -174,7 +183,8 @@ export const iphoneBackupParser: Parser = {
         target: {domain: string; relativePath: string},
         name: string,
         check: (db: SqliteDatabase, file: string) => void,
-        read: (db: SqliteDatabase, context: AppDatabaseContext) => AsyncGenerator<ParsedRecord>,
+        read: (db: SqliteDatabase, context: AppDatabaseContext, coverage: SqliteCoverage) => AsyncGenerator<ParsedRecord>,
+        readAs: string,
         collectAttachment: (stored: string) => Promise<CollectedFile | undefined>,
       ): AsyncGenerator<ParsedRecord> {
         if (fileIdOf(target.domain, target.relativePath) === undefined) return
@@ -204,21 +214,24 @@ export const iphoneBackupParser: Parser = {
           yield {type: 'error', source: {file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume}, error: `${where}: ${errorMessage(error)}`}
           return
         }
+        const coverage = new SqliteCoverage(db)
         try {
-          for await (const record of read(db, {account, source, collectAttachment})) yield {...record, backup: origin}
+          for await (const record of read(db, {account, source, collectAttachment}, coverage)) yield {...record, backup: origin}
         } catch (error) {
           yield {type: 'error', source: {file: file.bundlePath, sourcePath: file.sourcePath, volume: input.volume}, error: `${where}: ${errorMessage(error)}`}
         } finally {
+          // also after a failure half-way: the rows not reached then show as unexplained
+          reportDatabaseCoverage(input, coverage, parserId, `${readAs} from iPhone backup ${device.udid ?? folderName}`, file)
           db.close()
           local.remove()
         }
       }
 
-      yield* extracted(SMS, 'sms.db', requireMessagesDb, readMessagesDb, async (stored) => {
+      yield* extracted(SMS, 'sms.db', requireMessagesDb, readMessagesDb, 'Apple Messages sms.db', async (stored) => {
         const relative = homeRelativeAttachmentPath(stored)
         return relative === null ? undefined : collect(SMS_ATTACHMENTS_DOMAIN, relative)
       })
-      yield* extracted(WHATSAPP, 'ChatStorage.sqlite', requireWhatsAppChatStorage, readWhatsAppChatStorage, async (stored) => {
+      yield* extracted(WHATSAPP, 'ChatStorage.sqlite', requireWhatsAppChatStorage, readWhatsAppChatStorage, 'WhatsApp for iOS ChatStorage.sqlite', async (stored) => {
         // ZMEDIALOCALPATH is relative to the app group's Message folder
         const relative = stored.replace(/^\/+/, '')
         return (await collect(WHATSAPP.domain, `Message/${relative}`)) ?? (await collect(WHATSAPP.domain, relative))
@@ -226,10 +239,13 @@ export const iphoneBackupParser: Parser = {
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {
+      map.report(device.encrypted === true)
       map.close()
     }
   },
 }
+
+const parserId = 'iphone-backup'
 
 /** Where each backed-up file is stored: from Manifest.db (iOS 10+) or Manifest.mbdb (earlier). */
 interface BackupMap {
@@ -239,6 +255,10 @@ interface BackupMap {
   entries: number
   files: number
   kind: 'Manifest.db' | 'Manifest.mbdb'
+  /** The stored file `fileId` was read (collected into the bundle). */
+  read(fileId: string): void
+  /** Hands over the coverage account of the map (Manifest.db only: Manifest.mbdb is not a database). */
+  report(encrypted: boolean): void
   close(): void
 }
 
@@ -260,8 +280,28 @@ function manifestDbMap(input: ParserInput, dir: string): BackupMap {
     if (!cols.has('fileid') || !cols.has('domain') || !cols.has('relativepath')) throw new ParseError('not an iPhone backup Manifest.db: Files has no fileID/domain/relativePath', input.sourcePath)
     const counts = db.prepare(`SELECT count(*) AS entries, ${cols.has('flags') ? 'sum(flags = 1)' : 'count(*)'} AS files FROM Files`).get() as {entries: number; files: number | null}
     const lookup = db.prepare('SELECT fileID FROM Files WHERE domain = ? AND relativePath = ? LIMIT 1').pluck()
+    const coverage = new SqliteCoverage(db).table('Files')
+    const read = new Set<string>()
     return {
       kind: 'Manifest.db',
+      read: (id) => {
+        read.add(id)
+        coverage.parsed('Files', id)
+      },
+      report: (encrypted) => {
+        if (cols.has('flags')) {
+          coverage.excludeWhere('Files', 'directory entries (no content)', 'flags = 2')
+          coverage.excludeWhere('Files', 'symbolic link entries (no content)', 'flags = 4')
+          coverage.excludeWhere('Files', 'entries of another kind (flags not 1, 2 or 4)', 'flags NOT IN (1, 2, 4) OR flags IS NULL')
+        }
+        // every file read is a regular file (flags 1): the rest of them were not read
+        coverage.exclude(
+          'Files',
+          encrypted ? 'files of an encrypted backup (ciphertext without the backup password)' : 'files of apps and domains trawl does not read from a backup (not collected)',
+          (counts.files ?? 0) - read.size,
+        )
+        reportDatabaseCoverage(input, coverage, parserId, 'iPhone backup Manifest.db')
+      },
       entries: counts.entries,
       files: counts.files ?? 0,
       fileIdOf: (domain, relativePath) => {
@@ -287,6 +327,9 @@ function mbdbMap(entries: MbdbEntry[], dir: string): BackupMap {
     fileIdOf: (domain, relativePath) => byPath.get(`${domain}\u0000${relativePath}`),
     // before iOS 10 the files sit in the backup folder itself
     storedPath: (id) => `${dir}/${id}`,
+    read: () => undefined,
+    report: () => undefined,
     close: () => undefined,
   }
 }
+

@@ -2,13 +2,23 @@
  * Skype classic (up to 7.x) main.db: one SQLite database per account under
  * %APPDATA%\Skype\<account>\. Times are seconds since 1970 (UTC).
  * Tables read: Accounts, Messages, Conversations, Participants, Contacts, Calls,
- * CallMembers, Transfers, SMSes. Columns are detected per table: they changed
- * between Skype 3 and 7.
+ * CallMembers, Transfers, SMSes, and the older chat tables Chats and ChatMembers.
+ * Columns are detected per table: they changed between Skype 3 and 7.
+ *
+ * Both chat schemas: Skype 4 replaced Chats/ChatMembers (one row per chat name) by
+ * Conversations/Participants but kept writing both. A Chats row whose conv_dbid names a
+ * Conversations row is the same conversation: it is listed in that record's legacyChats.
+ * One without (a conference whose Conversations row is gone) becomes its own
+ * chat.conversation record from Chats, with its ChatMembers as participants.
+ *
+ * Coverage (coverage.ts): every row of the tables above is accounted for; other tables
+ * (ContactGroups, Videos, Voicemails, DbMeta, ...) are listed as not read.
  */
 import {ParseError} from '../../errors.js'
 import {unixMillisToIso, unixSecondsToIso} from '../../time.js'
+import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, requireTables, tableColumns, type SqliteDatabase} from '../sqlite.js'
-import {asParseError} from './app-database.js'
+import {asParseError, reportDatabaseCoverage} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {chatCall, chatContact, chatConversation, chatMessage, chatTransfer, integer, nonEmpty, pick, safeTime, text, type Direction} from './chat-record.js'
 import {decodeSkypeBody} from './skype-markup.js'
@@ -48,7 +58,9 @@ export const skypeMainParser: Parser = {
     try {
       requireTables(db, ['Messages', 'Conversations', 'Accounts'], 'Skype classic main.db', input.sourcePath)
       if (!tableColumns(db, 'Messages').has('body_xml')) throw new ParseError('not a Skype classic main.db: Messages has no body_xml', input.sourcePath)
-      yield* readSkypeMain(db, input)
+      const coverage = new SqliteCoverage(db)
+      yield* readSkypeMain(db, input, coverage)
+      reportDatabaseCoverage(input, coverage, 'skype-main', 'Skype classic main.db')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {
@@ -57,11 +69,15 @@ export const skypeMainParser: Parser = {
   },
 }
 
-function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
+const SKYPE_TABLES = ['Accounts', 'Conversations', 'Participants', 'Chats', 'ChatMembers', 'Messages', 'SMSes', 'Contacts', 'Calls', 'CallMembers', 'Transfers']
+
+function* readSkypeMain(db: SqliteDatabase, input: ParserInput, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  for (const table of SKYPE_TABLES) coverage.table(table)
   const accountCols = tableColumns(db, 'Accounts')
   const accounts = db.prepare(`SELECT id, ${pick(accountCols, ['skypename', 'fullname', 'emails', 'phone_mobile', 'country', 'city', 'profile_timestamp', 'liveid_membername'])} FROM Accounts ORDER BY id`).all() as Array<Record<string, unknown>>
   const account = nonEmpty(accounts[0]?.skypename) ?? input.captures.account ?? null
   for (const row of accounts) {
+    coverage.parsed('Accounts', row.id)
     // the profile of the user this main.db belongs to
     yield {
       type: 'chat.account',
@@ -81,19 +97,29 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
   // participants per conversation (Participants.convo_id -> Conversations.id)
   const participants = new Map<number, string[]>()
   if (hasTable(db, 'Participants')) {
-    for (const row of db.prepare('SELECT convo_id, identity FROM Participants ORDER BY id').iterate() as Iterable<{convo_id: unknown; identity: unknown}>) {
+    for (const row of db.prepare('SELECT id, convo_id, identity FROM Participants ORDER BY id').iterate() as Iterable<{id: unknown; convo_id: unknown; identity: unknown}>) {
       const id = integer(row.convo_id)
       const who = nonEmpty(row.identity)
-      if (id === null || who === null) continue
+      if (id === null || who === null) {
+        coverage.exclude('Participants', 'participant row without a conversation or identity', 1)
+        continue
+      }
+      // part of the conversation's and its messages' records
+      coverage.parsed('Participants', row.id)
       appendTo(participants, id, who)
     }
   }
+  const legacy = legacyChats(db, coverage)
   const conversationIdentity = new Map<number, string>()
   const convCols = tableColumns(db, 'Conversations')
   for (const row of db.prepare(`SELECT id, ${pick(convCols, ['identity', 'type', 'displayname', 'given_displayname', 'creation_timestamp', 'last_activity_timestamp', 'meta_topic'])} FROM Conversations ORDER BY id`).iterate() as Iterable<Record<string, unknown>>) {
     const id = integer(row.id)
     const identity = nonEmpty(row.identity)
     if (id !== null && identity !== null) conversationIdentity.set(id, identity)
+    coverage.parsed('Conversations', id)
+    const chats = id === null ? [] : (legacy.byConversation.get(id) ?? [])
+    legacy.byConversation.delete(id ?? -1)
+    for (const chat of chats) legacy.markRead(chat)
     yield chatConversation(input.source({table: 'Conversations', rowid: id ?? undefined}), {
       app: APP,
       account,
@@ -103,6 +129,23 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       kind: integer(row.type) === 1 ? 'dialog' : integer(row.type) === 2 ? 'conference' : integer(row.type),
       createdAt: safeTime(unixSecondsToIso, row.creation_timestamp),
       lastActivityAt: safeTime(unixSecondsToIso, row.last_activity_timestamp),
+      // the same conversation in the older Chats table (one row per chat name it had)
+      legacyChats: chats.map((chat) => ({name: chat.name, title: chat.title, createdAt: chat.createdAt, table: 'Chats', rowid: chat.rowid})),
+    })
+  }
+  // Chats rows without their Conversations row: conversations only the old schema still holds
+  for (const chat of [...legacy.byConversation.values()].flat()) {
+    legacy.markRead(chat)
+    yield chatConversation(input.source({table: 'Chats', rowid: chat.rowid ?? undefined}), {
+      app: APP,
+      account,
+      conversation: chat.name,
+      title: chat.title,
+      participants: chat.members,
+      kind: chat.kind,
+      createdAt: chat.createdAt,
+      conversationId: chat.conversationId,
+      note: 'from the older Chats table: no Conversations row for this chat',
     })
   }
 
@@ -114,6 +157,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       for (const row of db.prepare(`SELECT id, ${pick(cols, ['chatmsg_id', 'timestamp', 'target_numbers', 'body', 'status', 'price', 'price_precision', 'price_currency'])} FROM SMSes`).iterate() as Iterable<Record<string, unknown>>) {
         const mid = integer(row.chatmsg_id)
         if (mid !== null) smsByMessage.set(mid, row)
+        else coverage.exclude('SMSes', 'SMS row linked to no chat message', 1)
       }
     }
   }
@@ -135,6 +179,8 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
     const type = integer(row.type)
     const editedAt = safeTime(unixSecondsToIso, row.edited_timestamp)
     const sms = id === null ? undefined : smsByMessage.get(id)
+    coverage.parsed('Messages', id)
+    if (sms) coverage.parsed('SMSes', sms.id)
     yield chatMessage(input.source({table: 'Messages', rowid: id ?? undefined}), {
       app: APP,
       account,
@@ -176,6 +222,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
     const cols = tableColumns(db, 'Contacts')
     const sql = `SELECT id, ${pick(cols, ['skypename', 'pstnnumber', 'fullname', 'displayname', 'given_displayname', 'phone_mobile', 'phone_home', 'phone_office', 'emails', 'country', 'province', 'city', 'birthday', 'about', 'profile_timestamp', 'lastonline_timestamp', 'is_permanent', 'type', 'isblocked', 'isauthorized'])} FROM Contacts ORDER BY id`
     for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+      coverage.parsed('Contacts', row.id)
       yield chatContact(input.source({table: 'Contacts', rowid: integer(row.id) ?? undefined}), {
         app: APP,
         account,
@@ -210,6 +257,8 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
     for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
       const id = integer(row.id)
       const callMembers = members.get(`id:${id}`) ?? members.get(`name:${text(row.name)}`) ?? []
+      coverage.parsed('Calls', id)
+      for (const member of callMembers) coverage.parsed('CallMembers', member.id)
       const host = nonEmpty(row.host_identity)
       const memberIds = callMembers.map((m) => nonEmpty(m.identity)).filter((m): m is string => m !== null)
       const memberDurations = callMembers.map((m) => integer(m.call_duration)).filter((d): d is number => d !== null)
@@ -248,6 +297,7 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
     for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
       const status = integer(row.status)
       const convoId = integer(row.convo_id)
+      coverage.parsed('Transfers', row.id)
       yield chatTransfer(input.source({table: 'Transfers', rowid: integer(row.id) ?? undefined}), {
         app: APP,
         account,
@@ -267,4 +317,63 @@ function* readSkypeMain(db: SqliteDatabase, input: ParserInput): Generator<Parse
       })
     }
   }
+}
+
+interface LegacyChat {
+  rowid: number | null
+  name: string | null
+  title: string | null
+  kind: string | number | null
+  createdAt: string | null
+  conversationId: number | null
+  members: string[]
+  memberRows: unknown[]
+}
+
+/**
+ * The older chat schema: Chats (one row per chat name, conv_dbid -> Conversations.id) and
+ * ChatMembers (chatname, identity). Chats are grouped by the conversation they belong to;
+ * those whose conv_dbid is absent are grouped under -1 - their rowid, so each stays apart.
+ */
+function legacyChats(db: SqliteDatabase, coverage: SqliteCoverage): {byConversation: Map<number, LegacyChat[]>; markRead(chat: LegacyChat): void} {
+  const byConversation = new Map<number, LegacyChat[]>()
+  const markRead = (chat: LegacyChat) => {
+    coverage.parsed('Chats', chat.rowid)
+    for (const member of chat.memberRows) coverage.parsed('ChatMembers', member)
+  }
+  if (!coverage.has('Chats')) return {byConversation, markRead}
+  const members = new Map<string, Array<{row: unknown; identity: string}>>()
+  if (coverage.has('ChatMembers')) {
+    for (const row of db.prepare('SELECT id, chatname, identity FROM ChatMembers ORDER BY id').iterate() as Iterable<Record<string, unknown>>) {
+      const name = nonEmpty(row.chatname)
+      const identity = nonEmpty(row.identity)
+      if (name === null || identity === null) {
+        coverage.exclude('ChatMembers', 'chat member row without a chat name or identity', 1)
+        continue
+      }
+      appendTo(members, name, {row: row.id, identity})
+    }
+  }
+  const cols = tableColumns(db, 'Chats')
+  const sql = `SELECT id, ${pick(cols, ['name', 'timestamp', 'type', 'topic', 'friendlyname', 'participants', 'conv_dbid'])} FROM Chats ORDER BY id`
+  for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    const rowid = integer(row.id)
+    const name = nonEmpty(row.name)
+    const chatMembers = name === null ? [] : (members.get(name) ?? [])
+    const listed = (text(row.participants) ?? '').split(/\s+/).filter((p) => p !== '')
+    const type = integer(row.type)
+    const chat: LegacyChat = {
+      rowid,
+      name,
+      title: nonEmpty(row.topic) ?? nonEmpty(row.friendlyname),
+      // Chats.type: 1 and 2 are one-to-one dialogs (old and new style), 3 and 4 multi-party chats
+      kind: type === 1 || type === 2 ? 'dialog' : type === 3 || type === 4 ? 'conference' : type,
+      createdAt: safeTime(unixSecondsToIso, row.timestamp),
+      conversationId: integer(row.conv_dbid),
+      members: [...new Set([...chatMembers.map((m) => m.identity), ...listed])],
+      memberRows: chatMembers.map((m) => m.row),
+    }
+    appendTo(byConversation, chat.conversationId ?? -1 - (rowid ?? 0), chat)
+  }
+  return {byConversation, markRead}
 }

@@ -12,11 +12,17 @@
  * Viber for Android viber_data (calls, phonebookcontact, phonebookdata), as found in a
  * phone dump: calls.type 1 incoming, 2 outgoing, 3 missed; viber_call_type 1 audio,
  * 4 video (Autopsy's Viber module); date in ms since 1970, duration in seconds.
+ *
+ * Coverage (coverage.ts): desktop Contact, ChatRelation, ChatInfo, Events, Messages and
+ * Calls; Android calls, phonebookcontact and phonebookdata, row by row. An Events row
+ * with neither a Messages nor a Calls row is an event kind not read: it shows as
+ * unexplained. Other tables (Android phonebookrawcontact, vibernumbers, ...) are listed.
  */
 import {ParseError} from '../../errors.js'
 import {unixMillisToIso} from '../../time.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
-import {asParseError} from './app-database.js'
+import {SqliteCoverage} from '../coverage.js'
+import {asParseError, reportDatabaseCoverage} from './app-database.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {chatCall, chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type Direction} from './chat-record.js'
 
@@ -35,7 +41,8 @@ function desktopDirection(value: unknown): Direction | null {
   return d === 1 ? 'outgoing' : d === 0 ? 'incoming' : null
 }
 
-function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
+function* readViberDesktop(db: SqliteDatabase, input: ParserInput, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  for (const table of ['Contact', 'ChatRelation', 'ChatInfo', 'Events', 'Messages', 'Calls']) coverage.table(table)
   const account = input.captures.account ?? null
   const contactCols = tableColumns(db, 'Contact')
   const contacts = new Map<number, {handle: string | null; name: string | null}>()
@@ -44,6 +51,7 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
     const handle = nonEmpty(row.Number) ?? nonEmpty(row.MID) ?? nonEmpty(row.VID)
     const name = nonEmpty(row.Name) ?? nonEmpty(row.ClientName)
     if (id !== null) contacts.set(id, {handle, name})
+    coverage.parsed('Contact', id)
     yield chatContact(input.source({table: 'Contact', rowid: id ?? undefined}), {
       app: APP,
       account,
@@ -61,7 +69,12 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
     for (const row of db.prepare('SELECT ChatID, ContactID FROM ChatRelation').iterate() as Iterable<Record<string, unknown>>) {
       const chat = integer(row.ChatID)
       const who = handleOf(row.ContactID)
-      if (chat === null || who === null) continue
+      if (chat === null || who === null) {
+        coverage.exclude('ChatRelation', 'chat member row whose contact has no number or id', 1)
+        continue
+      }
+      // a member is one (ChatID, ContactID) pair
+      coverage.parsed('ChatRelation', `${chat}/${integer(row.ContactID)}`)
       const list = members.get(chat) ?? []
       list.push(who)
       members.set(chat, list)
@@ -77,6 +90,7 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
       // a one-to-one chat has no name: it is known by the other party
       const conversation = nonEmpty(row.Name) ?? (others.length === 1 ? others[0] : id === null ? null : `chat ${id}`)
       if (id !== null && conversation !== null) chats.set(id, conversation)
+      coverage.parsed('ChatInfo', id)
       yield chatConversation(input.source({table: 'ChatInfo', rowid: id ?? undefined}), {
         app: APP,
         account,
@@ -99,6 +113,8 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
     const participants = chatId === null ? [] : (members.get(chatId) ?? [])
     const sender = direction === 'outgoing' ? (account ?? author) : author
     const payload = nonEmpty(row.PayloadPath)
+    coverage.parsed('Messages', row.EventID)
+    coverage.parsed('Events', row.EventID)
     yield chatMessage(input.source({table: 'Messages', rowid: integer(row.EventID) ?? undefined}), {
       app: APP,
       account,
@@ -126,6 +142,8 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
       const start = integer(row.TimeStamp)
       const duration = integer(row.Duration)
       const other = handleOf(row.ContactID)
+      coverage.parsed('Calls', row.EventID)
+      coverage.parsed('Events', row.EventID)
       yield chatCall(input.source({table: 'Calls', rowid: integer(row.EventID) ?? undefined}), {
         app: APP,
         account,
@@ -142,23 +160,34 @@ function* readViberDesktop(db: SqliteDatabase, input: ParserInput): Generator<Pa
   }
 }
 
-function* readViberAndroidData(db: SqliteDatabase, input: ParserInput): Generator<ParsedRecord> {
+function* readViberAndroidData(db: SqliteDatabase, input: ParserInput, coverage: SqliteCoverage): Generator<ParsedRecord> {
+  for (const table of ['phonebookcontact', 'phonebookdata', 'calls']) coverage.table(table)
   const account = input.captures.account ?? null
   const numbers = new Map<number, string[]>()
-  if (hasTable(db, 'phonebookdata')) {
-    for (const row of db.prepare('SELECT contact_id, data2 FROM phonebookdata ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
+  const dataRows = new Map<number, unknown[]>()
+  if (coverage.has('phonebookdata')) {
+    for (const row of db.prepare('SELECT _id, contact_id, data2 FROM phonebookdata ORDER BY _id').iterate() as Iterable<Record<string, unknown>>) {
       const id = integer(row.contact_id)
       const number = nonEmpty(row.data2)
-      if (id === null || number === null) continue
+      if (id === null || number === null) {
+        coverage.exclude('phonebookdata', 'phone book data row without a contact or number', 1)
+        continue
+      }
       const list = numbers.get(id) ?? []
       if (!list.includes(number)) list.push(number)
       numbers.set(id, list)
+      const rows = dataRows.get(id) ?? []
+      rows.push(row._id)
+      dataRows.set(id, rows)
     }
   }
   const cols = tableColumns(db, 'phonebookcontact')
   for (const row of db.prepare(`SELECT _id, ${pick(cols, ['display_name', 'viber', 'starred', 'joined_date', 'deleted'])} FROM phonebookcontact ORDER BY _id`).iterate() as Iterable<Record<string, unknown>>) {
     const id = integer(row._id)
     const list = id === null ? [] : (numbers.get(id) ?? [])
+    coverage.parsed('phonebookcontact', id)
+    // the contact's numbers: the same number stored twice is still read (it is in `numbers` once)
+    for (const data of id === null ? [] : (dataRows.get(id) ?? [])) coverage.parsed('phonebookdata', data)
     yield chatContact(input.source({table: 'phonebookcontact', rowid: id ?? undefined}), {
       app: APP,
       account,
@@ -176,6 +205,7 @@ function* readViberAndroidData(db: SqliteDatabase, input: ParserInput): Generato
     const duration = integer(row.duration)
     const number = nonEmpty(row.canonized_number) ?? nonEmpty(row.number)
     const viberType = integer(row.viber_call_type)
+    coverage.parsed('calls', row._id)
     yield chatCall(input.source({table: 'calls', rowid: integer(row._id) ?? undefined}), {
       app: APP,
       account,
@@ -200,7 +230,9 @@ export const viberDesktopParser: Parser = {
     const db = openWorkingCopy(input.copyPath)
     try {
       if (!isViberDesktopDb(db)) throw new ParseError('not a Viber Desktop viber.db: no Events, Messages and Contact tables', input.sourcePath)
-      yield* readViberDesktop(db, input)
+      const coverage = new SqliteCoverage(db)
+      yield* readViberDesktop(db, input, coverage)
+      reportDatabaseCoverage(input, coverage, 'viber-desktop', 'Viber Desktop viber.db')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {
@@ -216,7 +248,9 @@ export const viberAndroidParser: Parser = {
     const db = openWorkingCopy(input.copyPath)
     try {
       if (!isViberAndroidData(db)) throw new ParseError('not a Viber for Android viber_data: no calls(viber_call_type) and phonebookcontact tables', input.sourcePath)
-      yield* readViberAndroidData(db, input)
+      const coverage = new SqliteCoverage(db)
+      yield* readViberAndroidData(db, input, coverage)
+      reportDatabaseCoverage(input, coverage, 'viber-android', 'Viber for Android viber_data')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {

@@ -6,13 +6,19 @@
  *   ZWAGROUPMEMBER (ZMEMBERJID, ZCONTACTNAME, ZCHATSESSION)
  *   ZWAMEDIAITEM (ZMESSAGE, ZMEDIALOCALPATH 'Media/<jid>/x/y/<uuid>.jpg' under Message/, ZFILESIZE)
  *   ZWAPROFILEPUSHNAME (ZJID, ZPUSHNAME: the names contacts gave themselves)
+ *   ZWAGROUPINFO (ZCHATSESSION, ZCREATIONDATE, ZCREATORJID, ZOWNERJID, ZSUBJECTTIMESTAMP,
+ *   ZSUBJECTOWNERJID): who created the group and when, in its conversation's groupInfo
  * Dates are Cocoa seconds since 2001-01-01 (REAL, fractional).
+ *
+ * Coverage (coverage.ts): the six tables above row by row; ZWAMESSAGEINFO (receipt
+ * blobs), ZWAPROFILEPICTUREITEM and the Core Data tables are listed as not read.
  */
 import {ParseError} from '../../errors.js'
 import {appleToIso} from '../../time.js'
+import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
-import {asParseError, attachment, collectOnce, type AppDatabaseContext} from './app-database.js'
+import {asParseError, attachment, collectOnce, reportDatabaseCoverage, type AppDatabaseContext} from './app-database.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment} from './chat-record.js'
 import {appendTo} from '../group.js'
 
@@ -32,7 +38,23 @@ export function requireWhatsAppChatStorage(db: SqliteDatabase, file: string): vo
   if (!isWhatsAppChatStorage(db)) throw new ParseError('not a WhatsApp iOS ChatStorage.sqlite: no ZWAMESSAGE and ZWACHATSESSION tables', file)
 }
 
-export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppDatabaseContext): AsyncGenerator<ParsedRecord> {
+const CHAT_STORAGE_TABLES = ['ZWACHATSESSION', 'ZWAGROUPMEMBER', 'ZWAGROUPINFO', 'ZWAPROFILEPUSHNAME', 'ZWAMESSAGE', 'ZWAMEDIAITEM']
+
+/** ZWAGROUPINFO by chat session: who made the group, when, and who set its subject. */
+function groupInfos(db: SqliteDatabase, coverage: SqliteCoverage): Map<number, Record<string, unknown>> {
+  const bySession = new Map<number, Record<string, unknown>>()
+  if (!coverage.has('ZWAGROUPINFO')) return bySession
+  const cols = tableColumns(db, 'ZWAGROUPINFO')
+  const sql = `SELECT Z_PK, ${pick(cols, ['ZCHATSESSION', 'ZCREATIONDATE', 'ZCREATORJID', 'ZOWNERJID', 'ZSUBJECTTIMESTAMP', 'ZSUBJECTOWNERJID', 'ZSOURCEJID', 'ZSTATE'])} FROM ZWAGROUPINFO ORDER BY Z_PK`
+  for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    const session = integer(row.ZCHATSESSION)
+    if (session !== null && !bySession.has(session)) bySession.set(session, row)
+  }
+  return bySession
+}
+
+export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppDatabaseContext, coverage: SqliteCoverage): AsyncGenerator<ParsedRecord> {
+  for (const table of CHAT_STORAGE_TABLES) coverage.table(table)
   // the phone's own JID: what incoming one-to-one messages were addressed to
   const ownRow = db.prepare("SELECT ZTOJID AS jid FROM ZWAMESSAGE WHERE ZISFROMME = 0 AND ZTOJID LIKE '%@s.whatsapp.net' LIMIT 1").get() as {jid?: unknown} | undefined
   const ownJid = nonEmpty(ownRow?.jid)
@@ -45,7 +67,12 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
     for (const row of db.prepare(`SELECT Z_PK, ${pick(cols, ['ZCHATSESSION', 'ZMEMBERJID', 'ZCONTACTNAME'])} FROM ZWAGROUPMEMBER ORDER BY Z_PK`).iterate() as Iterable<Record<string, unknown>>) {
       const pk = integer(row.Z_PK)
       const jid = nonEmpty(row.ZMEMBERJID)
-      if (pk === null || jid === null) continue
+      if (pk === null || jid === null) {
+        coverage.exclude('ZWAGROUPMEMBER', 'group member rows without a member JID', 1)
+        continue
+      }
+      // a member names the author of its group messages and is a participant of its group
+      coverage.parsed('ZWAGROUPMEMBER', pk)
       memberJid.set(pk, jid)
       const session = integer(row.ZCHATSESSION)
       if (session === null) continue
@@ -53,6 +80,7 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
     }
   }
 
+  const groups = groupInfos(db, coverage)
   const sessions = new Map<number, {jid: string | null; group: boolean}>()
   const sessionCols = tableColumns(db, 'ZWACHATSESSION')
   for (const row of db.prepare(`SELECT Z_PK, ${pick(sessionCols, ['ZCONTACTJID', 'ZPARTNERNAME', 'ZSESSIONTYPE', 'ZLASTMESSAGEDATE', 'ZARCHIVED', 'ZREMOVED'])} FROM ZWACHATSESSION ORDER BY Z_PK`).iterate() as Iterable<Record<string, unknown>>) {
@@ -61,6 +89,9 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
     const group = integer(row.ZSESSIONTYPE) === 1 || (jid?.endsWith('@g.us') ?? false)
     if (pk !== null) sessions.set(pk, {jid, group})
     const participants = pk === null ? [] : (membersBySession.get(pk) ?? [])
+    const info = pk === null ? undefined : groups.get(pk)
+    coverage.parsed('ZWACHATSESSION', pk)
+    if (info) coverage.parsed('ZWAGROUPINFO', info.Z_PK)
     yield chatConversation(context.source({table: 'ZWACHATSESSION', rowid: pk ?? undefined}), {
       app: APP,
       account,
@@ -71,11 +102,25 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
       lastMessageAt: safeTime(appleToIso, row.ZLASTMESSAGEDATE),
       archived: integer(row.ZARCHIVED) === 1,
       removed: integer(row.ZREMOVED) === 1,
+      ...(info
+        ? {
+            groupInfo: {
+              createdAt: safeTime(appleToIso, info.ZCREATIONDATE),
+              creator: nonEmpty(info.ZCREATORJID),
+              owner: nonEmpty(info.ZOWNERJID),
+              subjectSetAt: safeTime(appleToIso, info.ZSUBJECTTIMESTAMP),
+              subjectSetBy: nonEmpty(info.ZSUBJECTOWNERJID),
+              table: 'ZWAGROUPINFO',
+              rowid: integer(info.Z_PK),
+            },
+          }
+        : {}),
     })
   }
 
   if (hasTable(db, 'ZWAPROFILEPUSHNAME')) {
     for (const row of db.prepare('SELECT Z_PK, ZJID, ZPUSHNAME FROM ZWAPROFILEPUSHNAME ORDER BY Z_PK').iterate() as Iterable<Record<string, unknown>>) {
+      coverage.parsed('ZWAPROFILEPUSHNAME', row.Z_PK)
       yield chatContact(context.source({table: 'ZWAPROFILEPUSHNAME', rowid: integer(row.Z_PK) ?? undefined}), {
         app: APP,
         account,
@@ -86,7 +131,7 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
   }
 
   const mediaByMessage = new Map<number, Record<string, unknown>>()
-  if (hasTable(db, 'ZWAMEDIAITEM')) {
+  if (coverage.has('ZWAMEDIAITEM')) {
     const cols = tableColumns(db, 'ZWAMEDIAITEM')
     for (const row of db.prepare(`SELECT Z_PK, ${pick(cols, ['ZMESSAGE', 'ZMEDIALOCALPATH', 'ZFILESIZE', 'ZTITLE', 'ZVCARDNAME', 'ZLATITUDE', 'ZLONGITUDE', 'ZMEDIAURL'])} FROM ZWAMEDIAITEM ORDER BY Z_PK`).iterate() as Iterable<Record<string, unknown>>) {
       const message = integer(row.ZMESSAGE)
@@ -113,6 +158,8 @@ export async function* readWhatsAppChatStorage(db: SqliteDatabase, context: AppD
         ? members.filter((m) => m !== sender)
         : [nonEmpty(row.ZTOJID) ?? account].filter((r): r is string => r !== null)
     const media = pk === null ? undefined : mediaByMessage.get(pk)
+    coverage.parsed('ZWAMESSAGE', pk)
+    if (media) coverage.parsed('ZWAMEDIAITEM', media.Z_PK)
     const attachments: ChatAttachment[] = []
     const localPath = nonEmpty(media?.ZMEDIALOCALPATH)
     if (media && localPath) {
@@ -150,11 +197,17 @@ export const whatsAppChatStorageParser: Parser = {
       // media paths are relative to the app group folder, under Message/
       const dir = input.sourcePath.includes('/') ? input.sourcePath.slice(0, input.sourcePath.lastIndexOf('/')) : ''
       const collect = collectOnce((path) => input.collectRelated(path))
-      yield* readWhatsAppChatStorage(db, {
-        account: input.captures.account ?? input.captures.phone ?? null,
-        source: (extra) => input.source(extra),
-        collectAttachment: async (stored) => (await collect(`${dir}/Message/${stored}`)) ?? (await collect(`${dir}/${stored}`)),
-      })
+      const coverage = new SqliteCoverage(db)
+      yield* readWhatsAppChatStorage(
+        db,
+        {
+          account: input.captures.account ?? input.captures.phone ?? null,
+          source: (extra) => input.source(extra),
+          collectAttachment: async (stored) => (await collect(`${dir}/Message/${stored}`)) ?? (await collect(`${dir}/${stored}`)),
+        },
+        coverage,
+      )
+      reportDatabaseCoverage(input, coverage, 'whatsapp-ios', 'WhatsApp for iOS ChatStorage.sqlite')
     } catch (error) {
       throw asParseError(error, input.sourcePath)
     } finally {

@@ -57,6 +57,8 @@ const ZIP64_EXPECTED_BYTES = 2 ** 31
 /** Output bytes queued for writing before the copy waits for the disk. */
 const MAX_QUEUED_BYTES = 16 << 20
 const DEFLATE_LEVEL = 6
+/** Pieces smaller than this are gathered into one write. */
+const GATHER_BYTES = 256 * 1024
 
 interface CentralRecord {
   name: Buffer
@@ -85,6 +87,9 @@ export class BundleZipWriter {
   private readonly central: CentralRecord[] = []
   private readonly forceZip64: boolean
   private queued = 0
+  /** Bytes produced but not yet handed to a write, and where they start. */
+  private gathered: Buffer[] = []
+  private gatheredBytes = 0
   private writes = new Set<Promise<void>>()
   private drainWaiters: Array<() => void> = []
   private closed = false
@@ -330,13 +335,37 @@ export class BundleZipWriter {
     this.emit(header)
   }
 
-  /** Appends bytes to the archive: hashed into the prefix now, written at their offset in the background. */
+  /**
+   * Appends bytes to the archive: hashed into the prefix now, written at their offset in
+   * the background. Small pieces (headers, descriptors, small files) are gathered into
+   * one write, so that many small files do not cost three system calls each.
+   */
   private emit(data: Buffer): void {
     if (data.length === 0) return
     this.prefix.update(data)
-    const at = this.position
     this.position += data.length
     if (this.failure) return
+    if (data.length >= GATHER_BYTES) {
+      this.flush()
+      this.queue(data, this.position - data.length)
+      return
+    }
+    this.gathered.push(data)
+    this.gatheredBytes += data.length
+    if (this.gatheredBytes >= GATHER_BYTES) this.flush()
+  }
+
+  /** Writes what was gathered. */
+  private flush(): void {
+    if (this.gatheredBytes === 0) return
+    const data = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered, this.gatheredBytes)
+    const at = this.position - this.gatheredBytes
+    this.gathered = []
+    this.gatheredBytes = 0
+    if (!this.failure) this.queue(data, at)
+  }
+
+  private queue(data: Buffer, at: number): void {
     this.queued += data.length
     const done = writeAll(this.fd, data, at).then(
       () => undefined,
@@ -355,8 +384,9 @@ export class BundleZipWriter {
     for (const wake of waiters) wake()
   }
 
-  /** Waits until at most `bytes` are still queued for the disk. */
+  /** Waits until at most `bytes` are still queued for the disk (0: everything written). */
   private async drained(bytes: number): Promise<void> {
+    if (bytes === 0 || this.gatheredBytes > bytes) this.flush()
     while (this.queued > bytes && this.writes.size > 0) {
       await new Promise<void>((resolve) => this.drainWaiters.push(resolve))
     }

@@ -45,9 +45,24 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
     return createReadStream('', {fd: handle, autoClose: true, highWaterMark: 1 << 20})
   }
 
-  /** Resolves a path case-insensitively, segment by segment, preferring an exact match. */
+  /**
+   * Resolves a path case-insensitively, segment by segment, preferring an exact match.
+   * A path that exists exactly as spelled (as every path taken from a listing does) is
+   * that file, found with one lstat: listing each folder on the way for every file made
+   * collecting a folder of n files cost n listings of it.
+   */
   private async resolve(path: string): Promise<string> {
     const segments = splitPath(path)
+    const exact = segments.join('/')
+    // '..' never names an entry of a listing: it stays outside the fast path (and is not found below)
+    if (exact !== '' && !segments.includes('..')) {
+      try {
+        await lstat(join(this.root, exact))
+        return exact
+      } catch {
+        // not as spelled: look for it case-insensitively below
+      }
+    }
     let current = ''
     for (const segment of segments) {
       let names: string[]

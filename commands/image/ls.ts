@@ -1,6 +1,6 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {TrawlError} from '../../src/errors.js'
-import {once} from 'node:events'
+import {BufferedOutput} from '../../src/cli/output.js'
 import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
 
@@ -27,22 +27,18 @@ export default class ImageLs extends Command {
       const source = await openSource(args.image)
       try {
         const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition}
+        // streamed in pieces of about 64 KiB: the listing of a large volume is never held whole
+        const out = new BufferedOutput()
         if (flags.json) {
-          // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
-          let pending = ''
-          for await (const piece of listVolumeJson(source, args.path, options)) {
-            pending += piece
-            if (pending.length < 65536) continue
-            if (!process.stdout.write(pending)) await once(process.stdout, 'drain')
-            pending = ''
-          }
-          process.stdout.write(`${pending}\n`)
+          for await (const piece of listVolumeJson(source, args.path, options)) await out.write(piece)
+          await out.write('\n')
         } else {
           const volume = chooseVolume(source, flags.partition)
           for await (const entry of walkVolume(volume.fs, args.path, options)) {
-            for (const line of formatFlsLines(entry)) this.log(line)
+            for (const line of formatFlsLines(entry)) await out.write(`${line}\n`)
           }
         }
+        await out.flush()
       } finally {
         await source.close()
       }

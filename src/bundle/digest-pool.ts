@@ -13,8 +13,11 @@ import {MultiHash, type Digests} from './hash.js'
  * that same slot: the bytes hashed are the bytes written, from the same read.
  */
 
-/** How the three digests are spread over threads. */
-const GROUPS: ReadonlyArray<ReadonlyArray<keyof Digests>> = [['md5'], ['sha256', 'sha1']]
+/** How the three digests of a bundle entry are spread over threads. */
+const ENTRY_GROUPS: Groups = [['md5'], ['sha256', 'sha1']]
+
+/** Algorithms (node:crypto names) per thread. */
+export type Groups = ReadonlyArray<ReadonlyArray<string>>
 const SLOT_BYTES = 1 << 20
 const SLOTS = 8
 
@@ -40,13 +43,16 @@ parentPort.on('message', (m) => {
 `
 
 interface Pending {
-  resolve: (hex: Partial<Digests>) => void
+  resolve: (hex: Record<string, string>) => void
   reject: (error: Error) => void
-  parts: Partial<Digests>
+  parts: Record<string, string>
   remaining: number
 }
 
-class DigestPool {
+/** Marks a slot an entry is still filling. */
+const RESERVED = -1
+
+export class DigestPool {
   private readonly memory = new SharedArrayBuffer(SLOT_BYTES * SLOTS)
   private readonly view = Buffer.from(this.memory)
   private readonly workers: Worker[]
@@ -59,9 +65,10 @@ class DigestPool {
   /** Slots being hashed plus digests asked for: while any is out, the threads keep the process alive. */
   private outstanding = 0
 
-  constructor() {
-    this.workers = GROUPS.map((algorithms) => {
-      const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {memory: this.memory, slotBytes: SLOT_BYTES, algorithms}})
+  constructor(groups: Groups) {
+    this.workers = groups.map((algorithms) => {
+      // no inherited execArgv: under --input-type=module the CommonJS source would be read as a module
+      const worker = new Worker(WORKER_SOURCE, {eval: true, execArgv: [], workerData: {memory: this.memory, slotBytes: SLOT_BYTES, algorithms}})
       worker.on('message', (m: {op: string; slot?: number; id?: number; hex?: string[]}) => this.onMessage(algorithms, m))
       worker.on('error', (error) => this.fail(error))
       worker.on('exit', (code) => this.fail(new Error(`digest thread stopped (exit code ${code})`)))
@@ -78,43 +85,65 @@ class DigestPool {
     return new PooledDigests(this, this.nextId++)
   }
 
-  /** Copies `chunk` into shared slots (waiting for one to be free) and has every worker hash it. */
-  async update(id: number, chunk: Buffer): Promise<void> {
-    for (let at = 0; at < chunk.length; at += SLOT_BYTES) {
-      const part = chunk.subarray(at, at + SLOT_BYTES)
-      const slot = await this.freeSlot()
-      part.copy(this.view, slot * SLOT_BYTES)
-      this.users[slot] = this.workers.length
-      this.busy(1)
-      for (const worker of this.workers) worker.postMessage({op: 'update', id, slot, length: part.length})
-    }
+  /** The memory of a slot, to copy an entry's bytes into. */
+  slotView(slot: number): Buffer {
+    return this.view.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES)
   }
 
-  digest(id: number): Promise<Digests> {
-    return new Promise<Partial<Digests>>((resolve, reject) => {
+  /** Has every thread hash the first `length` bytes of a slot the entry filled. */
+  post(id: number, slot: number, length: number): void {
+    this.users[slot] = this.workers.length
+    this.busy(1)
+    for (const worker of this.workers) worker.postMessage({op: 'update', id, slot, length})
+  }
+
+  /** Gives back a reserved slot that was not used. */
+  release(slot: number): void {
+    this.users[slot] = 0
+    this.wake()
+  }
+
+  digest(id: number): Promise<Record<string, string>> {
+    return new Promise<Record<string, string>>((resolve, reject) => {
       if (this.broken) return reject(this.broken)
       this.pending.set(id, {resolve, reject, parts: {}, remaining: this.workers.length})
       this.busy(1)
       for (const worker of this.workers) worker.postMessage({op: 'digest', id})
-    }) as Promise<Digests>
+    })
+  }
+
+  /** A free slot, reserved for the caller: at once when there is one, else when one is freed. */
+  reserve(): number | Promise<number> {
+    if (this.broken) throw this.broken
+    const slot = this.users.indexOf(0)
+    if (slot === -1) return this.freeSlot()
+    this.users[slot] = RESERVED
+    return slot
   }
 
   private async freeSlot(): Promise<number> {
     for (;;) {
       if (this.broken) throw this.broken
       const slot = this.users.indexOf(0)
-      if (slot !== -1) return slot
+      if (slot !== -1) {
+        this.users[slot] = RESERVED
+        return slot
+      }
       await new Promise<void>((resolve) => this.freeWaiters.push(resolve))
     }
   }
 
-  private onMessage(algorithms: ReadonlyArray<keyof Digests>, m: {op: string; slot?: number; id?: number; hex?: string[]}): void {
+  private wake(): void {
+    const waiters = this.freeWaiters
+    this.freeWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  private onMessage(algorithms: ReadonlyArray<string>, m: {op: string; slot?: number; id?: number; hex?: string[]}): void {
     if (m.op === 'free') {
       if (--this.users[m.slot!] === 0) {
         this.busy(-1)
-        const waiters = this.freeWaiters
-        this.freeWaiters = []
-        for (const wake of waiters) wake()
+        this.wake()
       }
       return
     }
@@ -147,20 +176,70 @@ class DigestPool {
   }
 }
 
-/** The digests of one entry, hashed on the pool's threads. */
+/**
+ * The digests of one entry, hashed on the pool's threads. Small chunks are gathered
+ * into a slot of 1 MiB before the threads are told, so that a chunk of 32 KiB (an EWF
+ * chunk) does not cost a message to each thread.
+ */
 export class PooledDigests {
   size = 0
+  private slot: number | undefined
+  private filled = 0
+
   constructor(
     private readonly pool: DigestPool,
     private readonly id: number,
   ) {}
 
-  update(chunk: Buffer): Promise<void> {
+  /** Copies the chunk into shared memory; resolves at once unless every slot is still being hashed. */
+  update(chunk: Buffer): void | Promise<void> {
     this.size += chunk.length
-    return this.pool.update(this.id, chunk)
+    let at = 0
+    while (at < chunk.length) {
+      if (this.slot === undefined) {
+        const slot = this.pool.reserve()
+        if (typeof slot !== 'number') return slot.then((s) => this.fill(s, chunk, at))
+        this.slot = slot
+        this.filled = 0
+      }
+      at = this.copy(chunk, at)
+    }
   }
 
-  digest(): Promise<Digests> {
+  private fill(slot: number, chunk: Buffer, at: number): void | Promise<void> {
+    this.slot = slot
+    this.filled = 0
+    at = this.copy(chunk, at)
+    if (at < chunk.length) {
+      this.size -= chunk.length - at
+      return this.update(chunk.subarray(at))
+    }
+  }
+
+  /** Copies what fits of chunk[at..] into the open slot; posts the slot when full. */
+  private copy(chunk: Buffer, at: number): number {
+    const view = this.pool.slotView(this.slot!)
+    const n = Math.min(view.length - this.filled, chunk.length - at)
+    chunk.copy(view, this.filled, at, at + n)
+    this.filled += n
+    if (this.filled === view.length) {
+      this.pool.post(this.id, this.slot!, this.filled)
+      this.slot = undefined
+    }
+    return at + n
+  }
+
+  async digest(): Promise<Digests> {
+    return (await this.digestAll()) as unknown as Digests
+  }
+
+  /** Every algorithm of the pool's groups, by name. */
+  digestAll(): Promise<Record<string, string>> {
+    if (this.slot !== undefined) {
+      if (this.filled > 0) this.pool.post(this.id, this.slot, this.filled)
+      else this.pool.release(this.slot)
+      this.slot = undefined
+    }
     return this.pool.digest(this.id)
   }
 }
@@ -187,19 +266,34 @@ export type EntryDigests = PooledDigests | InlineDigests
 /** Entries at least this large (by the size expected) are hashed on threads. */
 export const POOLED_DIGEST_MIN_BYTES = 1 << 20
 
-let pool: DigestPool | undefined
+const pools = new Map<string, DigestPool>()
+
+/** The pool hashing `groups` (one thread per group), started on first use; undefined when threads are not to be used. */
+export function digestPool(groups: Groups): DigestPool | undefined {
+  if (!threadsWanted()) return undefined
+  const key = JSON.stringify(groups)
+  let pool = pools.get(key)
+  if (!pool) {
+    try {
+      pool = new DigestPool(groups)
+    } catch {
+      return undefined
+    }
+    pools.set(key, pool)
+  }
+  return pool
+}
 
 /**
  * Digests for an entry of about `expectedSize` bytes. `TRAWL_DIGEST_THREADS=0` keeps
  * every digest on the calling thread (the tests compare both ways).
  */
 export function entryDigests(expectedSize: number | undefined): EntryDigests {
-  if (expectedSize === undefined || expectedSize < POOLED_DIGEST_MIN_BYTES || !threadsWanted()) return new InlineDigests()
+  if (expectedSize === undefined || expectedSize < POOLED_DIGEST_MIN_BYTES) return new InlineDigests()
   try {
-    pool ??= new DigestPool()
-    return pool.open()
+    return digestPool(ENTRY_GROUPS)?.open() ?? new InlineDigests()
   } catch {
-    // a pool that could not start or broke: hash here, slower but the same digests
+    // a pool that broke: hash here, slower but the same digests
     return new InlineDigests()
   }
 }

@@ -343,13 +343,16 @@ export class BundleZipWriter {
   private emit(data: Buffer): void {
     if (data.length === 0) return
     this.prefix.update(data)
-    this.position += data.length
-    if (this.failure) return
     if (data.length >= GATHER_BYTES) {
+      // what was gathered goes first, at the offsets it was given
       this.flush()
-      this.queue(data, this.position - data.length)
+      const at = this.position
+      this.position += data.length
+      if (!this.failure) this.queue(data, at)
       return
     }
+    this.position += data.length
+    if (this.failure) return
     this.gathered.push(data)
     this.gatheredBytes += data.length
     if (this.gatheredBytes >= GATHER_BYTES) this.flush()

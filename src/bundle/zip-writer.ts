@@ -283,7 +283,7 @@ export class BundleZipWriter {
 
   /** Stops writing after a failure or an interruption; the partial file stays for inspection. */
   async abort(): Promise<void> {
-    this.failure ??= new OutputNotWritableError(this.partialPath, 'writing was stopped')
+    // what was produced is written out; the failure, if any, stays the one that happened
     await this.drained(0)
     await this.close()
   }
@@ -303,6 +303,7 @@ export class BundleZipWriter {
 
   private claim(path: string): void {
     if (this.failure) throw this.failure
+    if (this.closed) throw new OutputNotWritableError(this.partialPath, 'the bundle was already closed')
     if (this.busy) throw new Error(`bundle entry ${path} started while another was being written`)
     if (this.names.has(path)) throw new Error(`bundle entry ${path} written twice`)
     this.names.add(path)
@@ -369,6 +370,8 @@ export class BundleZipWriter {
   }
 
   private queue(data: Buffer, at: number): void {
+    // after close the descriptor number may belong to another file: nothing more is written
+    if (this.closed) return
     this.queued += data.length
     const done = writeAll(this.fd, data, at).then(
       () => undefined,

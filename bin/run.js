@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// `trawl --version` and `trawl --help` are answered from the manifest without loading oclif
+// (src/cli/fast-start.ts); everything else goes to oclif, which loads only the command run.
+import {fastStart} from '../dist/src/cli/fast-start.js'
 
-await execute({dir: import.meta.url})
+if (!fastStart(process.argv.slice(2), new URL('../', import.meta.url))) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {once} from 'node:events'
 import {TrawlCommand} from '../../src/cli/command.js'
+import {BufferedOutput} from '../../src/cli/output.js'
 import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
 import {terminalSafeFields} from '../../src/terminal-text.js'
@@ -38,10 +39,13 @@ export default class ImageLs extends TrawlCommand {
         }
         this.write(`${pending}\n`)
       } else {
+        // every field escaped before formatting, then written in pieces of about 64 KiB (one system call per line was most of the time)
+        const out = new BufferedOutput()
         const volume = chooseVolume(source, flags.partition)
         for await (const entry of walkVolume(volume.fs, args.path, options)) {
-          for (const line of formatFlsLines(terminalSafeFields(entry))) this.log(line)
+          for (const line of formatFlsLines(terminalSafeFields(entry))) await out.write(`${line}\n`)
         }
+        await out.flush()
       }
     } finally {
       await source.close()

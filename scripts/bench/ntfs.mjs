@@ -3,7 +3,10 @@
 // The Sleuth Kit's `fls -r -p` on the same image, measured in the same run.
 // Builds (or reuses) .bench/ntfs-100k.img: mkntfs + ntfs-3g (FUSE, needs root),
 // 100 directories of 1000 small files. Run `npm run build` first (imports ../../dist).
-// Usage: node scripts/bench/ntfs.mjs [--files N] [--rebuild]
+// Also whole processes as a user starts them: `trawl image ls IMAGE -r` (text and --json)
+// against `fls -r -p IMAGE`, interleaved, each with its output read through a pipe;
+// medians of the rounds, with wall, CPU and peak memory from /usr/bin/time.
+// Usage: node scripts/bench/ntfs.mjs [--files N] [--rebuild] [--rounds 3]
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
@@ -71,7 +74,7 @@ function run(command, argv, options = {}) {
 
 // warm the page cache once so neither side pays for the first read
 run('cat', [image], {stdio: ['ignore', 'ignore', 'pipe']})
-const rounds = 3
+const rounds = Number(args[args.indexOf('--rounds') + 1] || 0) || 3
 const fls = []
 const trawl = []
 let flsLines = 0
@@ -96,3 +99,28 @@ console.log(`fls -r -p:        ${best(fls).toFixed(0)} ms (${flsLines} lines; be
 console.log(`trawl list -r:    ${best(trawl).toFixed(0)} ms wall, ${trawlResult.ms.toFixed(0)} ms in the listing (${trawlResult.count} entries with sizes and times)`)
 console.log(`ratio trawl/fls:  ${(best(trawl) / best(fls)).toFixed(2)} (target <= 1.00)`)
 console.log(`trawl peak RSS:   ${(trawlResult.maxRssKiB / 1024).toFixed(0)} MiB, highest of ${rounds} runs (target < 300 MiB)`)
+
+// whole processes: the command as a user runs it, output through a pipe
+function timedProcess(command, argv) {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', command, ...argv], {maxBuffer: 1 << 30})
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`)
+  const [wall, user, sys, kb] = result.stderr.toString().trim().split('\n').pop().split(' ').map(Number)
+  return {wall, cpu: user + sys, peakMiB: kb / 1024, bytes: result.stdout.length, lines: result.stdout.toString().split('\n').filter(Boolean).length}
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const BIN = join(ROOT, 'bin/run.js')
+const whole = {fls: [], text: [], json: []}
+for (let i = 0; i < rounds; i++) {
+  whole.fls.push(timedProcess('fls', ['-r', '-p', image]))
+  whole.text.push(timedProcess(process.execPath, [BIN, 'image', 'ls', image, '-r']))
+  whole.json.push(timedProcess(process.execPath, [BIN, 'image', 'ls', image, '-r', '--json']))
+}
+const summary = (runs) => ({wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), peak: Math.max(...runs.map((r) => r.peakMiB)), lines: runs[0].lines})
+const f = summary(whole.fls)
+console.log(`\nwhole processes (median of ${rounds}, output through a pipe):`)
+console.log(`fls -r -p:                 ${f.wall.toFixed(2)} s wall, ${f.cpu.toFixed(2)} s CPU, ${f.lines} lines   runs: ${whole.fls.map((r) => r.wall.toFixed(2)).join(' ')}`)
+for (const [label, runs] of [['trawl image ls -r', whole.text], ['trawl image ls -r --json', whole.json]]) {
+  const t = summary(runs)
+  console.log(`${label.padEnd(26)} ${t.wall.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s CPU, peak ${t.peak.toFixed(0)} MiB   runs: ${runs.map((r) => r.wall.toFixed(2)).join(' ')}`)
+  console.log(`  ratio to fls: ${(t.wall / f.wall).toFixed(2)} wall, ${(t.cpu / f.cpu).toFixed(2)} CPU (target <= 1.00; peak < 300 MiB)`)
+}

@@ -119,7 +119,7 @@ async function run(job: WorkerJob): Promise<number> {
     })
     const description = result.manifest.source
     const imageCheck = result.complete && job.imageCheck && description.kind === 'image' ? await checkImage(job.source, description.storedHashes) : undefined
-    const bundleSha256 = await sha256File(result.bundlePath)
+    const bundleSha256 = result.bundleSha256 ?? (await sha256File(result.bundlePath))
     const checkInterrupted = result.complete && job.imageCheck && description.kind === 'image' && imageCheck === undefined
     await send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, checkInterrupted, durationMs: Date.now() - t0})
     return result.complete ? ExitCode.ok : ExitCode.interrupted

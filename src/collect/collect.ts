@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -106,6 +106,8 @@ export interface CollectResult {
   complete: boolean
   manifest: Manifest
   durationMs: number
+  /** SHA-256 of the bundle file, computed as it was written (no second read). */
+  bundleSha256?: string
 }
 
 /** Bytes of a candidate file handed to a parser's content check. */
@@ -428,14 +430,9 @@ class CollectionRun {
       this.notCollectedEntry(definition, volume, {...entry, path: label}, unreadable(error))
       return undefined
     }
-    const scratchWrite = copyPath ? createWriteStream(copyPath, {flags: 'wx'}) : undefined
-    if (scratchWrite) input.pipe(scratchWrite)
-    const written = await this.writer.addStream(name, input)
-    if (scratchWrite) {
-      // pipe() does not end its destination when the source fails
-      if (written.readError) scratchWrite.destroy()
-      else await finished(scratchWrite)
-    }
+    const expectedSize = stream === undefined ? entry.size : entry.streams?.find((s) => s.name === stream)?.size
+    // the working copy for the parser is written from the same chunks as the entry
+    const written = await this.writer.addStream(name, input, {expectedSize, copyTo: copyPath})
     const sourceInfo = await this.copySource(fs, entry, volume, written.size, stream)
     if (written.readError) {
       // the bytes read before the failure stay in the bundle, listed and flagged: nothing collected is lost
@@ -615,13 +612,14 @@ class CollectionRun {
       this.errors.push({message: `making report.html failed: ${errorMessage(error)}`})
     })
     await this.records.close()
-    const add = async (path: string, data: Buffer | Readable, kind: ManifestEntry['kind']) => {
-      const written = Buffer.isBuffer(data) ? await this.writer.addBuffer(path, data) : await this.writer.addStream(path, data)
+    const add = async (path: string, data: Buffer | {stream: Readable; size: number}, kind: ManifestEntry['kind']) => {
+      const written = Buffer.isBuffer(data) ? await this.writer.addBuffer(path, data) : await this.writer.addStream(path, data.stream, {expectedSize: data.size})
       this.entries.push({path, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind})
     }
     try {
-      for (const {artifact, path} of this.records.jsonlFiles()) await add(`parsed/${artifact}.jsonl`, createReadStream(path), 'parsed')
-      await add('parsed/records.sqlite', createReadStream(this.records.databasePath), 'parsed')
+      const file = (path: string) => ({stream: createReadStream(path, {highWaterMark: 1 << 20}), size: statSync(path).size})
+      for (const {artifact, path} of this.records.jsonlFiles()) await add(`parsed/${artifact}.jsonl`, file(path), 'parsed')
+      await add('parsed/records.sqlite', file(this.records.databasePath), 'parsed')
       if (this.hashMatches.length > 0) {
         await add('parsed/hash-matches.jsonl', Buffer.from(this.hashMatches.map((m) => JSON.stringify(m)).join('\n') + '\n'), 'parsed')
       }
@@ -641,7 +639,7 @@ class CollectionRun {
       const bundlePath = complete ? this.out : `${this.out}.partial`
       if (complete) renameSync(`${this.out}.partial`, this.out)
       this.cleanup()
-      return {bundlePath, complete, manifest, durationMs: Date.now() - this.t0}
+      return {bundlePath, complete, manifest, durationMs: Date.now() - this.t0, bundleSha256: this.writer.sha256}
     } catch (error) {
       await this.writer.abort()
       this.cleanup()

@@ -66,7 +66,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,
     })
     if (showProgress) process.stderr.write('\n')
-    const bundleSha256 = await sha256File(result.bundlePath)
+    const bundleSha256 = result.bundleSha256 ?? (await sha256File(result.bundlePath))
     const m = result.manifest
     return {
       ...result,

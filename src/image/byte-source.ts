@@ -21,6 +21,11 @@ export interface ByteSource {
 
 /** A single file opened read-only ('r': never created, never written). */
 export class FileByteSource implements ByteSource {
+  /**
+   * Bytes read from image files by this process, all sources together: the triage bench
+   * (scripts/bench/triage.mjs) reports it against the image size. Nothing else reads it.
+   */
+  static bytesRead = 0
   readonly size: number
   private fd: number | undefined
 
@@ -57,6 +62,7 @@ export class FileByteSource implements ByteSource {
       if (n === 0) break
       done += n
     }
+    FileByteSource.bytesRead += done
     return done
   }
 

@@ -147,13 +147,28 @@ export async function* listVolumeJson(source: EvidenceSource, path: string | und
   const head = {source: source.description.path, volume: volume.id, root: normalise(path)}
   const opening = JSON.stringify(head, null, 2).slice(0, -2) // without the closing "\n}"
   let first = true
-  for await (const entry of walkVolume(volume.fs, path, options)) {
-    const text = JSON.stringify(toListedFile(entry), null, 2).replace(/\n/g, '\n    ')
-    yield `${first ? `${opening},\n  "entries": [\n` : ',\n'}    ${text}`
+  let batch: ListedFile[] = []
+  // entries are laid out by JSON.stringify a batch at a time, at the depth they have in the
+  // document ({"entries": [...]}), and cut out of that wrapper: the same text as one call
+  // over the whole listing, without re-indenting each entry's text
+  const flush = () => {
+    const text = JSON.stringify({entries: batch}, null, 2)
+    const piece = `${first ? `${opening},\n  "entries": [\n` : ',\n'}${text.slice(BATCH_HEAD.length, -BATCH_TAIL.length)}`
     first = false
+    batch = []
+    return piece
   }
+  for await (const entry of walkVolume(volume.fs, path, options)) {
+    batch.push(toListedFile(entry))
+    if (batch.length >= JSON_BATCH) yield flush()
+  }
+  if (batch.length > 0) yield flush()
   yield first ? `${opening},\n  "entries": []\n}` : '\n  ]\n}'
 }
+
+const JSON_BATCH = 256
+const BATCH_HEAD = '{\n  "entries": [\n'
+const BATCH_TAIL = '\n  ]\n}'
 
 /** Splits 'dir/file.txt:stream' into the path and the alternate stream name. */
 export function splitStreamPath(spec: string): {path: string; stream?: string} {

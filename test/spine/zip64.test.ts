@@ -18,7 +18,7 @@ describe('ZIP64 bundles (as written past 4 GiB)', () => {
     const result = await collect({source: join(REPO_ROOT, 'fixtures/sample/tree'), out, caseId: 'Z-64', examiner: 'Test Examiner', signer, targets: ['network'], forceZip64: true})
     expect(result.complete).toBe(true)
     const zip = BundleZip.open(out)
-    // archiver writes the ZIP64 end records when forced; per-entry ZIP64 fields only past 4 GiB
+    // the writer puts the ZIP64 end records in when forced; per-entry ZIP64 fields only for entries near or past 4 GiB
     expect(zip.endRecords.eocd64).toBeDefined()
     expect(zip.endRecords.locator64).toBeDefined()
     zip.close()

@@ -1,0 +1,51 @@
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {wrap} from '../../src/cli/fast-start.js'
+import {trawl} from '../helpers/cli.js'
+import {REPO_ROOT} from '../helpers/shared.js'
+
+/** oclif itself answering, as bin/run.js did before it answered --version and --help without it. */
+function oclif(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const script = `process.argv = [process.argv[0], 'trawl', ...${JSON.stringify(args)}]; import('@oclif/core').then((m) => m.execute({dir: ${JSON.stringify(`file://${join(REPO_ROOT, 'bin/run.js')}`)}}))`
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: REPO_ROOT, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('error', reject)
+    child.on('close', () => resolve(out))
+  })
+}
+
+describe('trawl --version and --help answered without loading oclif', () => {
+  it('prints the same version line as oclif', async () => {
+    const fast = await trawl(['--version'])
+    expect(fast.code).toBe(0)
+    expect(fast.stdout).toBe(await oclif(['--version']))
+    expect(fast.stdout).toMatch(/^trawl\/\d+\.\d+\.\d+ \S+-\S+ node-v\d+/)
+  })
+
+  it('prints the same root help as oclif, at several terminal widths, and with no arguments', async () => {
+    for (const columns of ['80', '50', '120', '200']) {
+      const env = {OCLIF_COLUMNS: columns}
+      const fast = await trawl(['--help'], {env})
+      expect(fast.code).toBe(0)
+      expect(fast.stdout, `width ${columns}`).toBe(await oclif(['--help'], env))
+    }
+    expect((await trawl([])).stdout).toBe(await oclif([]))
+    // every topic and root command is listed
+    const help = (await trawl(['--help'])).stdout
+    for (const name of ['artifacts', 'custody', 'image', 'keys', 'registry', 'batch', 'collect', 'verify']) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'))
+  })
+
+  it('leaves everything else to oclif (command help, unknown commands)', async () => {
+    expect((await trawl(['image', '--help'])).stdout).toBe(await oclif(['image', '--help']))
+    const unknown = await trawl(['no-such-command'])
+    expect(unknown.code).not.toBe(0)
+  })
+
+  it('wraps words greedily and breaks words longer than the line', () => {
+    expect(wrap('one two three four', 9)).toBe('one two\nthree\nfour')
+    expect(wrap('abcdefghij', 4)).toBe('abcd\nefgh\nij')
+  })
+})

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, relative, resolve, isAbsolute} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -80,6 +80,8 @@ export interface CollectOptions {
   forceZip64?: boolean
   /** Also record the running machine's network state (commands run by absolute path, each with a timeout). */
   live?: boolean
+  /** Allow the bundle on the file system of a directory source (a copy on the examiner's own disk, not the evidence medium). */
+  allowSameVolume?: boolean
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -151,10 +153,27 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
   if (source.description.kind === 'directory' && (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside)))) {
     throw new OutputNotWritableError(out, `it is inside the evidence source ${sourcePath}; write to the collection medium instead`)
   }
+  const onSource = onSourceVolume(realDir, sourcePath, source.description.kind)
+  if (onSource && !options.allowSameVolume) throw new OutputNotWritableError(out, `${onSource}; write to the collection medium instead (or --allow-same-volume for a copy on your own disk)`)
   for (const path of [out, `${out}.partial`, `${out}.work`]) {
     if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites)')
   }
   return out
+}
+
+/**
+ * Why a bundle written in `outDir` would land on the evidence's own file system, or
+ * undefined. Writing there overwrites free space that may hold deleted files. A
+ * directory source shares st_dev with an output on its file system; a block device
+ * is the file system whose st_dev is the device's st_rdev. An image file beside the
+ * output is fine: the image is read, the disk it sits on is not evidence.
+ */
+function onSourceVolume(outDir: string, sourcePath: string, kind: string): string | undefined {
+  const out = statSync(outDir)
+  const source = statSync(sourcePath)
+  if (kind === 'directory' && source.dev === out.dev) return `it is on the same file system as the evidence source ${sourcePath} (device ${source.dev})`
+  if (source.isBlockDevice() && source.rdev === out.dev) return `it is on the file system of the evidence device ${sourcePath}`
+  return undefined
 }
 
 interface CopiedFile {

@@ -1,6 +1,7 @@
 import type {FileEntry, Timestamps} from '../fs/types.js'
 import type {SourceDescription, VolumeDescription} from '../source/types.js'
 import type {Digests} from './hash.js'
+import type {KitIdentity} from '../kit/identity.js'
 
 /** Bundle format v1; see docs/bundle-format.md. */
 export const BUNDLE_FORMAT = 'trawl-evidence-bundle'
@@ -70,7 +71,14 @@ export interface Manifest {
   formatVersion: number
   complete: boolean
   case: {id: string; examiner: string; evidenceItem?: string; notes?: string}
-  tool: {name: string; version: string; commandLine: string[]; platform: {os: string; release: string; arch: string; node: string}}
+  tool: {
+    name: string
+    version: string
+    commandLine: string[]
+    platform: {os: string; release: string; arch: string; node: string}
+    /** Present when trawl ran from a field kit: which exact build (src/kit/identity.ts). */
+    kit?: KitIdentity
+  }
   host: {hostname: string; user?: string; timeZone: string}
   source: SourceDescription & {volumes: Array<{id: string; description: VolumeDescription; unreadable?: string}>}
   startedAt: string

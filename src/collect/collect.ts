@@ -32,6 +32,7 @@ import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
+import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource} from '../source/open.js'
@@ -138,7 +139,7 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
     out = resolve(options.out)
   } else {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-    out = join(installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
+    out = join(kitRoot() ?? installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
   }
   const dir = dirname(out)
   try {
@@ -198,6 +199,8 @@ class CollectionRun {
   private scratchCounter = 0
   private lastProgress = 0
   private live: Manifest['live']
+  /** The field kit this run came from (read once, before the first evidence byte). */
+  private readonly kit = kitIdentity()
   private cameras: Array<Record<string, unknown>> = []
 
   constructor(
@@ -630,6 +633,7 @@ class CollectionRun {
         version: toolVersion(),
         commandLine: this.options.commandLine ?? process.argv.slice(1),
         platform: {os: platform(), release: release(), arch: arch(), node: process.version},
+        ...(this.kit ? {kit: this.kit} : {}),
       },
       host: {hostname: hostname(), user, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone},
       source: {

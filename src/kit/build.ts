@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {signDetached} from '../bundle/cms.js'
@@ -14,6 +14,7 @@ import {
   KIT_MANIFEST_PATH,
   KIT_SIGNATURE_PATH,
   KIT_WRITABLE_FOLDERS,
+  VOLUME_FOLDERS,
   listKitFiles,
   serializeKitManifest,
   sha256,
@@ -92,13 +93,16 @@ export function buildKit(options: BuildKitOptions): BuildKitResult {
   const cache = options.cacheDir ?? defaultCacheDir()
   const version = options.nodeVersion ?? KIT_NODE_VERSION
   const signerInfo = kitSigner(options, cache)
-  if (existsSync(options.out) && readdirSync(options.out).length > 0) throw new OutputNotWritableError(options.out, 'not empty (a kit is built into a new folder)')
-  const staging = `${options.out}.building`
-  rmSync(staging, {recursive: true, force: true})
+  if (existsSync(options.out) && readdirSync(options.out).some((name) => !VOLUME_FOLDERS.includes(name.toLowerCase()))) {
+    throw new OutputNotWritableError(options.out, 'not empty (a kit is built into a new folder or an empty stick)')
+  }
+  // built in place, so a stick's own root (a mount point) can be the output; the signed manifest is
+  // written last, so a build that stops half-way leaves a folder that never verifies as a kit
+  const out = options.out
   try {
-    mkdirSync(join(staging, 'kit'), {recursive: true})
+    mkdirSync(join(out, 'kit'), {recursive: true})
   } catch (error) {
-    throw new OutputNotWritableError(staging, errorMessage(error))
+    throw new OutputNotWritableError(out, errorMessage(error))
   }
   mkdirSync(cache, {recursive: true})
 
@@ -106,7 +110,7 @@ export function buildKit(options: BuildKitOptions): BuildKitResult {
   for (const platform of options.platforms) {
     const {package: name, executable} = KIT_PLATFORMS[platform]
     const tarball = runtimeTarball(cache, name, version, log)
-    const into = join(staging, 'kit/runtime', platform)
+    const into = join(out, 'kit/runtime', platform)
     mkdirSync(into, {recursive: true})
     const unpack = join(cache, `unpack-${process.pid}`)
     rmSync(unpack, {recursive: true, force: true})
@@ -115,7 +119,8 @@ export function buildKit(options: BuildKitOptions): BuildKitResult {
     const listed = execFileSync('tar', ['-tzf', tarball], {encoding: 'utf8', maxBuffer: 64 << 20}).split('\n')
     const wanted = [`package/bin/${executable}`, 'package/package.json', 'package/LICENSE'].filter((p) => listed.includes(p))
     execFileSync('tar', ['-xzf', tarball, '-C', unpack, ...wanted])
-    for (const part of wanted) renameSync(join(unpack, part), join(into, part.slice(part.lastIndexOf('/') + 1)))
+    // copied, not renamed: the cache and the stick are different file systems
+    for (const part of wanted) copyFileSync(join(unpack, part), join(into, part.slice(part.lastIndexOf('/') + 1)))
     rmSync(unpack, {recursive: true, force: true})
     if (platform === 'linux-x64') chmodSync(join(into, executable), 0o755)
     runtimes.push({platform, package: name, version, executable: `kit/runtime/${platform}/${executable}`})
@@ -123,7 +128,7 @@ export function buildKit(options: BuildKitOptions): BuildKitResult {
   }
 
   const root = installRoot()
-  const app = join(staging, 'kit/app')
+  const app = join(out, 'kit/app')
   mkdirSync(app)
   for (const part of ['package.json', 'oclif.manifest.json', 'bin', 'artifacts']) cpSync(join(root, part), join(app, part), {recursive: true})
   if (!existsSync(join(root, 'dist/commands'))) throw new UsageError('dist/ is missing: run npm run build first (npm run kit does)')
@@ -132,32 +137,30 @@ export function buildKit(options: BuildKitOptions): BuildKitResult {
   const better = join(app, 'node_modules/better-sqlite3')
   for (const part of BETTER_SQLITE3_DROPPED) rmSync(join(better, part), {recursive: true, force: true})
 
-  writeFileSync(join(staging, 'trawl.sh'), linuxLauncher(), {mode: 0o755})
-  writeFileSync(join(staging, 'trawl.cmd'), windowsLauncher())
-  for (const folder of KIT_WRITABLE_FOLDERS) mkdirSync(join(staging, folder))
-  for (const folder of WORK_FOLDERS) mkdirSync(join(staging, 'work', folder))
+  writeFileSync(join(out, 'trawl.sh'), linuxLauncher(), {mode: 0o755})
+  writeFileSync(join(out, 'trawl.cmd'), windowsLauncher())
+  for (const folder of KIT_WRITABLE_FOLDERS) mkdirSync(join(out, folder))
+  for (const folder of WORK_FOLDERS) mkdirSync(join(out, 'work', folder))
   const builtAt = new Date().toISOString()
   writeFileSync(
-    join(staging, 'README.txt'),
+    join(out, 'README.txt'),
     examinerReadme({version: toolVersion(), node: version, platforms: options.platforms, builtAt, signer: signerInfo.subject, signerSha256: signerInfo.certificateSha256, buildKey: signerInfo.buildKey}),
   )
 
-  const paths = listKitFiles(staging)
-  checkForStick(staging, paths)
+  const paths = listKitFiles(out)
+  checkForStick(out, paths)
   let bytes = 0
   const files = paths.map((path) => {
-    const size = lstatSync(join(staging, path)).size
+    const size = lstatSync(join(out, path)).size
     bytes += size
-    return {path, size, sha256: sha256OfFile(join(staging, path))}
+    return {path, size, sha256: sha256OfFile(join(out, path))}
   })
   const manifest: KitManifest = {format: KIT_FORMAT, formatVersion: KIT_FORMAT_VERSION, tool: {name: 'trawl', version: toolVersion()}, builtAt, runtimes, buildKey: signerInfo.buildKey, files}
   const manifestBytes = serializeKitManifest(manifest)
-  writeFileSync(join(staging, KIT_MANIFEST_PATH), manifestBytes)
-  writeFileSync(join(staging, KIT_SIGNATURE_PATH), signDetached(manifestBytes, signerInfo.signer))
-  if (existsSync(options.out)) rmSync(options.out, {recursive: true})
-  renameSync(staging, options.out)
+  writeFileSync(join(out, KIT_MANIFEST_PATH), manifestBytes)
+  writeFileSync(join(out, KIT_SIGNATURE_PATH), signDetached(manifestBytes, signerInfo.signer))
   return {
-    out: options.out,
+    out,
     manifestSha256: sha256(manifestBytes),
     files: files.length,
     bytes,

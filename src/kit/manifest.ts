@@ -16,6 +16,8 @@ export const KIT_MANIFEST_PATH = 'kit/kit-manifest.json'
 export const KIT_SIGNATURE_PATH = 'kit/kit-manifest.json.p7s'
 /** Folders the kit writes into as it works; their contents are not part of the build. */
 export const KIT_WRITABLE_FOLDERS = ['evidence', 'keys', 'work']
+/** Folders a file system or an OS makes at a stick's root; they are not the kit's. */
+export const VOLUME_FOLDERS = ['system volume information', '$recycle.bin', 'lost+found', '.trashes', '.spotlight-v100', '.fseventsd']
 
 export interface KitFile {
   path: string
@@ -66,7 +68,7 @@ export function listKitFiles(root: string): string[] {
   const walk = (relative: string) => {
     for (const name of readdirSync(join(root, relative))) {
       const path = relative ? `${relative}/${name}` : name
-      if (!relative && KIT_WRITABLE_FOLDERS.includes(name.toLowerCase())) continue
+      if (!relative && (KIT_WRITABLE_FOLDERS.includes(name.toLowerCase()) || VOLUME_FOLDERS.includes(name.toLowerCase()))) continue
       if (path === KIT_MANIFEST_PATH || path === KIT_SIGNATURE_PATH) continue
       const stat = lstatSync(join(root, path))
       if (stat.isDirectory()) walk(path)

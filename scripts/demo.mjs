@@ -32,7 +32,7 @@ for (const path of [bundle, `${bundle}.partial`, `${bundle}.work`]) rmSync(path,
 mkdirSync(demo, {recursive: true})
 
 console.log(`\n== Collecting from the bundled sample ${source.slice(root.length + 1)}`)
-trawl(['collect', '--source', source, '--out', bundle, '--case', 'DEMO-0001', '--examiner', 'Demo Examiner', '--evidence-item', 'SAMPLE',
+trawl(['collect', '--allow-same-volume', '--source', source, '--out', bundle, '--case', 'DEMO-0001', '--examiner', 'Demo Examiner', '--evidence-item', 'SAMPLE',
   '--notes', 'demo run on the bundled sample', '--key', join(keys, 'key.pem'), '--cert', join(keys, 'cert.pem'), '--passphrase-env', 'TRAWL_DEMO_PASSPHRASE'])
 
 console.log('\n== Verifying the bundle')

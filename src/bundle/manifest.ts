@@ -3,6 +3,7 @@ import type {SourceDescription, VolumeDescription} from '../source/types.js'
 import type {CoverageAccount} from '../parsers/coverage.js'
 import type {Digests} from './hash.js'
 import type {SqliteEngineInfo} from '../sqlite/types.js'
+import type {KitIdentity} from '../kit/identity.js'
 
 /** Bundle format v1; see docs/bundle-format.md. */
 export const BUNDLE_FORMAT = 'trawl-evidence-bundle'
@@ -97,6 +98,8 @@ export interface Manifest {
     platform: {os: string; release: string; arch: string; node: string}
     /** The SQLite engine that read every database of the run and wrote records.sqlite (absent in older bundles). */
     sqlite?: SqliteEngineInfo
+    /** Present when trawl ran from a field kit: which exact build (src/kit/identity.ts). */
+    kit?: KitIdentity
   }
   host: {hostname: string; user?: string; timeZone: string}
   source: SourceDescription & {volumes: Array<{id: string; description: VolumeDescription; unreadable?: string}>}

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -35,6 +35,7 @@ import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
 import {groupByCamera} from '../parsers/media/camera.js'
 import {installRoot, toolVersion} from '../install.js'
 import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
+import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource, openSources, outputConflictOf} from '../source/open.js'
@@ -86,6 +87,8 @@ export interface CollectOptions {
   forceZip64?: boolean
   /** Also record the running machine's network state (commands run by absolute path, each with a timeout). */
   live?: boolean
+  /** Allow the bundle on the file system of a directory source (a copy on the examiner's own disk, not the evidence medium). */
+  allowSameVolume?: boolean
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -152,7 +155,7 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
     out = resolve(options.out)
   } else {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-    out = join(installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
+    out = join(kitRoot() ?? installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
   }
   const dir = dirname(out)
   // never write on the evidence (not even the output folder): not inside a directory source, not on a volume or disk read in place
@@ -163,10 +166,30 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
   } catch (error) {
     throw new OutputNotWritableError(out, errorMessage(error))
   }
+  // and not on the file system a directory source lies on (its free space may hold deleted files)
+  if (source.description.kind === 'directory') {
+    const onSource = onSourceVolume(realpathSync(dir), realpathSync(source.description.path), source.description.kind)
+    if (onSource && !options.allowSameVolume) throw new OutputNotWritableError(out, `${onSource}; write to the collection medium instead (or --allow-same-volume for a copy on your own disk)`)
+  }
   for (const path of [out, `${out}.partial`, `${out}.work`]) {
     if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites)')
   }
   return out
+}
+
+/**
+ * Why a bundle written in `outDir` would land on the evidence's own file system, or
+ * undefined. Writing there overwrites free space that may hold deleted files. A
+ * directory source shares st_dev with an output on its file system; a block device
+ * is the file system whose st_dev is the device's st_rdev. An image file beside the
+ * output is fine: the image is read, the disk it sits on is not evidence.
+ */
+function onSourceVolume(outDir: string, sourcePath: string, kind: string): string | undefined {
+  const out = statSync(outDir)
+  const source = statSync(sourcePath)
+  if (kind === 'directory' && source.dev === out.dev) return `it is on the same file system as the evidence source ${sourcePath} (device ${source.dev})`
+  if (source.isBlockDevice() && source.rdev === out.dev) return `it is on the file system of the evidence device ${sourcePath}`
+  return undefined
 }
 
 interface CopiedFile {
@@ -191,6 +214,8 @@ class CollectionRun {
   private scratchCounter = 0
   private lastProgress = 0
   private live: Manifest['live']
+  /** The field kit this run came from (read once, before the first evidence byte). */
+  private readonly kit = kitIdentity()
   private cameras: Array<Record<string, unknown>> = []
   private readonly coverage: CoverageAccount[] = []
   /** By volume, path and reason: one entry however many definitions named the path. */
@@ -676,6 +701,7 @@ class CollectionRun {
         commandLine: this.options.commandLine ?? process.argv.slice(1),
         platform: {os: platform(), release: release(), arch: arch(), node: process.version},
         sqlite: sqliteEngineInfo(),
+        ...(this.kit ? {kit: this.kit} : {}),
       },
       host: {hostname: hostname(), user, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone},
       source: {

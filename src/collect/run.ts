@@ -23,6 +23,8 @@ export interface RunCollectOptions extends SignerFiles {
   /** A folder of artifact definitions to use instead of the shipped ones. */
   definitions?: string
   commandLine?: string[]
+  /** Allow the bundle on the file system of a directory source (see CollectOptions). */
+  allowSameVolume?: boolean
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
 }
@@ -61,6 +63,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       commandLine: options.commandLine,
       definitionsDir: options.definitions,
       live: options.live,
+      allowSameVolume: options.allowSameVolume,
       hashSets,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,

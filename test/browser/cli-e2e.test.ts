@@ -21,7 +21,7 @@ describe('browser history end to end from the CLI', () => {
 
   beforeAll(async () => {
     keys = await makeKeys(join(dir, 'keys'))
-    const result = await trawl(['collect', '--source', root, '--out', bundle, '--case', 'BR-1', '--examiner', 'Test Examiner', '--targets', 'browser', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', root, '--out', bundle, '--case', 'BR-1', '--examiner', 'Test Examiner', '--targets', 'browser', ...keys.signArgs], {env: keys.env})
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
   })

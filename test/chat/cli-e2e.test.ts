@@ -20,7 +20,7 @@ describe('chats end to end from the CLI', () => {
     cpSync(join(REPO_ROOT, 'fixtures/chat/iphone-backup-encrypted', UDID), join(bobBackups, UDID), {recursive: true})
     cpSync(join(REPO_ROOT, 'fixtures/chat/skype/ana.skype'), join(volume, 'Users/ana/AppData/Roaming/Skype/ana.skype'), {recursive: true})
     const bundle = join(dir, 'chats.zip')
-    const result = await trawl(['collect', '--source', volume, '--out', bundle, '--case', 'CH-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', volume, '--out', bundle, '--case', 'CH-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
 

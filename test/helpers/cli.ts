@@ -10,8 +10,13 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs the built CLI as a user would (`node bin/run.js ...`); `npm test` builds first. */
-export function trawl(args: string[], options: {env?: Record<string, string>; cwd?: string} = {}): Promise<CliResult> {
+/**
+ * Runs the built CLI as a user would (`node bin/run.js ...`); `npm test` builds first.
+ * Test sources and outputs share one scratch file system, so `collect` is given
+ * --allow-same-volume unless a test checks that very refusal (`sameVolumeGuard`).
+ */
+export function trawl(args: string[], options: {env?: Record<string, string>; cwd?: string; sameVolumeGuard?: boolean} = {}): Promise<CliResult> {
+  if (args[0] === 'collect' && !options.sameVolumeGuard && !args.includes('--allow-same-volume')) args = [...args, '--allow-same-volume']
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {
       cwd: options.cwd ?? REPO_ROOT,

@@ -16,7 +16,7 @@ describe('pictures and known-file hash sets end to end from the CLI', () => {
     const set = join(dir, 'known.txt')
     writeFileSync(set, `# known files\n${harbour}\n${notes}\n${'0'.repeat(40)}\n`)
     const bundle = join(dir, 'photos.zip')
-    const result = await trawl(['collect', '--source', SAMPLE, '--out', bundle, '--case', 'P-1', '--examiner', 'Test Examiner', '--targets', 'media', '--hashset', set, '--json', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', SAMPLE, '--out', bundle, '--case', 'P-1', '--examiner', 'Test Examiner', '--targets', 'media', '--hashset', set, '--json', ...keys.signArgs], {env: keys.env})
     expect(result.code).toBe(0)
     const summary = JSON.parse(result.stdout)
     const unzip = (name: string) => execFileSync('unzip', ['-p', bundle, name], {encoding: 'utf8'})

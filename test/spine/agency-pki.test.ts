@@ -24,7 +24,7 @@ describe('a PKCS#12 from an agency PKI', () => {
   beforeAll(async () => {
     agencyPki(dir, 'north')
     agencyPki(dir, 'south')
-    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'PKI-1', '--examiner', 'north Examiner', '--targets', 'network', '--p12', join(dir, 'north.p12'), '--passphrase-env', 'P12_PASS'], {env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'PKI-1', '--examiner', 'north Examiner', '--targets', 'network', '--p12', join(dir, 'north.p12'), '--passphrase-env', 'P12_PASS'], {env})
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
   })
@@ -55,7 +55,7 @@ describe('a PKCS#12 from an agency PKI', () => {
   })
 
   it('refuses a wrong PKCS#12 password with exit 5', async () => {
-    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', join(dir, 'x.zip'), '--case', 'PKI-2', '--examiner', 'E', '--p12', join(dir, 'north.p12'), '--passphrase-env', 'P12_PASS'], {env: {P12_PASS: 'wrong'}})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', join(dir, 'x.zip'), '--case', 'PKI-2', '--examiner', 'E', '--p12', join(dir, 'north.p12'), '--passphrase-env', 'P12_PASS'], {env: {P12_PASS: 'wrong'}})
     expect(result.code).toBe(5)
     expect(result.stderr.trim()).toMatch(/^trawl: the passphrase does not open the key/)
   })

@@ -38,7 +38,7 @@ describe('bad input gets one clear line and a distinct exit code, and never a va
   const dir = scratchDir()
   let keys: Awaited<ReturnType<typeof makeKeys>>
   let bundle: string
-  const collectArgs = (source: string, out: string) => ['collect', '--source', source, '--out', out, '--case', 'B-1', '--examiner', 'Test Examiner', ...keys.signArgs]
+  const collectArgs = (source: string, out: string) => ['collect', '--allow-same-volume', '--source', source, '--out', out, '--case', 'B-1', '--examiner', 'Test Examiner', ...keys.signArgs]
 
   beforeAll(async () => {
     keys = await makeKeys(join(dir, 'keys'))
@@ -79,12 +79,12 @@ describe('bad input gets one clear line and a distinct exit code, and never a va
     expect(oneLine(missing.stderr)).toMatch(/encrypted: give its passphrase/)
     const corrupt = join(dir, 'corrupt.pem')
     writeFileSync(corrupt, readFileSync(keys.key, 'utf8').replace(/[A-Za-z]/g, (c, i: number) => (i % 7 === 0 ? 'A' : c)))
-    const bad = await trawl(['collect', '--source', SAMPLE, '--out', out, '--case', 'B', '--examiner', 'E', '--key', corrupt, '--cert', keys.cert, '--passphrase-env', 'TRAWL_TEST_PASS'], {env: keys.env})
+    const bad = await trawl(['collect', '--allow-same-volume', '--source', SAMPLE, '--out', out, '--case', 'B', '--examiner', 'E', '--key', corrupt, '--cert', keys.cert, '--passphrase-env', 'TRAWL_TEST_PASS'], {env: keys.env})
     expect([5, 6]).toContain(bad.code)
     oneLine(bad.stderr)
     const garbage = join(dir, 'garbage.pem')
     writeFileSync(garbage, 'this is not a key\n')
-    const notKey = await trawl(['collect', '--source', SAMPLE, '--out', out, '--case', 'B', '--examiner', 'E', '--key', garbage, '--cert', keys.cert])
+    const notKey = await trawl(['collect', '--allow-same-volume', '--source', SAMPLE, '--out', out, '--case', 'B', '--examiner', 'E', '--key', garbage, '--cert', keys.cert])
     expect(notKey.code).toBe(6)
     expect(oneLine(notKey.stderr)).toMatch(/unusable key or certificate/)
     expect(existsSync(out)).toBe(false)

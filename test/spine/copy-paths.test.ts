@@ -66,7 +66,7 @@ describe('the fast copy path gives the bytes and hashes of the plain one', () =>
   async function collectWith(threads: '0' | '1', name: string) {
     process.env.TRAWL_DIGEST_THREADS = threads
     const out = join(dir, `${name}.zip`)
-    const result = await collect({source, out, caseId: 'C-15', examiner: 'Test Examiner', signer, definitionsDir: definitions})
+    const result = await collect({source, out, caseId: 'C-15', examiner: 'Test Examiner', allowSameVolume: true, signer, definitionsDir: definitions})
     expect(result.complete).toBe(true)
     return {out, result}
   }

@@ -17,7 +17,7 @@ describe('collect and verify end to end from the CLI', () => {
   beforeAll(async () => {
     keys = await makeKeys(join(dir, 'keys'))
     const result = await trawl(
-      ['collect', '--source', SAMPLE, '--out', bundle, '--case', 'CASE-2026-0042', '--examiner', 'Test Examiner', '--evidence-item', 'EXH-1', '--notes', 'sample tree', ...keys.signArgs, '--json'],
+      ['collect', '--allow-same-volume', '--source', SAMPLE, '--out', bundle, '--case', 'CASE-2026-0042', '--examiner', 'Test Examiner', '--evidence-item', 'EXH-1', '--notes', 'sample tree', ...keys.signArgs, '--json'],
       {env: keys.env},
     )
     expect(result.stderr).toBe('')
@@ -113,7 +113,7 @@ describe('collect --live on this (Linux) machine', () => {
     const dir = scratchDir()
     const keys = await makeKeys(join(dir, 'keys'))
     const bundle = join(dir, 'live.zip')
-    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'L-1', '--examiner', 'Test Examiner', '--targets', 'hosts-file', '--live', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'L-1', '--examiner', 'Test Examiner', '--targets', 'hosts-file', '--live', ...keys.signArgs], {env: keys.env})
     expect(result.code).toBe(0)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
     const live = manifest.entries.filter((e: {kind: string}) => e.kind === 'live')

@@ -18,7 +18,7 @@ describe('hostile file names in the evidence', () => {
     mkdirSync(defs)
     writeFileSync(join(defs, 'data.yaml'), '- id: data-files\n  name: Data files\n  category: system\n  description: every file under Data\n  paths: ["Data/**"]\n')
     const bundle = join(dir, 'hostile.zip')
-    const result = await trawl(['collect', '--source', source, '--out', bundle, '--case', 'H-1', '--examiner', 'Test Examiner', '--definitions', defs, ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', source, '--out', bundle, '--case', 'H-1', '--examiner', 'Test Examiner', '--definitions', defs, ...keys.signArgs], {env: keys.env})
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
@@ -40,7 +40,7 @@ describe('hostile file names in the evidence', () => {
     const dir = scratchDir()
     const keys = await makeKeys(join(dir, 'keys'))
     const caseId = `DEFAULT-OUT-${process.pid}`
-    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--case', caseId, '--examiner', 'Test Examiner', '--targets', 'hosts-file', '--json', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--case', caseId, '--examiner', 'Test Examiner', '--targets', 'hosts-file', '--json', ...keys.signArgs], {env: keys.env})
     expect(result.code).toBe(0)
     const bundle = JSON.parse(result.stdout).bundle as string
     try {

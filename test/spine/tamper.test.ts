@@ -30,11 +30,11 @@ describe('tampering is always reported, never passed as valid', () => {
   beforeAll(async () => {
     keys = await makeKeys(join(dir, 'keys'))
     forger = await makeKeys(join(dir, 'forger'), 'Test Examiner')
-    const result = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'T-1', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', bundle, '--case', 'T-1', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
     expect(result.code).toBe(0)
     const added = await trawl(['custody', 'add', bundle, '--action', 'transferred', '--by', 'Courier', ...keys.signArgs], {env: keys.env})
     expect(added.code).toBe(0)
-    const smallResult = await trawl(['collect', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', small, '--targets', 'hosts-file,wlan-profiles', '--case', 'T-2', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
+    const smallResult = await trawl(['collect', '--allow-same-volume', '--source', join(REPO_ROOT, 'fixtures/sample/tree'), '--out', small, '--targets', 'hosts-file,wlan-profiles', '--case', 'T-2', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
     expect(smallResult.code).toBe(0)
     expect((await trawl(['custody', 'add', small, '--action', 'examined', '--by', 'Analyst', ...keys.signArgs], {env: keys.env})).code).toBe(0)
     original = readFileSync(small)

@@ -236,7 +236,9 @@ class CollectionRun {
       this.writer = new BundleZipWriter(`${out}.partial`, {forceZip64: options.forceZip64})
       this.records = new RecordStore(this.workDir)
     } catch (error) {
+      // resolveOutput made sure neither existed: what is here now was made by this run and holds nothing
       rmSync(`${out}.work`, {recursive: true, force: true})
+      rmSync(`${out}.partial`, {force: true})
       // no usable SQLite engine is this machine's Node, not the output medium
       throw error instanceof OutputNotWritableError || error instanceof SqliteUnavailableError ? error : new OutputNotWritableError(out, errorMessage(error))
     }

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
+import type {SqliteDatabase} from '../../src/sqlite/types.js'
 import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -341,10 +342,10 @@ describe('a History whose last writes are only in its -wal', () => {
 })
 
 /** A writable scratch copy of `file` for a test to change as the browser itself would (never the original). */
-function scratchCopy(file: string, change: (db: Database.Database) => void): string {
+function scratchCopy(file: string, change: (db: SqliteDatabase) => void): string {
   const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'History')
   copyFileSync(file, copy)
-  const db = new Database(copy)
+  const db = openDatabase(copy)
   try {
     change(db)
   } finally {

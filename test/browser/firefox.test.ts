@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
+import type {SqliteDatabase} from '../../src/sqlite/types.js'
 import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -226,10 +227,10 @@ describe('file: URIs of Firefox download targets', () => {
 })
 
 /** A writable scratch copy of `file` for a test to change as Firefox itself would (never the original). */
-function scratchCopy(file: string, change: (db: Database.Database) => void): string {
+function scratchCopy(file: string, change: (db: SqliteDatabase) => void): string {
   const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'places.sqlite')
   copyFileSync(file, copy)
-  const db = new Database(copy)
+  const db = openDatabase(copy)
   try {
     change(db)
   } finally {
@@ -261,7 +262,7 @@ describeShared('Firefox coverage: downloads of both kinds, places without visits
       db.exec(sql)
       const columns = Object.keys(rows[0])
       const insert = db.prepare(`INSERT INTO moz_downloads (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
-      for (const row of rows) insert.run(...columns.map((c) => row[c]))
+      for (const row of rows) insert.run(...columns.map((c) => row[c] as never))
     })
     const input = parserInputFor(file)
     const downloads = (await parseAll(firefoxPlacesParser, input)).filter((r) => r.type === 'browser.download')

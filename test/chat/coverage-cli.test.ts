@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
 import {execFileSync} from 'node:child_process'
 import {cpSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
@@ -16,7 +16,7 @@ function volumeWithDump(dir: string, alter?: string): string {
   mkdirSync(join(volume, DUMP), {recursive: true})
   cpSync(MIGRATION, join(volume, DUMP), {recursive: true})
   if (alter) {
-    const db = new Database(join(volume, DUMP, 'com.whatsapp/databases/msgstore.db'))
+    const db = openDatabase(join(volume, DUMP, 'com.whatsapp/databases/msgstore.db'))
     db.exec(alter)
     db.close()
   }

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
 import {copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -225,7 +225,7 @@ describe('iPhone backup coverage accounts', () => {
     const copy = mkdtempSync(join(tmpdir(), 'trawl-backup-extra-'))
     cpSync(folder, copy, {recursive: true})
     const manifest = join(copy, UDID, 'Manifest.db')
-    const db = new Database(manifest)
+    const db = openDatabase(manifest)
     db.prepare('INSERT INTO Files (fileID, domain, relativePath, flags) VALUES (?, ?, ?, 1)').run(backupFileId('CameraRollDomain', 'Media/DCIM/100APPLE/IMG_0001.HEIC'), 'CameraRollDomain', 'Media/DCIM/100APPLE/IMG_0001.HEIC')
     db.close()
     const {input} = backupInput(copy)

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
 import {copyFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -27,7 +27,7 @@ describe('Viber Desktop viber.db (fixtures/chat/build.sh)', () => {
     // an event of a kind trawl does not know (its own table, say a sticker or a poll)
     const copy = join(mkdtempSync(join(tmpdir(), 'trawl-viber-')), 'viber.db')
     copyFileSync(file, copy)
-    const db = new Database(copy)
+    const db = openDatabase(copy)
     db.prepare('INSERT INTO Events (EventID, TimeStamp, Direction, Type, ChatID, ContactID) VALUES (99, 1622548999000, 0, 9, 1, 2)').run()
     db.close()
     const changed = parserInputFor(copy)

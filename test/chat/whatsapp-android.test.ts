@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3'
+import {openDatabase} from '../../src/sqlite/engine.js'
 import {copyFileSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -35,7 +35,7 @@ function alteredCopy(sql: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'trawl-wa-'))
   const copy = join(dir, 'msgstore.db')
   copyFileSync(MIGRATION_DB, copy)
-  const db = new Database(copy)
+  const db = openDatabase(copy)
   db.exec(sql)
   db.close()
   return copy

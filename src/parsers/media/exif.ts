@@ -7,7 +7,7 @@
  * only those; Canon CR3 likewise (cr3.ts). The file's SHA-256 is computed alongside, unless the engine gives it.
  */
 import {createHash} from 'node:crypto'
-import {open, stat} from 'node:fs/promises'
+import {open, readFile, stat} from 'node:fs/promises'
 import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
@@ -503,6 +503,19 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
   for (const error of reading.output?.errors ?? []) warnings.push(errorMessage(error))
 }
 
+/**
+ * Pictures up to 16 MiB are read into memory and given to exifr as bytes: exifr's own file
+ * reader can reopen the file after it was closed (a read still pending when the time limit
+ * closes it), leaving a handle only garbage collection closes, which Node 24+ treats as a
+ * fatal error. Larger files (RAW) keep exifr's lazy reads of only the blocks it needs.
+ */
+const EXIF_IN_MEMORY_LIMIT = 16 << 20
+
+async function readExifOfFile(path: string): Promise<ExifReading> {
+  const {size} = await stat(path)
+  return readExif(size <= EXIF_IN_MEMORY_LIMIT ? await readFile(path) : path)
+}
+
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const {format, size: declaredSize} = await readHeadAndSize(input.copyPath)
   if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
@@ -511,7 +524,7 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const read: Promise<ExifReading | NoExif> = EXIFR_FILE_FORMATS.has(format)
     ? HEIF_FORMATS.has(format)
       ? readHeifExif(input.copyPath)
-      : readExif(input.copyPath)
+      : readExifOfFile(input.copyPath)
     : format === 'cr3'
       ? readCr3Exif(input.copyPath)
       : EMBEDDED_EXIF_FORMATS.has(format)

@@ -504,16 +504,24 @@ function fillFromExif(record: ExifRecord, reading: ExifReading): void {
 }
 
 /**
- * Pictures up to 16 MiB are read into memory and given to exifr as bytes: exifr's own file
- * reader can reopen the file after it was closed (a read still pending when the time limit
- * closes it), leaving a handle only garbage collection closes, which Node 24+ treats as a
- * fatal error. Larger files (RAW) keep exifr's lazy reads of only the blocks it needs.
+ * JPEG and PNG pictures up to 16 MiB are given to exifr as bytes: its lazy file reader can
+ * leave a file handle open for garbage collection to close, which Node 24+ treats as a fatal
+ * error. A picture exifr cannot read from bytes is read again from the file, whose chunked
+ * reads give the precise damage report (which pointer leads where). TIFF and TIFF-based RAW
+ * files, and larger pictures, keep exifr's lazy reads of only the blocks it needs.
  */
 const EXIF_IN_MEMORY_LIMIT = 16 << 20
 
-async function readExifOfFile(path: string): Promise<ExifReading> {
+async function readExifOfFile(path: string, format: PictureFormat): Promise<ExifReading> {
   const {size} = await stat(path)
-  return readExif(size <= EXIF_IN_MEMORY_LIMIT ? await readFile(path) : path)
+  if ((format !== 'jpeg' && format !== 'png') || size > EXIF_IN_MEMORY_LIMIT) return readExif(path)
+  let reading: ExifReading
+  try {
+    reading = await readExif(await readFile(path))
+  } catch {
+    return readExif(path)
+  }
+  return reading.output?.errors?.length ? readExif(path) : reading
 }
 
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
@@ -524,7 +532,7 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   const read: Promise<ExifReading | NoExif> = EXIFR_FILE_FORMATS.has(format)
     ? HEIF_FORMATS.has(format)
       ? readHeifExif(input.copyPath)
-      : readExifOfFile(input.copyPath)
+      : readExifOfFile(input.copyPath, format)
     : format === 'cr3'
       ? readCr3Exif(input.copyPath)
       : EMBEDDED_EXIF_FORMATS.has(format)

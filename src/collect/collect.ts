@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -38,7 +38,7 @@ import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
 import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
-import {openSource, openSources, outputConflictOf} from '../source/open.js'
+import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../source/open.js'
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
@@ -161,35 +161,18 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
   // never write on the evidence (not even the output folder): not inside a directory source, not on a volume or disk read in place
   const conflict = outputConflictOf(source, dir)
   if (conflict) throw new OutputNotWritableError(out, `it is ${conflict}; write to the collection medium instead`)
+  // nor on the file system a directory source lies on (its free space may hold deleted files), unless the examiner accepts it
+  const shared = options.allowSameVolume ? undefined : sharedFileSystemOf(source, dir)
+  if (shared) throw new OutputNotWritableError(out, `it is ${shared}; write to the collection medium instead (or --allow-same-volume for a copy on your own disk)`)
   try {
     mkdirSync(dir, {recursive: true})
   } catch (error) {
     throw new OutputNotWritableError(out, errorMessage(error))
   }
-  // and not on the file system a directory source lies on (its free space may hold deleted files)
-  if (source.description.kind === 'directory') {
-    const onSource = onSourceVolume(realpathSync(dir), realpathSync(source.description.path), source.description.kind)
-    if (onSource && !options.allowSameVolume) throw new OutputNotWritableError(out, `${onSource}; write to the collection medium instead (or --allow-same-volume for a copy on your own disk)`)
-  }
   for (const path of [out, `${out}.partial`, `${out}.work`]) {
     if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites)')
   }
   return out
-}
-
-/**
- * Why a bundle written in `outDir` would land on the evidence's own file system, or
- * undefined. Writing there overwrites free space that may hold deleted files. A
- * directory source shares st_dev with an output on its file system; a block device
- * is the file system whose st_dev is the device's st_rdev. An image file beside the
- * output is fine: the image is read, the disk it sits on is not evidence.
- */
-function onSourceVolume(outDir: string, sourcePath: string, kind: string): string | undefined {
-  const out = statSync(outDir)
-  const source = statSync(sourcePath)
-  if (kind === 'directory' && source.dev === out.dev) return `it is on the same file system as the evidence source ${sourcePath} (device ${source.dev})`
-  if (source.isBlockDevice() && source.rdev === out.dev) return `it is on the file system of the evidence device ${sourcePath}`
-  return undefined
 }
 
 interface CopiedFile {

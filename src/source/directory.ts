@@ -1,4 +1,4 @@
-import {realpathSync} from 'node:fs'
+import {realpathSync, statSync} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
 import {DirectoryFileSystem} from '../fs/directory.js'
@@ -19,6 +19,11 @@ export const directoryOpener: SourceOpener = {
         const real = realpathSync(root)
         const inside = relative(real, directory)
         return inside === '' || (!inside.startsWith('..') && !isAbsolute(inside)) ? `inside the evidence source ${real}` : undefined
+      },
+      sharedFileSystem(directory) {
+        const real = realpathSync(root)
+        const device = statSync(real).dev
+        return statSync(directory).dev === device ? `on the same file system as the evidence source ${real} (device ${device})` : undefined
       },
       async close() {},
     }

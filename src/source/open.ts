@@ -96,13 +96,8 @@ export async function openSources(paths: string[], options: SourceListOptions = 
     },
     volumes,
     warnings,
-    outputConflict(directory) {
-      for (const source of opened) {
-        const conflict = source.outputConflict?.(directory)
-        if (conflict) return conflict
-      }
-      return undefined
-    },
+    outputConflict: (directory) => firstAnswer(opened, (source) => source.outputConflict?.(directory)),
+    sharedFileSystem: (directory) => firstAnswer(opened, (source) => source.sharedFileSystem?.(directory)),
     async close() {
       for (const source of opened) await source.close()
     },
@@ -116,11 +111,35 @@ export async function openSources(paths: string[], options: SourceListOptions = 
  */
 export function outputConflictOf(source: EvidenceSource, folder: string): string | undefined {
   if (!source.outputConflict) return undefined
+  const {existing, missing} = nearestExisting(folder)
+  return source.outputConflict(join(existing, ...missing))
+}
+
+/**
+ * Why an output folder would share a directory source's file system (see
+ * EvidenceSource.sharedFileSystem), asked before the folder is made: of the nearest
+ * existing ancestor, which is the file system the folder will be made on.
+ */
+export function sharedFileSystemOf(source: EvidenceSource, folder: string): string | undefined {
+  return source.sharedFileSystem?.(nearestExisting(folder).existing)
+}
+
+/** The real path of `folder`'s nearest existing ancestor (or itself), and the names below it still to be made. */
+function nearestExisting(folder: string): {existing: string; missing: string[]} {
   const missing: string[] = []
   let existing = resolve(folder)
   while (!existsSync(existing) && dirname(existing) !== existing) {
     missing.unshift(basename(existing))
     existing = dirname(existing)
   }
-  return source.outputConflict(join(realpathSync(existing), ...missing))
+  return {existing: realpathSync(existing), missing}
+}
+
+/** The first answer any of several opened sources gives. */
+function firstAnswer(sources: EvidenceSource[], ask: (source: EvidenceSource) => string | undefined): string | undefined {
+  for (const source of sources) {
+    const answer = ask(source)
+    if (answer) return answer
+  }
+  return undefined
 }

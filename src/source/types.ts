@@ -74,6 +74,13 @@ export interface EvidenceSource {
    * would not. Collection refuses such an output.
    */
   outputConflict?(directory: string): string | undefined
+  /**
+   * Why writing in `directory` (an existing, real path) would write on the file system a
+   * directory source lies on, whose free space may hold deleted files; undefined when it
+   * would not. Unlike outputConflict, an examiner may accept it for a copy of the evidence
+   * on their own disk (collect --allow-same-volume).
+   */
+  sharedFileSystem?(directory: string): string | undefined
   close(): Promise<void>
 }
 

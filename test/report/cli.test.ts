@@ -110,7 +110,7 @@ describe('trawl records and trawl timeline from the CLI', () => {
     // evidence text reaches the terminal with its control characters escaped
     const hostile = await trawl(['records', full, '--grep', 'hostile.example'])
     expect(hostile.stdout).toContain('</script>')
-    expect(hostile.stdout).toContain('\\u{2028}')
+    expect(hostile.stdout).toContain('\\u2028')
     expect(hostile.stdout).not.toContain('\u2028')
   })
 

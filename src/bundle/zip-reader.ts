@@ -2,6 +2,7 @@ import {closeSync, createReadStream, fstatSync, openSync, readSync} from 'node:f
 import {PassThrough, Transform, type Readable, type TransformCallback} from 'node:stream'
 import {crc32, createInflateRaw} from 'node:zlib'
 import {CorruptBundleError} from '../errors.js'
+import {FLAG_DESCRIPTOR, FLAG_UTF8, MAX32, SIG_CENTRAL, SIG_DESCRIPTOR, SIG_EOCD, SIG_EOCD64, SIG_LOCAL, SIG_LOCATOR64} from './zip-format.js'
 
 /**
  * A strict ZIP reader for bundles. It accepts only the layout trawl writes:
@@ -11,15 +12,6 @@ import {CorruptBundleError} from '../errors.js'
  * structure (hostile names, duplicates, headers that disagree) is a problem.
  */
 
-const SIG_LOCAL = 0x04034b50
-const SIG_CENTRAL = 0x02014b50
-const SIG_DESCRIPTOR = 0x08074b50
-const SIG_EOCD = 0x06054b50
-const SIG_EOCD64 = 0x06064b50
-const SIG_LOCATOR64 = 0x07064b50
-const FLAG_DESCRIPTOR = 0x0008
-const FLAG_UTF8 = 0x0800
-const MAX32 = 0xffffffff
 
 export interface ZipEntry {
   name: string

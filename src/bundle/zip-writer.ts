@@ -6,6 +6,7 @@ import {OutputNotWritableError, errorMessage} from '../errors.js'
 import {shouldStore} from './compressibility.js'
 import {entryDigests} from './digest-pool.js'
 import {type Digests, digestsOf} from './hash.js'
+import {FLAG_DESCRIPTOR, FLAG_UTF8, MAX32, SIG_CENTRAL, SIG_DESCRIPTOR, SIG_EOCD, SIG_EOCD64, SIG_LOCAL, SIG_LOCATOR64} from './zip-format.js'
 
 export interface WrittenEntry extends Digests {
   path: string
@@ -35,15 +36,6 @@ export interface StreamOptions {
  * Every entry has the same DOS time (1980-01-01 00:00, what Date(0) clamps to): real
  * times live in the manifest, and a uniform header makes any edited header byte stand out.
  */
-const SIG_LOCAL = 0x04034b50
-const SIG_CENTRAL = 0x02014b50
-const SIG_DESCRIPTOR = 0x08074b50
-const SIG_EOCD = 0x06054b50
-const SIG_EOCD64 = 0x06064b50
-const SIG_LOCATOR64 = 0x07064b50
-const FLAG_DESCRIPTOR = 0x0008
-const FLAG_UTF8 = 0x0800
-const MAX32 = 0xffffffff
 const VERSION_MADE_BY = (3 << 8) | 45 // Unix, APPNOTE 4.5
 const VERSION_STORED = 10
 const VERSION_DESCRIPTOR = 20

@@ -19,6 +19,18 @@ export interface ByteSource {
   close(): void
 }
 
+/**
+ * `read` for a source that can read into a caller's buffer: a buffer of the bytes there are
+ * (up to the end of the source), filled by `readInto`, cut to what it returned.
+ */
+export function readThroughInto(source: {readonly size: number; readInto(offset: number, target: Uint8Array): number}, offset: number, length: number): Buffer {
+  if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
+  const wanted = Math.max(0, Math.min(length, source.size - offset))
+  const buffer = Buffer.allocUnsafe(wanted)
+  const done = source.readInto(offset, buffer)
+  return done === wanted ? buffer : buffer.subarray(0, done)
+}
+
 /** A single file opened read-only ('r': never created, never written). */
 export class FileByteSource implements ByteSource {
   /**
@@ -36,11 +48,7 @@ export class FileByteSource implements ByteSource {
 
   read(offset: number, length: number): Buffer {
     if (this.fd === undefined) throw new Error(`${this.path} is closed`)
-    if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
-    const wanted = Math.max(0, Math.min(length, this.size - offset))
-    const buffer = Buffer.allocUnsafe(wanted)
-    const done = this.readInto(offset, buffer)
-    return done === wanted ? buffer : buffer.subarray(0, done)
+    return readThroughInto(this, offset, length)
   }
 
   /**

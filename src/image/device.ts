@@ -1,6 +1,6 @@
 import {closeSync, openSync, readFileSync, readSync, readdirSync, statSync} from 'node:fs'
 import {CorruptImageError, errorMessage} from '../errors.js'
-import type {ByteSource} from './byte-source.js'
+import {readThroughInto, type ByteSource} from './byte-source.js'
 
 /**
  * A disk or volume read in place: a Windows volume (`\\.\C:`, a shadow copy), a Windows disk
@@ -105,11 +105,7 @@ export class DeviceByteSource implements ByteSource {
   }
 
   read(offset: number, length: number): Buffer {
-    if (offset < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, offset)
-    const wanted = Math.max(0, Math.min(length, this.size - offset))
-    const buffer = Buffer.allocUnsafe(wanted)
-    const done = this.readInto(offset, buffer)
-    return done === wanted ? buffer : buffer.subarray(0, done)
+    return readThroughInto(this, offset, length)
   }
 
   /**

@@ -1,16 +1,15 @@
-import {openDatabase} from '../../src/sqlite/engine.js'
-import type {SqliteDatabase} from '../../src/sqlite/types.js'
 import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
 import {chromiumHistoryParser} from '../../src/parsers/browser/chromium.js'
-import {coverageWarnings, type CoverageAccount} from '../../src/parsers/coverage.js'
+import {coverageWarnings} from '../../src/parsers/coverage.js'
 import type {ParsedRecord} from '../../src/parsers/types.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {countSql, querySql, sqlWebkitIso} from './oracle.js'
+import {changedCopy, tableOf} from '../helpers/scratch-database.js'
 
 const byType = (records: ParsedRecord[], type: string) => records.filter((r) => r.type === type)
 
@@ -341,25 +340,10 @@ describe('a History whose last writes are only in its -wal', () => {
   })
 })
 
-/** A writable scratch copy of `file` for a test to change as the browser itself would (never the original). */
-function scratchCopy(file: string, change: (db: SqliteDatabase) => void): string {
-  const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'History')
-  copyFileSync(file, copy)
-  const db = openDatabase(copy)
-  try {
-    change(db)
-  } finally {
-    db.close()
-  }
-  return copy
-}
-
-const tableOf = (input: {coverage: CoverageAccount[]}, table: string) => input.coverage[0].tables.find((t) => t.table === table)
-
 describeShared('Chromium History coverage: rows that have no visit or no downloads row still become records', () => {
   it('GRR History3 whose visits to http://eicar.org/ expired: the URL stays a browser.url record with its typed count and last visit time', async () => {
     // Chrome's expiry deletes visits and keeps a URL the user typed (typed_count 1)
-    const file = scratchCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM visits WHERE url = 3').run())
+    const file = changedCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM visits WHERE url = 3').run(), 'History')
     const input = parserInputFor(file, {attributes: {browser: 'Chrome'}, captures: {user: 'ana', profile: 'Profile 1'}})
     const records = await parseAll(chromiumHistoryParser, input)
     const urls = records.filter((r) => r.type === 'browser.url')
@@ -382,7 +366,7 @@ describeShared('Chromium History coverage: rows that have no visit or no downloa
   })
 
   it('GRR History3 whose first downloads row was removed: its downloads_url_chains row still becomes a download from http://www.eicar.org/download/eicar.com', async () => {
-    const file = scratchCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM downloads WHERE id = 1').run())
+    const file = changedCopy(sharedFile('browser/chrome/grr_History3'), (db) => db.prepare('DELETE FROM downloads WHERE id = 1').run(), 'History')
     const input = parserInputFor(file)
     const downloads = (await parseAll(chromiumHistoryParser, input)).filter((r) => r.type === 'browser.download')
     expect(downloads).toHaveLength(4)
@@ -413,7 +397,7 @@ describe('Chromium History coverage accounts (fixtures built from the real schem
   })
 
   it('a History with no rows at all still reports its account: every known table 0 of 0', async () => {
-    const file = scratchCopy(fixture('chrome-144', 'History'), (db) => {
+    const file = changedCopy(fixture('chrome-144', 'History'), (db) => {
       for (const {name} of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{name: string}>) db.prepare(`DELETE FROM "${name}"`).run()
     })
     const input = parserInputFor(file)
@@ -423,7 +407,7 @@ describe('Chromium History coverage accounts (fixtures built from the real schem
   })
 
   it('a History whose downloads_url_chains is renamed by a newer version is flagged: the table the parser reads is absent and the renamed one is suspect', async () => {
-    const file = scratchCopy(fixture('chrome-144', 'History'), (db) => db.prepare('ALTER TABLE downloads_url_chains RENAME TO downloads_url_chains_v2').run())
+    const file = changedCopy(fixture('chrome-144', 'History'), (db) => db.prepare('ALTER TABLE downloads_url_chains RENAME TO downloads_url_chains_v2').run())
     const input = parserInputFor(file)
     await parseAll(chromiumHistoryParser, input)
     expect(tableOf(input, 'downloads_url_chains')).toMatchObject({known: true, absent: true})

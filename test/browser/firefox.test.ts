@@ -1,16 +1,13 @@
-import {openDatabase} from '../../src/sqlite/engine.js'
-import type {SqliteDatabase} from '../../src/sqlite/types.js'
-import {copyFileSync, mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
 import {fileUriToPath, firefoxDownloadsParser, firefoxPlacesParser} from '../../src/parsers/browser/firefox.js'
-import type {CoverageAccount} from '../../src/parsers/coverage.js'
 import type {ParsedRecord, Parser} from '../../src/parsers/types.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {countSql, querySql, sqlPrtimeIso} from './oracle.js'
+import {changedCopy, tableOf} from '../helpers/scratch-database.js'
 
 const byType = (records: ParsedRecord[], type: string) => records.filter((r) => r.type === type)
 
@@ -226,21 +223,6 @@ describe('file: URIs of Firefox download targets', () => {
   })
 })
 
-/** A writable scratch copy of `file` for a test to change as Firefox itself would (never the original). */
-function scratchCopy(file: string, change: (db: SqliteDatabase) => void): string {
-  const copy = join(mkdtempSync(join(tmpdir(), 'trawl-scratch-')), 'places.sqlite')
-  copyFileSync(file, copy)
-  const db = openDatabase(copy)
-  try {
-    change(db)
-  } finally {
-    db.close()
-  }
-  return copy
-}
-
-const tableOf = (input: {coverage: CoverageAccount[]}, table: string) => input.coverage[0].tables.find((t) => t.table === table)
-
 describeShared('Firefox coverage: downloads of both kinds, places without visits, bookmark annotations', () => {
   const rdapaz = sharedFile('browser/firefox/rdapaz_win_2017_places.sqlite')
 
@@ -258,12 +240,12 @@ describeShared('Firefox coverage: downloads of both kinds, places without visits
     const legacy = sharedFile('browser/firefox/plaso_downloads.sqlite')
     const [{sql}] = querySql<{sql: string}>(legacy, "SELECT sql FROM sqlite_master WHERE name = 'moz_downloads'")
     const rows = querySql(legacy, 'SELECT * FROM moz_downloads')
-    const file = scratchCopy(rdapaz, (db) => {
+    const file = changedCopy(rdapaz, (db) => {
       db.exec(sql)
       const columns = Object.keys(rows[0])
       const insert = db.prepare(`INSERT INTO moz_downloads (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
       for (const row of rows) insert.run(...columns.map((c) => row[c] as never))
-    })
+    }, 'places.sqlite')
     const input = parserInputFor(file)
     const downloads = (await parseAll(firefoxPlacesParser, input)).filter((r) => r.type === 'browser.download')
     expect(downloads.filter((d) => d.source.table === 'moz_annos')).toHaveLength(26)
@@ -275,7 +257,7 @@ describeShared('Firefox coverage: downloads of both kinds, places without visits
   })
 
   it('Firefox 53 places.sqlite whose visits to the truecrypt search expired: the place stays a browser.url record with its last visit time', async () => {
-    const file = scratchCopy(rdapaz, (db) => db.prepare('DELETE FROM moz_historyvisits WHERE place_id = 9').run())
+    const file = changedCopy(rdapaz, (db) => db.prepare('DELETE FROM moz_historyvisits WHERE place_id = 9').run(), 'places.sqlite')
     const input = parserInputFor(file)
     const records = await parseAll(firefoxPlacesParser, input)
     expect(records.filter((r) => r.type === 'browser.url')).toEqual([

@@ -1,6 +1,3 @@
-import {openDatabase} from '../../src/sqlite/engine.js'
-import {copyFileSync, mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ParseError} from '../../src/errors.js'
@@ -9,6 +6,7 @@ import {coverageWarnings} from '../../src/parsers/coverage.js'
 import {REPO_ROOT, describeShared, sharedFile} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {sqlCount} from './sql-count.js'
+import {changedCopy} from '../helpers/scratch-database.js'
 
 describe('Viber Desktop viber.db (fixtures/chat/build.sh)', () => {
   const file = join(REPO_ROOT, 'fixtures/chat/viber/viber.db')
@@ -25,11 +23,7 @@ describe('Viber Desktop viber.db (fixtures/chat/build.sh)', () => {
       ['Calls', 1, 1, 0],
     ])
     // an event of a kind trawl does not know (its own table, say a sticker or a poll)
-    const copy = join(mkdtempSync(join(tmpdir(), 'trawl-viber-')), 'viber.db')
-    copyFileSync(file, copy)
-    const db = openDatabase(copy)
-    db.prepare('INSERT INTO Events (EventID, TimeStamp, Direction, Type, ChatID, ContactID) VALUES (99, 1622548999000, 0, 9, 1, 2)').run()
-    db.close()
+    const copy = changedCopy(file, (db) => db.prepare('INSERT INTO Events (EventID, TimeStamp, Direction, Type, ChatID, ContactID) VALUES (99, 1622548999000, 0, 9, 1, 2)').run(), 'viber.db')
     const changed = parserInputFor(copy)
     await parseAll(viberDesktopParser, changed)
     expect(coverageWarnings(changed.coverage[0])).toEqual([expect.stringMatching(/Events has 1 of 6 rows that produced no record and no stated reason \(viber-desktop\)/)])

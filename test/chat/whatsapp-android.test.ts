@@ -1,6 +1,3 @@
-import {openDatabase} from '../../src/sqlite/engine.js'
-import {copyFileSync, mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {CoverageAccount, TableCoverage} from '../../src/parsers/coverage.js'
@@ -11,6 +8,7 @@ import {REPO_ROOT} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {collectFromFolder, sha256Of} from './collect-double.js'
 import {sqlCount} from './sql-count.js'
+import {changedCopy} from '../helpers/scratch-database.js'
 
 const DUMP = 'Users/ana/Documents/phone-dump/'
 const FOLDER = join(REPO_ROOT, 'fixtures/chat/android')
@@ -32,13 +30,7 @@ function table(account: CoverageAccount, name: string): TableCoverage {
 
 /** A scratch copy of the mid-migration msgstore.db with `sql` applied (the fixture itself is never changed). */
 function alteredCopy(sql: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'trawl-wa-'))
-  const copy = join(dir, 'msgstore.db')
-  copyFileSync(MIGRATION_DB, copy)
-  const db = openDatabase(copy)
-  db.exec(sql)
-  db.close()
-  return copy
+  return changedCopy(MIGRATION_DB, (db) => db.exec(sql))
 }
 
 describe('WhatsApp Android msgstore.db, real 2021 schema (fixtures/chat/build.sh)', () => {

@@ -17,12 +17,13 @@ export interface CliResult {
  */
 export function trawl(args: string[], options: {env?: Record<string, string>; cwd?: string; sameVolumeGuard?: boolean} = {}): Promise<CliResult> {
   if (args[0] === 'collect' && !options.sameVolumeGuard && !args.includes('--allow-same-volume')) args = [...args, '--allow-same-volume']
+  return runProcess(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {env: options.env, cwd: options.cwd ?? REPO_ROOT})
+}
+
+/** Runs a program with no standard input and gathers its exit code, stdout and stderr. */
+export function runProcess(command: string, args: string[], options: {env?: Record<string, string>; cwd: string}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: {...process.env, ...options.env},
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(command, args, {cwd: options.cwd, env: {...process.env, ...options.env}, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

@@ -1,11 +1,11 @@
-import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {closeSync, copyFileSync, mkdirSync, openSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {buildKit, type KitPlatform} from '../../src/kit/build.js'
 import {BundleZip} from '../../src/bundle/zip-reader.js'
 import type {Manifest} from '../../src/bundle/manifest.js'
-import {REPO_ROOT, sharedFile} from '../helpers/shared.js'
-import type {CliResult} from '../helpers/cli.js'
+import {sharedFile} from '../helpers/shared.js'
+import {runProcess, type CliResult} from '../helpers/cli.js'
 
 /**
  * The kit under test, built once per test file from this checkout's dist/ (npm test
@@ -18,24 +18,9 @@ export function buildTestKit(dir: string, platforms: KitPlatform[]): {root: stri
   return {root, cert: result.signer.certPath}
 }
 
-/**
- * True once trawl has an SQLite engine a kit can use (node:sqlite, from the sqlite14
- * branch): the kit ships no better-sqlite3 native build, so before that engine a
- * kit cannot open a database and `collect` fails at its records store.
- */
-export const kitHasSqliteEngine = existsSync(join(REPO_ROOT, 'src/sqlite/node-sqlite.ts'))
-
 /** Runs the Linux kit's launcher as an examiner does: `sh <stick>/trawl.sh ...`. */
 export function runLinuxKit(launcher: string, args: string[], options: {env?: Record<string, string>; cwd?: string} = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [launcher, ...args], {cwd: options.cwd ?? dirname(launcher), env: {...process.env, ...options.env}, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code, stdout, stderr}))
-  })
+  return runProcess('sh', [launcher, ...args], {env: options.env, cwd: options.cwd ?? dirname(launcher)})
 }
 
 /** wine's name for a Linux path (the Z: drive maps /). */

@@ -2,6 +2,7 @@ import {X509Certificate} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {errorMessage} from '../errors.js'
+import {coverageWarnings} from '../parsers/coverage.js'
 import {verifyDetached} from './cms.js'
 import {checkCustody, type SignedCustodyEvent} from './custody.js'
 import {MultiHash} from './hash.js'
@@ -49,12 +50,50 @@ export interface VerifyReport {
   startedAt?: string
   endedAt?: string
   entries: {listed: number; checked: number; bytes: number}
+  /**
+   * What the sealed manifest itself says the run did not get: errors, paths not collected,
+   * copies cut short or changed while read, volumes not read, and coverage warnings.
+   * None of these makes the bundle invalid (the seal covers what was collected), but a
+   * valid bundle is not a clean collection unless all are zero.
+   */
+  collection?: CollectionFindings
   custody: {
     events: number
     lastEventSha256?: string
     /** Each event; `signer` is its certificate's subject and fingerprint, `signerSha256` the fingerprint alone. */
     log: Array<Pick<SignedCustodyEvent, 'seq' | 'action' | 'by' | 'at' | 'note'> & {signer: string; signerSha256: string}>
   }
+}
+
+export interface CollectionFindings {
+  errors: number
+  notCollected: number
+  incompleteReads: number
+  changedDuringCopy: number
+  unreadableVolumes: number
+  coverageWarnings: number
+}
+
+/** The manifest's own account of what the run missed, counted, with one line per kind for the examiner. */
+export function collectionFindings(manifest: Manifest): {findings: CollectionFindings; lines: string[]} {
+  const copies = (manifest.entries ?? []).filter((e) => e.source)
+  const findings: CollectionFindings = {
+    errors: manifest.errors?.length ?? 0,
+    notCollected: manifest.notCollected?.length ?? 0,
+    incompleteReads: copies.filter((e) => e.source?.incompleteRead).length,
+    changedDuringCopy: copies.filter((e) => e.source?.changedDuringCopy).length,
+    unreadableVolumes: (manifest.source?.volumes ?? []).filter((v) => v.unreadable).length,
+    coverageWarnings: (manifest.coverage ?? []).reduce((n, account) => n + coverageWarnings(account).length, 0),
+  }
+  const lines: string[] = []
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+  if (findings.errors) lines.push(`the collection recorded ${count(findings.errors, 'error', 'errors')} (manifest "errors")`)
+  if (findings.notCollected) lines.push(`${count(findings.notCollected, 'path', 'paths')} named by artifact definitions ${findings.notCollected === 1 ? 'was' : 'were'} not collected, each with its reason (manifest "notCollected")`)
+  if (findings.incompleteReads) lines.push(`${count(findings.incompleteReads, 'copy holds', 'copies hold')} only the bytes read before a read error (entries with source.incompleteRead)`)
+  if (findings.changedDuringCopy) lines.push(`${count(findings.changedDuringCopy, 'file', 'files')} changed while being copied from the live system (source.changedDuringCopy)`)
+  if (findings.unreadableVolumes) lines.push(`${count(findings.unreadableVolumes, 'volume', 'volumes')} of the source could not be read (source.volumes[].unreadable)`)
+  if (findings.coverageWarnings) lines.push(`${count(findings.coverageWarnings, 'coverage warning', 'coverage warnings')}: database or hive rows that became no record without a stated reason, or unread tables that look like renamed known ones (manifest "coverage")`)
+  return {findings, lines}
 }
 
 /**
@@ -137,6 +176,9 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   report.startedAt = manifest.startedAt
   report.endedAt = manifest.endedAt
   if (manifest.complete !== true) problems.push('the manifest says the collection did not complete (interrupted or failed run)')
+  const {findings, lines} = collectionFindings(manifest)
+  report.collection = findings
+  for (const line of lines) report.warnings.push(line)
 
   // the seal over every archive byte before the manifest: ZIP headers as well as data
   const prefixLength = manifest.archive?.sealedPrefixLength

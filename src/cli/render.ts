@@ -125,7 +125,9 @@ function verifyVerdict(report: VerifyReport): string {
     return `RESULT: NOT TRUSTED. signature valid, signer NOT checked against a trusted certificate: compare fingerprint ${report.signer?.sha256Fingerprint ?? '-'} with the examiner's record, or verify with --cert or --ca.`
   }
   const anchor = report.trustAnchor === 'ca' ? 'issued by the CA given with --ca' : 'the certificate given with --cert'
-  return `RESULT: VALID. The bundle is complete, unaltered, and signed by ${anchor}.`
+  const gaps = report.collection ? Object.values(report.collection).reduce((a, n) => a + n, 0) : 0
+  const caveat = gaps > 0 ? ' The collection itself recorded gaps (listed under "Check by other means"): sealed is not the same as everything read.' : ''
+  return `RESULT: VALID. The bundle is complete, unaltered, and signed by ${anchor}.${caveat}`
 }
 
 export function renderVerifyReport(report: VerifyReport): string {

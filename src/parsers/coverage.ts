@@ -97,10 +97,59 @@ function quoteIdentifier(name: string): string {
 interface KnownTable {
   rows: number | null
   error?: string
-  parsed: Set<string | number>
+  parsed: RowKeySet
   excluded: Map<string, number>
   unresolved: Map<string, number>
   absent: boolean
+}
+
+/**
+ * The distinct keys of the rows a parser turned into records. Rowids are small
+ * non-negative integers, mostly dense: those below 2^24 go into a bitmap (one bit per
+ * rowid up to the largest seen, at most 2 MiB) instead of a Set (about 20 bytes each),
+ * so the account of a large history stays flat. Any other key (text, negative, larger:
+ * a hostile rowid of 2^62 must not allocate a bitmap) goes into a Set.
+ */
+const BITMAP_LIMIT = 2 ** 24
+
+export class RowKeySet {
+  private bits = new Uint32Array(0)
+  private bitCount = 0
+  private readonly others = new Set<string | number>()
+
+  /** Distinct keys added. */
+  get size(): number {
+    return this.bitCount + this.others.size
+  }
+
+  add(key: string | number): void {
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < BITMAP_LIMIT) {
+      const word = key >>> 5
+      if (word >= this.bits.length) this.grow(word)
+      const mask = 1 << (key & 31)
+      if ((this.bits[word] & mask) === 0) {
+        this.bits[word] |= mask
+        this.bitCount++
+      }
+      return
+    }
+    this.others.add(key)
+  }
+
+  has(key: string | number): boolean {
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < BITMAP_LIMIT) {
+      const word = key >>> 5
+      return word < this.bits.length && (this.bits[word] & (1 << (key & 31))) !== 0
+    }
+    return this.others.has(key)
+  }
+
+  private grow(word: number): void {
+    // doubling keeps the cost of growth linear in the largest rowid
+    const next = new Uint32Array(Math.max(word + 1, this.bits.length * 2, 64))
+    next.set(this.bits)
+    this.bits = next
+  }
 }
 
 /** Suffixes a table gets when an app version replaces it: message_media_v2, receipts_new, chat_old, call_log2. */
@@ -134,7 +183,7 @@ export class SqliteCoverage {
     if (!this.known.has(name)) {
       const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) !== undefined
       const counted = exists ? this.count(name) : {rows: 0}
-      this.known.set(name, {...counted, parsed: new Set(), excluded: new Map(), unresolved: new Map(), absent: !exists})
+      this.known.set(name, {...counted, parsed: new RowKeySet(), excluded: new Map(), unresolved: new Map(), absent: !exists})
     }
     return this
   }

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {matchPattern, type PatternSkip} from '../../src/artifacts/pattern.js'
 import type {NotCollected} from '../../src/bundle/manifest.js'
-import {renderCollectSummary} from '../../src/cli/render.js'
+import {verifyBundle} from '../../src/bundle/verify.js'
+import {renderCollectSummary, renderVerifyReport} from '../../src/cli/render.js'
 import {collect} from '../../src/collect/collect.js'
 import {FileNotFoundError} from '../../src/errors.js'
 import {DirectoryFileSystem} from '../../src/fs/directory.js'
@@ -126,5 +127,14 @@ describe('paths a definition names that are not regular files are listed, never 
     expect(summary).toContain(`Not collected: ${notCollected.length} paths a definition names (2 file, 2 symlink, 1 fifo, 1 socket; see below and manifest.json notCollected)`)
     expect(summary).toContain(`  - dir:${history}: symbolic link or junction to /etc/hostname: never followed [chrome-history]`)
     expect(summary).toMatch(/ {2}- dir:Users\/bob\/AppData: .* \[chrome-history, chrome-beta-history, chrome-dev-history and \d+ more\]/)
+
+    // verify: the bundle is valid (everything collected is sealed), and says what the run did not get
+    const report = await verifyBundle(out, {cert: keys.cert})
+    expect(report.valid).toBe(true)
+    expect(report.collection).toEqual({errors: result.manifest.errors.length, notCollected: notCollected.length, incompleteReads: 0, changedDuringCopy: 0, unreadableVolumes: 0, coverageWarnings: 0})
+    expect(report.warnings).toContain(`${notCollected.length} paths named by artifact definitions were not collected, each with its reason (manifest "notCollected")`)
+    const verdicts = renderVerifyReport(report).split('\n').filter((l) => l.startsWith('RESULT:'))
+    expect(verdicts).toHaveLength(2)
+    for (const verdict of verdicts) expect(verdict).toMatch(/^RESULT: VALID\. .* The collection itself recorded gaps/)
   })
 })

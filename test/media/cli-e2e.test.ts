@@ -22,8 +22,16 @@ describe('pictures and known-file hash sets end to end from the CLI', () => {
     const unzip = (name: string) => execFileSync('unzip', ['-p', bundle, name], {encoding: 'utf8'})
 
     // notes.txt is no picture (not collected); IMG_0001.dat is a JPEG whatever its extension
-    const records = unzip('parsed/user-pictures.jsonl').trim().split('\n').map((l) => JSON.parse(l))
+    const all = unzip('parsed/user-pictures.jsonl').trim().split('\n').map((l) => JSON.parse(l))
+    const records = all.filter((r) => r.type === 'media.exif')
     expect(records.map((r) => r.source.sourcePath).sort()).toEqual(['Users/ana/Pictures/harbour.jpg', 'Users/bob/Downloads/IMG_0001.dat'])
+    // and each picture's PDQ perceptual hash, in a record of its own beside its EXIF
+    const phashes = all.filter((r) => r.type === 'media.phash')
+    expect(phashes.map((r) => [r.source.sourcePath, r.algorithm, r.sha256 === records.find((e) => e.file === r.file)?.sha256]).sort()).toEqual([
+      ['Users/ana/Pictures/harbour.jpg', 'PDQ', true],
+      ['Users/bob/Downloads/IMG_0001.dat', 'PDQ', true],
+    ])
+    for (const p of phashes) expect(p.pdq).toMatch(/^[0-9a-f]{64}$/)
     const picture = records.find((r) => r.source.sourcePath.endsWith('harbour.jpg'))
     expect(picture.sha256).toBe(harbour)
     expect(picture.type).toBe('media.exif')

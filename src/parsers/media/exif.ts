@@ -14,8 +14,10 @@ import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
 import {readCr3Metadata} from './cr3.js'
 import {findHeifMeta, readHeifExifItem} from './heif.js'
+import {decodePicture} from './decode.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
+import {lumaOf, pdqOfLuma} from './pdq.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
 import {findRafPreview} from './raf.js'
 import {EMBEDDED_EXIF_FORMATS, EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
@@ -524,7 +526,36 @@ async function readExifOfFile(path: string, format: PictureFormat): Promise<Exif
   return reading.output?.errors?.length ? readExif(path) : reading
 }
 
+/** Pictures larger than this are not read whole for the perceptual hash (their record says so). */
+const PHASH_FILE_LIMIT = 128 << 20
+
+/**
+ * The PDQ perceptual hash of the picture (pdq.ts), as a record of its own beside the
+ * EXIF record: `pdq` null with `notHashed` saying why for a picture that is not
+ * decoded (HEIC, TIFF, RAW, damaged or too large), so no picture lacks a hash unsaid.
+ */
+async function perceptualHash(input: ParserInput, format: PictureFormat, sha256: string, size: number): Promise<ParsedRecord> {
+  const base = {type: 'media.phash', source: input.source(), file: input.bundlePath, sha256, format, algorithm: 'PDQ'}
+  if (size > PHASH_FILE_LIMIT) return {...base, pdq: null, quality: null, notHashed: `${size} bytes: larger than ${PHASH_FILE_LIMIT} bytes, not decoded`}
+  try {
+    const decoded = format === 'jpeg' || format === 'png' ? decodePicture(await readFile(input.copyPath), format) : {notDecoded: `${format} pictures are not decoded for the perceptual hash (JPEG and PNG are)`}
+    if (!('picture' in decoded)) return {...base, pdq: null, quality: null, notHashed: decoded.notDecoded}
+    const {rgba, width, height, decoder} = decoded.picture
+    const {hash, quality} = pdqOfLuma(lumaOf(rgba, width, height), height, width)
+    return {...base, pdq: hash, quality, width, height, decoder}
+  } catch (error) {
+    return {...base, pdq: null, quality: null, notHashed: `not hashed: ${errorMessage(error)}`}
+  }
+}
+
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
+  for await (const record of parseExifOnly(input)) {
+    yield record
+    if (record.type === 'media.exif') yield await perceptualHash(input, record.format as PictureFormat, record.sha256 as string, record.size as number)
+  }
+}
+
+async function* parseExifOnly(input: ParserInput): AsyncIterable<ParsedRecord> {
   const {format, size: declaredSize} = await readHeadAndSize(input.copyPath)
   if (!format) throw new ParseError('not a picture format trawl reads', input.bundlePath)
   const hashing = knownHash(input) ?? sha256File(input.copyPath)
@@ -552,6 +583,8 @@ async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
       format,
       error: `EXIF unreadable: ${result.message}`,
     }
+    // the picture may still be a picture: its perceptual hash does not need its EXIF
+    yield await perceptualHash(input, format, hash.sha256, hash.size)
     return
   }
   if ('note' in result) {

@@ -15,7 +15,7 @@ function place(root: string, relative: string, fixture: string): void {
 /**
  * Three cases built from the fixtures: a phone dump (WhatsApp), a laptop (Viber desktop)
  * and an SD card. A and B share the people they talk to; A and C pictures from one camera
- * body; B and C one picture. A fourth bundle is a second collection of A's phone (same
+ * body; B and C one picture, which C also holds re-encoded. A fourth bundle is a second collection of A's phone (same
  * case, same item): never a link by itself. A fifth has been tampered with.
  */
 describe('trawl correlate links cases by what they share, and nothing else', () => {
@@ -79,7 +79,14 @@ describe('trawl correlate links cases by what they share, and nothing else', () 
       // one Canon body in two cases; the other 40D and the Nikon with the same serial digits link nothing
       ['camera-serial', 'canon|canon eos 40d|0820500998', 'B1 B2 B4'],
       ['picture-sha256', result.links.find((l) => l.kind === 'picture-sha256')!.value, 'B3 B4'],
+      // and the same picture as a messenger re-sent it (half size, JPEG quality 40, no EXIF): by PDQ
+      ['picture-pdq', result.links.find((l) => l.kind === 'picture-pdq')!.value, 'B3 B4'],
     ])
+    const resent = result.links.find((l) => l.kind === 'picture-pdq')!
+    expect(resent.distance).toBeLessThanOrEqual(31)
+    const sdCard = resent.sides.find((s) => s.bundle === 'B4')!
+    expect(sdCard.hashes).toHaveLength(2)
+    expect(sdCard.citations.map((c) => c.sourcePath).sort()).toEqual(['Users/cem/Pictures/from-bob.jpg', 'Users/cem/Pictures/resent.jpg'])
     // every side cites the record it came from: file, table, row
     const recruiter = result.links.find((l) => l.value === '+15557654321')!
     const viber = recruiter.sides.find((s) => s.bundle === 'B3')!
@@ -92,11 +99,11 @@ describe('trawl correlate links cases by what they share, and nothing else', () 
     // the graph: bundles and identifiers as nodes, one edge per bundle naming an identifier
     const graph = JSON.parse(readFileSync(join(out, 'correlation.graph.json'), 'utf8')) as {nodes: Array<{id: string; type: string}>; edges: unknown[]}
     expect(graph.nodes.filter((n) => n.type === 'bundle')).toHaveLength(4)
-    expect(graph.nodes.filter((n) => n.type === 'identifier')).toHaveLength(4)
-    expect(graph.edges).toHaveLength(2 * 3 + 3 + 2)
+    expect(graph.nodes.filter((n) => n.type === 'identifier')).toHaveLength(5)
+    expect(graph.edges).toHaveLength(2 * 3 + 3 + 2 + 2)
     const graphml = readFileSync(join(out, 'correlation.graphml'), 'utf8')
     expect(graphml).toContain('<graphml xmlns="http://graphml.graphdrawing.org/xmlns"')
-    expect(graphml.match(/<edge /g)).toHaveLength(11)
+    expect(graphml.match(/<edge /g)).toHaveLength(13)
     expect(JSON.parse(readFileSync(join(out, 'correlation.json'), 'utf8'))).toEqual(result)
   })
 

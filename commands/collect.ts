@@ -26,6 +26,8 @@ export default class Collect extends TrawlCommand {
     notes: Flags.string({description: 'notes recorded in the manifest'}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list, NSRL CSV or RDS SQLite) to flag matching files; repeatable', multiple: true}),
+    phashset: Flags.string({description: 'list of known pictures by PDQ perceptual hash (64 hex digits per line, optional label) to flag pictures within --phash-threshold bits; repeatable', multiple: true}),
+    'phash-threshold': Flags.integer({description: 'PDQ Hamming distance up to which a picture matches a --phashset entry (default 31, as PDQ recommends)', min: 0, max: 128}),
     live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
     'allow-same-volume': Flags.boolean({description: 'the source folder is a copy on your own disk, not the evidence medium: allow the bundle on its file system'}),
@@ -47,6 +49,8 @@ export default class Collect extends TrawlCommand {
       live: flags.live,
       allowSameVolume: flags['allow-same-volume'],
       hashSets: flags.hashset,
+      phashSets: flags.phashset,
+      phashThreshold: flags['phash-threshold'],
       commandLine: process.argv.slice(1),
     })
     if (flags.json) this.printJson(result.json)

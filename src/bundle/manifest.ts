@@ -44,7 +44,8 @@ export interface ManifestEntry extends Digests {
   /** Artifact definitions that selected this file. */
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
-  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string}>
+  /** For algorithm 'pdq' (a perceptual match): the bits between the picture's PDQ hash and the listed one, and the list's label. */
+  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string; distance?: number; label?: string}>
   /** For live-system output: the command (or file) and how it ran: command line, times, exit code, missing. */
   command?: Record<string, unknown>
 }
@@ -111,7 +112,8 @@ export interface Manifest {
   /** SHA-256 of every archive byte before the manifest's own entry: seals ZIP headers as well as data. */
   archive: {sealedPrefixLength: number; sealedPrefixSha256: string}
   artifacts: ArtifactSummary[]
-  hashSets: Array<{name: string; entries: number; path?: string; format?: string; sha256?: string}>
+  /** Known-file sets (format plain, csv, hashdeep, nsrl-sqlite) and PDQ picture lists (format pdq, with their threshold and lines that were no hash). */
+  hashSets: Array<{name: string; entries: number; path?: string; format?: string; sha256?: string; threshold?: number; rejectedLines?: number}>
   /** Pictures grouped by camera identity (body serial, else make and model), when any were parsed. */
   cameras?: Array<Record<string, unknown>>
   /** Per database or hive a parser read: rows per table, rows that became records, rows excluded and why, tables not read. */

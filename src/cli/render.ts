@@ -54,7 +54,11 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
     lines.push(`Not collected: ${skipped.length} ${skipped.length === 1 ? 'path' : 'paths'} a definition names (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')}; see below and manifest.json notCollected)`)
   }
   const matched = m.entries.filter((e) => e.hashSetMatches?.length)
-  if (m.hashSets.length > 0) lines.push(`Hash sets: ${m.hashSets.map((s) => `${s.name} (${s.entries})`).join(', ')}: ${matched.length} matching files`)
+  if (m.hashSets.length > 0) {
+    const perceptual = matched.filter((e) => e.hashSetMatches?.some((h) => h.algorithm === 'pdq')).length
+    const sets = m.hashSets.map((s) => `${s.name} (${s.entries}${s.format === 'pdq' ? ` PDQ, within ${s.threshold} bits` : ''}${s.rejectedLines ? `; ${s.rejectedLines} lines that are no hash` : ''})`)
+    lines.push(`Hash sets: ${sets.join(', ')}: ${matched.length} matching files${m.hashSets.some((s) => s.format === 'pdq') ? ` (${perceptual} by perceptual hash)` : ''}`)
+  }
   if (m.cameras && m.cameras.length > 0) {
     lines.push('', 'Cameras (pictures grouped by body serial, else make and model):')
     for (const c of m.cameras as Array<{basis: string; make: string | null; model: string | null; bodySerial: string | null; pictures: number}>) {

@@ -42,6 +42,7 @@ import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
+import {DEFAULT_PDQ_THRESHOLD, type PhashSet} from '../hashset/phash-set.js'
 import {nowIso} from '../time.js'
 import {renderSealingReport} from '../report/sealing.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
@@ -79,6 +80,10 @@ export interface CollectOptions {
   targets?: string[]
   definitionsDir?: string
   hashSets?: HashSetMatcher[]
+  /** PDQ lists of known pictures (--phashset): media.phash records within `phashThreshold` bits are flagged. */
+  phashSets?: PhashSet[]
+  /** PDQ match threshold in bits (default 31). */
+  phashThreshold?: number
   commandLine?: string[]
   onProgress?: (progress: CollectProgress) => void
   /** Aborting stops after the current file and seals what was collected as incomplete. */
@@ -503,6 +508,27 @@ class CollectionRun {
     }
   }
 
+  /**
+   * A picture near a listed PDQ hash is flagged like an exact match: on its record
+   * (phashMatches), on the manifest entry of its copy, and in parsed/hash-matches.jsonl.
+   */
+  private checkPhashSets(record: ParsedRecord): void {
+    const threshold = this.options.phashThreshold ?? DEFAULT_PDQ_THRESHOLD
+    const matches = (this.options.phashSets ?? []).flatMap((set) => set.match(record.pdq as string, threshold).slice(0, 5))
+    if (matches.length === 0) return
+    matches.sort((a, b) => a.distance - b.distance)
+    record.phashMatches = matches
+    const entry = this.entries.find((e) => e.path === record.file)
+    for (const m of matches) {
+      if (entry && !entry.hashSetMatches?.some((h) => h.set === m.set && h.algorithm === 'pdq')) {
+        entry.hashSetMatches ??= []
+        entry.hashSetMatches.push({set: m.set, algorithm: 'pdq', hash: m.hash, distance: m.distance, ...(m.label ? {label: m.label} : {})})
+      }
+      const set = this.options.phashSets?.find((s) => s.name === m.set)
+      this.hashMatches.push({type: 'hash.match', set: m.set, setPath: set?.path, algorithm: 'pdq', hash: m.hash, ...(m.label ? {label: m.label} : {}), distance: m.distance, threshold, pdq: record.pdq, file: record.file, sourcePath: record.source.sourcePath, volume: record.source.volume, sha256: record.sha256})
+    }
+  }
+
   private async parse(
     definition: ArtifactDefinition,
     volume: EvidenceVolume,
@@ -593,6 +619,7 @@ class CollectionRun {
   }
 
   private async addRecord(definition: ArtifactDefinition, record: ParsedRecord, summary: ArtifactSummary): Promise<void> {
+    if (record.type === 'media.phash' && typeof record.pdq === 'string') this.checkPhashSets(record)
     await this.records.add(definition.id, record)
     summary.records++
     if (record.type === 'error') summary.errors++
@@ -699,7 +726,10 @@ class CollectionRun {
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},
       artifacts: [...this.summaries.values()],
-      hashSets: (this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256})),
+      hashSets: [
+        ...(this.options.hashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256})),
+        ...(this.options.phashSets ?? []).map((s) => ({name: s.name, entries: s.size, path: s.path, format: s.format, sha256: s.sha256, threshold: this.options.phashThreshold ?? DEFAULT_PDQ_THRESHOLD, ...(s.rejectedLines ? {rejectedLines: s.rejectedLines} : {})})),
+      ],
       ...(this.cameras.length > 0 ? {cameras: this.cameras} : {}),
       coverage: this.coverage,
       notCollected: [...this.notCollected.values()],

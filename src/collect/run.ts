@@ -4,6 +4,7 @@ import {ExitCode} from '../errors.js'
 import {signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
 import {loadHashSet} from '../hashset/index.js'
+import {loadPhashSet} from '../hashset/phash-set.js'
 import {terminalSafe} from '../terminal-text.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
@@ -18,6 +19,9 @@ export interface RunCollectOptions extends SignerFiles {
   targets?: string
   /** Known-file hash sets to check every copied file against. */
   hashSets?: string[]
+  /** PDQ lists of known pictures, and the match threshold in bits. */
+  phashSets?: string[]
+  phashThreshold?: number
   /** Record the running machine's network state too. */
   live?: boolean
   /** A folder of artifact definitions to use instead of the shipped ones. */
@@ -51,6 +55,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
   const showProgress = options.progress ?? Boolean(process.stderr.isTTY)
   try {
     const hashSets = await Promise.all((options.hashSets ?? []).map((path) => loadHashSet(path)))
+    const phashSets = await Promise.all((options.phashSets ?? []).map((path) => loadPhashSet(path)))
     const result = await collect({
       source: options.source,
       out: options.out,
@@ -65,6 +70,8 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       live: options.live,
       allowSameVolume: options.allowSameVolume,
       hashSets,
+      phashSets,
+      phashThreshold: options.phashThreshold,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,
     })

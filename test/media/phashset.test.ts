@@ -1,0 +1,61 @@
+import {execFileSync} from 'node:child_process'
+import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {loadPhashSet} from '../../src/hashset/phash-set.js'
+import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
+import {REPO_ROOT} from '../helpers/shared.js'
+
+const FIXTURES = join(REPO_ROOT, 'fixtures')
+const golden = JSON.parse(readFileSync(join(FIXTURES, 'pdq/golden-python-reference.json'), 'utf8')) as Record<string, {hash: string}>
+
+describe('--phashset flags known pictures after a messenger re-encoded them', () => {
+  const dir = scratchDir()
+  const source = join(dir, 'stick')
+  const list = join(dir, 'known-pdq.txt')
+  let keys: Awaited<ReturnType<typeof makeKeys>>
+
+  beforeAll(async () => {
+    keys = await makeKeys(join(dir, 'keys'))
+    mkdirSync(join(source, 'Users/cem/Pictures'), {recursive: true})
+    // the listed picture only as re-sent: half size, JPEG quality 40, no EXIF; and two unlisted ones
+    copyFileSync(join(FIXTURES, 'correlate/shared-reencoded.jpg'), join(source, 'Users/cem/Pictures/resent.jpg'))
+    copyFileSync(join(FIXTURES, 'correlate/camera-1.jpg'), join(source, 'Users/cem/Pictures/camera-1.jpg'))
+    copyFileSync(join(FIXTURES, 'correlate/same-model.jpg'), join(source, 'Users/cem/Pictures/same-model.jpg'))
+    // the list holds the original's hash (Meta's reference computed it), with a label, a comment and a line that is no hash
+    writeFileSync(list, `# series known to the lab\n${golden['correlate/shared.jpg'].hash} known-series-7\nnot a hash\n${'f'.repeat(64)},unrelated\n`)
+  })
+
+  it('loads the list, counting the line that is no hash', async () => {
+    const set = await loadPhashSet(list)
+    expect([set.size, set.rejectedLines, set.firstRejected]).toEqual([2, 1, {line: 3, text: 'not a hash'}])
+  })
+
+  it('collect flags the re-encoded picture with its distance and label, and nothing else', async () => {
+    const bundle = join(dir, 'stick.zip')
+    const r = await trawl(['collect', '--source', source, '--out', bundle, '--case', 'P-7', '--examiner', 'Test Examiner', '--targets', 'media', '--phashset', list, ...keys.signArgs], {env: keys.env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('Hash sets: known-pdq.txt (2 PDQ, within 31 bits; 1 lines that are no hash): 1 matching files (1 by perceptual hash)')
+    const unzip = (name: string) => execFileSync('unzip', ['-p', bundle, name], {encoding: 'utf8'})
+    const manifest = JSON.parse(unzip('manifest.json'))
+    const flagged = manifest.entries.filter((e: {hashSetMatches?: unknown[]}) => e.hashSetMatches)
+    expect(flagged.map((e: {source: {path: string}}) => e.source.path)).toEqual(['Users/cem/Pictures/resent.jpg'])
+    const [match] = flagged[0].hashSetMatches
+    expect(match).toMatchObject({set: 'known-pdq.txt', algorithm: 'pdq', hash: golden['correlate/shared.jpg'].hash, label: 'known-series-7'})
+    expect(match.distance).toBeLessThanOrEqual(31)
+    expect(manifest.hashSets).toEqual([expect.objectContaining({name: 'known-pdq.txt', format: 'pdq', entries: 2, threshold: 31, rejectedLines: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/)})])
+    const matches = unzip('parsed/hash-matches.jsonl').trim().split('\n').map((l) => JSON.parse(l))
+    expect(matches).toEqual([expect.objectContaining({type: 'hash.match', algorithm: 'pdq', distance: match.distance, sourcePath: 'Users/cem/Pictures/resent.jpg', label: 'known-series-7'})])
+    const phash = unzip('parsed/user-pictures.jsonl').trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.type === 'media.phash' && x.source.sourcePath.endsWith('resent.jpg'))
+    expect(phash.phashMatches).toEqual([expect.objectContaining({hash: golden['correlate/shared.jpg'].hash, distance: match.distance})])
+    const verify = await trawl(['verify', bundle, '--cert', keys.cert])
+    expect(verify.code, verify.stdout).toBe(0)
+  })
+
+  it('a threshold of 0 bits asks for the identical hash: the re-encoded copy is then not flagged', async () => {
+    const bundle = join(dir, 'strict.zip')
+    const r = await trawl(['collect', '--source', source, '--out', bundle, '--case', 'P-7', '--examiner', 'Test Examiner', '--targets', 'media', '--phashset', list, '--phash-threshold', '0', ...keys.signArgs], {env: keys.env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('Hash sets: known-pdq.txt (2 PDQ, within 0 bits; 1 lines that are no hash): 0 matching files (0 by perceptual hash)')
+  })
+})

@@ -193,7 +193,8 @@ export function parseParentLocator(item: Buffer, where: string): Record<string, 
     const valueLength = item.readUInt16LE(e + 10)
     if (keyOffset + keyLength > item.length || valueOffset + valueLength > item.length) throw new CorruptImageError(`${where}: VHDX parent locator entry ${i} lies outside the locator`)
     const key = item.toString('utf16le', keyOffset, keyOffset + (keyLength & ~1))
-    entries[key] = item.toString('utf16le', valueOffset, valueOffset + (valueLength & ~1))
+    // values padded with NULs by some writers: the path ends at the first
+    entries[key.replace(/\0[\s\S]*$/, '')] = item.toString('utf16le', valueOffset, valueOffset + (valueLength & ~1)).replace(/\0[\s\S]*$/, '')
   }
   return entries
 }

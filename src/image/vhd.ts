@@ -234,6 +234,10 @@ export class VhdImage implements ByteSource {
       if (header.maxTableEntries < blocks) {
         throw new CorruptImageError(`${path}: VHD BAT has ${header.maxTableEntries} entries, the disk of ${this.size} bytes needs ${blocks}`, this.footer.dataOffset + 28)
       }
+      // checked before reading: a damaged size or table offset must not become a huge allocation
+      if (header.tableOffset + blocks * 4 > this.file.size) {
+        throw new CorruptImageError(`${path}: VHD BAT of ${blocks} entries at offset ${header.tableOffset} runs past the end of the file (${this.file.size} bytes)`, header.tableOffset)
+      }
       const table = this.file.read(header.tableOffset, blocks * 4)
       if (table.length < blocks * 4) throw new CorruptImageError(`${path}: VHD BAT of ${blocks} entries runs past the end of the file (${this.file.size} bytes)`, header.tableOffset)
       this.bat = new Uint32Array(blocks)

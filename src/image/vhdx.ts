@@ -471,6 +471,7 @@ export class VhdxImage implements ByteSource {
     if (header.logGuid === ZERO_GUID) return undefined
     if (header.logVersion !== 0) throw new UnsupportedFormatError(`${this.path}: VHDX log version ${header.logVersion} (only 0 is specified); the log holds updates trawl cannot replay`)
     if (header.logLength === 0) return undefined
+    if (header.logOffset + header.logLength > raw.size) throw new CorruptImageError(`${this.path}: VHDX log (${header.logLength} bytes) runs past the end of the file`, header.logOffset)
     const log = Buffer.alloc(header.logLength)
     const n = raw.readInto(header.logOffset, log, 0, header.logLength)
     if (n < header.logLength) throw new CorruptImageError(`${this.path}: VHDX log (${header.logLength} bytes) runs past the end of the file`, header.logOffset)
@@ -649,6 +650,8 @@ export class VhdxImage implements ByteSource {
 
   /** `length` bytes of the file (through the replayed log), or CorruptImageError naming `what`. */
   private fileBytes(offset: number, length: number, what: string): Buffer {
+    // checked before allocating: a damaged length must not become a huge allocation
+    if (offset + length > this.file.size) throw new CorruptImageError(`${this.path}: ${what} (${length} bytes) runs past the end of the file (${this.file.size} bytes)`, offset)
     const buffer = Buffer.alloc(length)
     const done = this.file.readInto(offset, buffer, 0, length)
     if (done < length) throw new CorruptImageError(`${this.path}: ${what} (${length} bytes) runs past the end of the file (${this.file.size} bytes)`, offset + done)

@@ -55,6 +55,8 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
     try {
       const fs = driver.open(bytes)
       volume.fs = fs
+      // a driver reading a family names the member it found (ext2, ext3, ext4)
+      volume.description.fileSystem = fs.kind
       if (fs.label !== undefined) volume.description.label = fs.label
       if (fs.serial !== undefined) volume.description.serial = fs.serial
     } catch (error) {

@@ -1,9 +1,10 @@
+import {execFileSync} from 'node:child_process'
 import {copyFileSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ExitCode} from '../../src/errors.js'
 import {describeShared, sharedFile} from '../helpers/shared.js'
-import {scratchDir, trawl} from '../helpers/cli.js'
+import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 import {imageFixture} from './fixtures.js'
 
 /**
@@ -99,5 +100,22 @@ describe('VHDX and VHD fixtures from the CLI', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toContain(`differencing image whose parent was not found (looked for ${join(dir, 'gpt-dynamic.vhdx')})`)
+  })
+
+  it('collect from a differencing VHDX: the manifest names the format, the disk and the parent it was read through; the bundle verifies', async () => {
+    const dir = scratchDir()
+    const keys = await makeKeys(join(dir, 'keys'))
+    const bundle = join(dir, 'child.zip')
+    const result = await trawl(['collect', '--source', imageFixture('gpt-child.vhdx'), '--out', bundle, '--case', 'VHDX-1', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
+    expect(result.code).toBe(0)
+    const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
+    expect(manifest.source).toMatchObject({
+      kind: 'image',
+      format: 'vhdx',
+      size: 4194304,
+      virtualDisk: {diskType: 'differencing', identifier: '6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f', parents: [{path: imageFixture('gpt-dynamic.vhdx'), format: 'vhdx', diskType: 'dynamic', foundBy: 'relative_path .\\gpt-dynamic.vhdx'}]},
+    })
+    expect(manifest.source.volumes.find((v: {id: string}) => v.id === 'p3').description).toMatchObject({fileSystem: 'ntfs', label: 'GPTNTFS'})
+    expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

@@ -1,11 +1,12 @@
 import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {copyFileSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ExitCode} from '../../src/errors.js'
 import {describeShared, sharedFile} from '../helpers/shared.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
-import {imageFixture} from './fixtures.js'
+import {golden, imageFixture} from './fixtures.js'
 
 /**
  * VHD and VHDX from the command line: `image info`, `image ls` and `image verify` as an
@@ -56,6 +57,19 @@ describeShared('the dfvfs VHDs listed from the CLI as fls lists them', () => {
       expect(deleted(ours)).toEqual(deleted(theirs))
     })
   }
+
+  it('image cat of passwords.txt (116 bytes, as INDEX.md says) gives the bytes icat gives, from the dynamic VHD and through the differential child', async () => {
+    const icat = new Map(golden('shared-vhd.icat.sha256.txt').trim().split('\n').map((line) => line.split(/\s+/).reverse() as [string, string]))
+    for (const [image, golden] of [
+      ['dfvfs_ext2.vhd', 'dfvfs_ext2.vhd:passwords.txt'],
+      ['dfvfs_differential/image-differential.vhd', 'dfvfs_differential/image.vhd:passwords.txt'],
+    ]) {
+      const result = await trawl(['image', 'cat', sharedFile(`disk/vhd/${image}`), 'passwords.txt'])
+      expect(result.code).toBe(0)
+      expect(Buffer.byteLength(result.stdout)).toBe(116)
+      expect(createHash('sha256').update(result.stdout).digest('hex')).toBe(icat.get(golden))
+    }
+  })
 
   it('image info of the differential child names its parent, how it was found, and the checksums that fail', async () => {
     const result = await trawl(['image', 'info', sharedFile('disk/vhd/dfvfs_differential/image-differential.vhd')])

@@ -87,6 +87,23 @@ export class UnsupportedFormatError extends TrawlError {
   }
 }
 
+/**
+ * A differencing disk (VHD, VHDX) whose parent cannot be found: names every place looked,
+ * since the examiner must supply the parent from the same acquisition.
+ */
+export class MissingParentImageError extends TrawlError {
+  constructor(readonly child: string, readonly lookedFor: string[]) {
+    super(`${child}: differencing image whose parent was not found (looked for ${lookedFor.join(', ')})`, ExitCode.source)
+  }
+}
+
+/** A parent image found beside a differencing disk that is not the disk it was made from (identifiers differ), or a chain that loops. */
+export class ParentImageMismatchError extends TrawlError {
+  constructor(message: string) {
+    super(message, ExitCode.image)
+  }
+}
+
 export class FileNotFoundError extends TrawlError {
   constructor(readonly path: string) {
     super(`no such file: ${path}`, ExitCode.source)

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
@@ -8,6 +8,8 @@ import {parseWindowsDevicePath} from './device-path.js'
 import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
+import {VhdImage, isVhd} from './vhd.js'
+import {VhdxImage, isVhdx} from './vhdx.js'
 
 /** An image file opened as the byte source of its media data. */
 export interface OpenedImage {
@@ -16,6 +18,8 @@ export interface OpenedImage {
   description: SourceDescription
   /** Set for EWF images: media geometry and warnings found while opening. */
   ewf?: EwfImage
+  /** Problems found while opening that did not stop it (VHD, VHDX: a checksum that fails, a replayed log). */
+  warnings?: string[]
 }
 
 /** The first bytes of a file (fewer if it is shorter). */
@@ -30,9 +34,32 @@ export function readHead(path: string, length: number): Buffer {
   }
 }
 
-/** The image format of `path` by its content (EWF signature), then by split naming, else raw. */
-export function detectImageFormat(path: string): 'ewf' | 'split-raw' | 'raw' {
+/** The last bytes of a file (fewer if it is shorter): where a VHD keeps its footer. */
+export function readTail(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    const buffer = Buffer.alloc(Math.min(length, size))
+    const n = readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+    return buffer.subarray(0, n)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The container format of `path` by its content alone (VHDX file identifier, VHD footer or its copy), if it is one. */
+export function detectVirtualDisk(path: string): 'vhd' | 'vhdx' | undefined {
+  const head = readHead(path, 512)
+  if (isVhdx(head)) return 'vhdx'
+  if (isVhd(head, readTail(path, 512))) return 'vhd'
+  return undefined
+}
+
+/** The image format of `path` by its content (EWF signature, VHDX, VHD), then by split naming, else raw. */
+export function detectImageFormat(path: string): 'ewf' | 'vhd' | 'vhdx' | 'split-raw' | 'raw' {
   if (isEwf(readHead(path, 8))) return 'ewf'
+  const virtualDisk = detectVirtualDisk(path)
+  if (virtualDisk) return virtualDisk
   return findSplitRawSegments(path) ? 'split-raw' : 'raw'
 }
 
@@ -121,6 +148,9 @@ function openImageUnchecked(absolute: string): OpenedImage {
       },
     }
   }
+  const virtualDisk = detectVirtualDisk(absolute)
+  if (virtualDisk === 'vhd') return openedVirtualDisk(absolute, VhdImage.open(absolute))
+  if (virtualDisk === 'vhdx') return openedVirtualDisk(absolute, VhdxImage.open(absolute))
   const segments = findSplitRawSegments(absolute)
   if (segments) {
     const split = new SplitRawImage(segments)
@@ -128,4 +158,20 @@ function openImageUnchecked(absolute: string): OpenedImage {
   }
   const raw = new RawImage(absolute)
   return {source: raw, description: {kind: 'image', path: absolute, format: 'raw', segments: [absolute], size: raw.size}}
+}
+
+/** A VHD or VHDX (and its parents) as an opened image: its disk type, identifiers and parent chain described. */
+function openedVirtualDisk(absolute: string, disk: VhdImage | VhdxImage): OpenedImage {
+  return {
+    source: disk,
+    warnings: disk.allWarnings,
+    description: {
+      kind: 'image',
+      path: absolute,
+      format: disk.format,
+      segments: [absolute],
+      size: disk.size,
+      virtualDisk: disk.description,
+    },
+  }
 }

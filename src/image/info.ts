@@ -1,6 +1,7 @@
 import {openImageSource} from '../source/image.js'
 import type {DeviceDescription} from '../source/types.js'
 import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
+import type {VirtualDiskDescription} from './parent-image.js'
 
 /**
  * `trawl image info`: what an image is (format, segments, media size, EWF case
@@ -40,6 +41,8 @@ export interface ImageInfo {
   storedHashes?: {md5?: string; sha1?: string}
   metadata?: Record<string, string>
   ewf?: EwfMedia & {chunkSize: number}
+  /** VHD, VHDX: disk type, identifier, block and sector sizes, and a differencing disk's parent chain. */
+  virtualDisk?: VirtualDiskDescription
   /** EWF: sector ranges the acquiring tool could not read (zero-filled in the image). */
   acquisitionErrors?: EwfAcquisitionError[]
   scheme: 'mbr' | 'gpt' | 'none'
@@ -88,6 +91,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
       size: description.size ?? image.source.size,
       ...(description.device ? {device: description.device} : {}),
       ...(description.storedHashes ? {storedHashes: description.storedHashes} : {}),
+      ...(description.virtualDisk ? {virtualDisk: description.virtualDisk} : {}),
       ...(image.ewf
         ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}, acquisitionErrors: image.ewf.acquisitionErrors}
         : {}),
@@ -136,6 +140,7 @@ export function formatImageInfo(info: ImageInfo): string {
   if (info.ewf) {
     lines.push(`Sectors:      ${info.ewf.sectorCount} of ${info.ewf.bytesPerSector} bytes; chunk ${info.ewf.chunkSize} bytes`)
   }
+  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk))
   if (info.metadata && Object.keys(info.metadata).length > 0) {
     lines.push('', 'Acquisition (EWF header)')
     const known = new Set(METADATA_LABELS.map(([k]) => k))
@@ -164,4 +169,19 @@ export function formatImageInfo(info: ImageInfo): string {
     for (const w of info.warnings) lines.push(`  ${w}`)
   }
   return lines.join('\n')
+}
+
+/** The VHD/VHDX lines of `image info`: what kind of disk, and for a differencing disk every file it is read through. */
+function formatVirtualDisk(disk: VirtualDiskDescription): string[] {
+  const sizes = [
+    disk.blockSize ? `${disk.blockSize}-byte blocks` : undefined,
+    disk.logicalSectorSize ? `${disk.logicalSectorSize}-byte sectors${disk.physicalSectorSize && disk.physicalSectorSize !== disk.logicalSectorSize ? ` (physical ${disk.physicalSectorSize})` : ''}` : undefined,
+  ].filter((s) => s !== undefined)
+  const lines = [`Virtual disk: ${disk.diskType}${sizes.length > 0 ? `, ${sizes.join(', ')}` : ''}; id ${disk.identifier}`]
+  if (disk.creator) lines.push(`Created by:   ${disk.creator}`)
+  if (disk.parents && disk.parents.length > 0) {
+    lines.push(`Parent chain (${disk.parents.length}; read through in this order):`)
+    disk.parents.forEach((p, i) => lines.push(`  ${i + 1}. ${p.path} (${p.format} ${p.diskType}, id ${p.identifier}; found by ${p.foundBy})`))
+  }
+  return lines
 }

@@ -3,7 +3,7 @@ import {CorruptImageError, TrawlError, errorMessage} from '../errors.js'
 import {fileSystemDrivers} from '../fs/drivers.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {SliceByteSource} from '../image/byte-source.js'
-import {openImage, readHead} from '../image/detect.js'
+import {detectVirtualDisk, openImage, readHead} from '../image/detect.js'
 import type {OpenedImage} from '../image/detect.js'
 import {isEwf, unreadEwfVariant} from '../image/ewf.js'
 import {RawImage} from '../image/raw.js'
@@ -55,6 +55,8 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
     try {
       const fs = driver.open(bytes)
       volume.fs = fs
+      // a driver reading a family names the member it found (ext2, ext3, ext4)
+      volume.description.fileSystem = fs.kind
       if (fs.label !== undefined) volume.description.label = fs.label
       if (fs.serial !== undefined) volume.description.serial = fs.serial
     } catch (error) {
@@ -73,7 +75,7 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
 /** Opens an image path (any segment of it) as an evidence source. */
 export function openImageSource(path: string): ImageEvidenceSource {
   const image = openImage(path)
-  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...deviceWarnings(image.description)]
+  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...(image.warnings ?? []), ...deviceWarnings(image.description)]
   try {
     const volumeSystem = readVolumeSystem(image.source)
     warnings.push(...volumeSystem.warnings)
@@ -129,6 +131,7 @@ export const imageOpener: SourceOpener = {
     const head = readHead(path, 8)
     // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
     if (isEwf(head) || unreadEwfVariant(head)) return true
+    if (detectVirtualDisk(path)) return true
     try {
       if (findSplitRawSegments(path)) return true
     } catch (error) {

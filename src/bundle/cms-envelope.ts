@@ -331,7 +331,7 @@ export function recipientId(certificate: X509Certificate): string {
 
 /** Reads bytes from an async stream on demand, counting the offset. */
 class ByteReader {
-  private buffer = Buffer.alloc(0)
+  private buffer: Buffer = Buffer.alloc(0)
   private done = false
   offset = 0
 

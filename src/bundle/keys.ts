@@ -127,7 +127,7 @@ export function isSelfIssued(cert: X509Certificate): boolean {
   return cert.subject === cert.issuer
 }
 
-function loadPrivateKey(path: string, passphrase: string | undefined): KeyObject {
+export function loadPrivateKey(path: string, passphrase: string | undefined): KeyObject {
   let pem: Buffer
   try {
     pem = readFileSync(path)

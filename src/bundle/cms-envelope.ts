@@ -15,7 +15,8 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import {ExitCode, TrawlError} from '../errors.js'
-import {DerError, decodeOid, derChildren, readDer, readDerExact, type DerElement} from './der.js'
+import {DerError, decodeOid, derChildren, readDerExact, type DerElement} from './der.js'
+import {int, length, octets, oid, seq, setOf, tlv} from './der-write.js'
 
 /*
  * Bundles encrypted to recipients: CMS AuthEnvelopedData (RFC 5083) with AES-256-GCM
@@ -102,42 +103,6 @@ export class CorruptEnvelopeError extends TrawlError {
   constructor(readonly path: string, reason: string, readonly offset?: number, exitCode: number = ExitCode.unusable) {
     super(`unusable encrypted bundle ${path}: ${reason}${offset === undefined ? '' : ` (at byte ${offset})`}`, exitCode)
   }
-}
-
-// ---- DER writing -------------------------------------------------------------------------
-
-function length(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n])
-  const bytes: number[] = []
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff)
-  return Buffer.from([0x80 | bytes.length, ...bytes])
-}
-
-function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content)
-  return Buffer.concat([Buffer.from([tag]), length(body.length), body])
-}
-
-const seq = (...content: Buffer[]) => tlv(0x30, ...content)
-const octets = (data: Buffer) => tlv(0x04, data)
-const int = (n: number) => tlv(0x02, Buffer.from([n]))
-
-function oid(dotted: string): Buffer {
-  const parts = dotted.split('.').map(Number)
-  const bytes: number[] = []
-  const base128 = (value: number) => {
-    const out = [value & 0x7f]
-    for (let v = Math.floor(value / 128); v > 0; v = Math.floor(v / 128)) out.unshift(0x80 | (v & 0x7f))
-    bytes.push(...out)
-  }
-  base128(parts[0] * 40 + parts[1])
-  for (const part of parts.slice(2)) base128(part)
-  return tlv(0x06, Buffer.from(bytes))
-}
-
-/** DER SET OF: the elements sorted by their encodings (X.690 11.6). */
-function setOf(elements: Buffer[]): Buffer {
-  return tlv(0x31, ...[...elements].sort(Buffer.compare))
 }
 
 /** The header of a constructed element of unknown length (X.690 8.1.3.6). */

@@ -31,7 +31,13 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
   const lines = [
     `trawl collect: ${result.complete ? 'COMPLETE' : 'INCOMPLETE (interrupted; the bundle will not verify as complete)'}`,
     `Bundle:    ${result.bundlePath}`,
-    `SHA-256:   ${result.bundleSha256}`,
+    ...(result.encryptedSha256
+      ? [
+          `SHA-256:   ${result.encryptedSha256} (the encrypted file)`,
+          `           ${result.bundleSha256} (the bundle inside, after decryption)`,
+          `Encrypted: to ${m.encryption?.recipients.map((r) => `${r.subject} [${r.keyManagement}]`).join('; ')}`,
+        ]
+      : [`SHA-256:   ${result.bundleSha256}`]),
     `Case:      ${m.case.id}   Examiner: ${m.case.examiner}${m.case.evidenceItem ? `   Evidence item: ${m.case.evidenceItem}` : ''}`,
     `Source:    ${m.source.path} (${m.source.kind}${m.source.format ? `, ${m.source.format}` : ''}); volumes: ${m.source.volumes.map((v) => `${v.id}${v.unreadable ? ' (not read)' : ''}`).join(', ')}`,
     `Time:      ${m.startedAt} to ${m.endedAt} (${(result.durationMs / 1000).toFixed(1)} s)`,

@@ -1,7 +1,8 @@
 import {execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {derChildren, readDer} from '../../src/bundle/der.js'
 import {REPO_ROOT} from '../helpers/shared.js'
@@ -246,6 +247,7 @@ describe('bundles encrypted to the lab: RSA-OAEP, ECDH P-256 and P-384 recipient
     const stick = join(dir, 'stick2')
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), 'collect', '--allow-same-volume', '--source', source, '--definitions', definitions, '--out', join(stick, 'run.zip'), '--case', 'ENC-3', '--examiner', 'E', ...signArgs(), '--recipient', rsa.cert], {env: {...process.env, ...ENV}, stdio: 'ignore'})
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const shmBefore = new Set(existsSync('/dev/shm') ? readdirSync('/dev/shm') : [])
     // killed outright (no chance to clean up) once the large document is being written
     const partial = join(stick, 'run.zip.p7m.partial')
     for (let i = 0; i < 600; i++) {
@@ -255,6 +257,9 @@ describe('bundles encrypted to the lab: RSA-OAEP, ECDH P-256 and P-384 recipient
     expect(existsSync(partial)).toBe(true)
     child.kill('SIGKILL')
     await exited
+    // the killed run's working copies were in memory (tmpfs), not on the stick; they go with it here
+    for (const name of existsSync('/dev/shm') ? readdirSync('/dev/shm') : []) if (!shmBefore.has(name) && name.startsWith('trawl-work-')) rmSync(join('/dev/shm', name), {recursive: true, force: true})
+    rmSync(join(source, 'Users/ana/Documents/statement-7731.txt'))
     const files = filesUnder(stick)
     expect(files.map((f) => f.slice(stick.length + 1))).toEqual(['run.zip.p7m.partial'])
     const markers = [...PLAINTEXT_MARKERS, 'VICTIM-STATEMENT-7731', 'statement-7731', 'ana']
@@ -263,6 +268,31 @@ describe('bundles encrypted to the lab: RSA-OAEP, ECDH P-256 and P-384 recipient
       const bytes = readFileSync(file)
       for (const marker of markers.slice(0, -1)) expect(bytes.includes(Buffer.from(marker)), `${file}: ${marker}`).toBe(false)
     }
+  })
+
+  it('batch --recipient writes <item>.zip.p7m per item; the lab decrypts and verifies it; a rerun keeps it', {timeout: 120_000}, async () => {
+    const evidence = join(dir, 'intake')
+    mkdirSync(evidence)
+    writeFileSync(join(evidence, 'pc4.raw'), gunzipSync(readFileSync(join(REPO_ROOT, 'fixtures/batch/pc4.raw.gz'))))
+    const batchOut = join(dir, 'batch')
+    const args = ['batch', '--out', batchOut, '--case', 'ENC-4', '--examiner', 'Lab Intake', ...signArgs(), '--recipient', p256.cert, '--recipient', rsa.cert, '--no-image-check', '--json', join(evidence, 'pc4.raw')]
+    const first = await run(args)
+    expect(first.code, first.stderr).toBe(0)
+    expect(readdirSync(batchOut).sort()).toEqual(['pc4.zip.p7m', 'summary.csv', 'summary.json'])
+    const row = JSON.parse(first.stdout).items[0]
+    expect(row.status).toBe('ok')
+    expect(execFileSync('sha256sum', [join(batchOut, 'pc4.zip.p7m')], {encoding: 'utf8'}).split(' ')[0]).toBe(row.bundleSha256)
+    const verified = await run(['verify', join(batchOut, 'pc4.zip.p7m'), '--key', p256.key, '--passphrase-env', 'LAB_PASS', '--cert', signer.cert])
+    expect(verified.code, verified.stdout).toBe(0)
+    const again = await run(args)
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout).items[0].status).toBe('skipped')
+    // a file that is not the one reported complete is kept aside and the item redone
+    writeFileSync(join(batchOut, 'pc4.zip.p7m'), Buffer.concat([readFileSync(join(batchOut, 'pc4.zip.p7m')), Buffer.from([0])]))
+    const third = await run(args)
+    expect(third.code, third.stderr).toBe(0)
+    expect(JSON.parse(third.stdout).items[0].status).toBe('ok')
+    expect(readdirSync(batchOut).some((n) => n.startsWith('pc4.zip.p7m.unverified-'))).toBe(true)
   })
 
   it('the passphrase appears in no output, error, manifest or bundle', async () => {

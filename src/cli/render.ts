@@ -146,6 +146,11 @@ export function renderVerifyReport(report: VerifyReport): string {
     lines.push(`                 valid ${report.signer.validFrom} to ${report.signer.validTo}${report.signer.selfSigned ? ', self-signed' : `, issued by ${report.signer.issuer}`}`)
   }
   if (report.signingTime) lines.push(`Signing time:    ${report.signingTime}`)
+  const encryption = (report as VerifyReport & {encryption?: {recipients: Array<{subject: string; certificateSha256: string}>}}).encryption
+  if (encryption) {
+    lines.push(`Encrypted to:    ${encryption.recipients.length} recipient(s) named in the sealed manifest (decrypted in memory)`)
+    for (const r of encryption.recipients) lines.push(`                 ${r.subject} (SHA-256 ${r.certificateSha256})`)
+  }
   lines.push(`Entries:         ${report.entries.checked} of ${report.entries.listed} listed entries checked (${formatBytes(report.entries.bytes)}): size, SHA-256, SHA-1, MD5`)
   lines.push(`Custody events:  ${report.custody.events}; last event SHA-256 ${report.custody.lastEventSha256 ?? '-'}`)
   lines.push('                 (a removed last event cannot be seen from the bundle: compare this count and hash with the paper record)')

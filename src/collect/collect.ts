@@ -142,6 +142,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   // everything that can fail on bad input fails before a byte is written
   const signer = loadSigner(options.signer)
   const recipients = options.recipients?.length ? loadRecipients(options.recipients) : undefined
+  if (options.workDir !== undefined && !recipients) throw new UsageError('--work-dir is for encrypted collects (--recipient); a plain collect keeps its working copies beside the bundle')
   const source = await openEvidence(options)
   try {
     const out = resolveOutput(options, source, recipients !== undefined)

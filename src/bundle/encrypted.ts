@@ -1,5 +1,6 @@
+import {constants} from 'node:buffer'
 import {X509Certificate, createHash} from 'node:crypto'
-import {closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {OutputNotWritableError, TrawlError, errorMessage} from '../errors.js'
 import {EnvelopeEncryptor, decryptEnvelope, recipientId, type DecryptionKey, type EnvelopeInfo} from './cms-envelope.js'
 import {appendCustodyEventInMemory} from './custody-log.js'
@@ -88,14 +89,22 @@ function openInput(path: string) {
 /** Decrypts into memory; the bytes are only returned once the tag and structure checked out. */
 export async function decryptToMemory(path: string, key: DecryptionKey): Promise<{bundle: Buffer; info: EnvelopeInfo}> {
   const input = openInput(path)
-  const chunks: Buffer[] = []
+  // the plaintext is shorter than the file (GCM adds no padding; the CMS framing is extra):
+  // one buffer of the file's size holds it, so memory stays at one bundle, not two
+  const size = statSync(path).size
+  if (size > constants.MAX_LENGTH) {
+    input.destroy()
+    throw new TrawlError(`${path} is too large (${size} bytes) to decrypt in memory: decrypt it with \`trawl decrypt\` onto an encrypted disk and verify the ZIP`)
+  }
+  const bundle = Buffer.allocUnsafe(size)
+  let length = 0
   let info: EnvelopeInfo = {recipients: []}
   try {
-    for await (const chunk of decryptEnvelope(input, key, path, (i) => (info = i))) chunks.push(chunk)
+    for await (const chunk of decryptEnvelope(input, key, path, (i) => (info = i))) length += chunk.copy(bundle, length)
   } finally {
     input.destroy()
   }
-  return {bundle: Buffer.concat(chunks), info}
+  return {bundle: bundle.subarray(0, length), info}
 }
 
 export interface EncryptedVerifyReport extends VerifyReport {

@@ -268,6 +268,7 @@ describe('bundles encrypted to the lab: RSA-OAEP, ECDH P-256 and P-384 recipient
       const bytes = readFileSync(file)
       for (const marker of markers.slice(0, -1)) expect(bytes.includes(Buffer.from(marker)), `${file}: ${marker}`).toBe(false)
     }
+    rmSync(partial)
   })
 
   it('batch --recipient writes <item>.zip.p7m per item; the lab decrypts and verifies it; a rerun keeps it', {timeout: 120_000}, async () => {

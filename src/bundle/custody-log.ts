@@ -23,7 +23,11 @@ async function readCustody(zip: BundleZip): Promise<{manifest: Buffer; log: stri
 }
 
 export async function showCustody(path: string): Promise<CustodyCheck> {
-  const zip = BundleZip.open(path)
+  return showCustodyOf(BundleZip.open(path))
+}
+
+/** The custody check of a bundle already opened (a file, or one decrypted into memory). */
+export async function showCustodyOf(zip: BundleZip): Promise<CustodyCheck> {
   try {
     return (await readCustody(zip)).check
   } finally {

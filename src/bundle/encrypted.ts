@@ -3,8 +3,8 @@ import {X509Certificate, createHash} from 'node:crypto'
 import {closeSync, createReadStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import {OutputNotWritableError, TrawlError, errorMessage} from '../errors.js'
 import {EnvelopeEncryptor, decryptEnvelope, recipientId, type DecryptionKey, type EnvelopeInfo} from './cms-envelope.js'
-import {appendCustodyEventInMemory} from './custody-log.js'
-import type {SignedCustodyEvent} from './custody.js'
+import {appendCustodyEventInMemory, showCustodyOf} from './custody-log.js'
+import type {CustodyCheck, SignedCustodyEvent} from './custody.js'
 import type {Signer} from './keys.js'
 import {MANIFEST_PATH, type Manifest} from './manifest.js'
 import {recipientsOfManifest} from './recipients.js'
@@ -149,6 +149,12 @@ async function manifestOf(zip: BundleZip): Promise<Manifest | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** The custody log of an encrypted bundle, decrypted in memory. */
+export async function showCustodyEncrypted(path: string, key: DecryptionKey): Promise<CustodyCheck> {
+  const {bundle} = await decryptToMemory(path, key)
+  return showCustodyOf(BundleZip.fromBuffer(path, bundle))
 }
 
 /**

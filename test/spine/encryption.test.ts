@@ -130,6 +130,9 @@ describe('bundles encrypted to the lab: RSA-OAEP, ECDH P-256 and P-384 recipient
     expect(again.code, again.stdout).toBe(0)
     const report = JSON.parse(again.stdout)
     expect(report.custody.events).toBe(2)
+    const shown = await run(['custody', 'show', bundle, '--decrypt-key', p384.key, '--decrypt-passphrase-env', 'LAB_PASS', '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(JSON.parse(shown.stdout).events.map((e: {action: string}) => e.action)).toEqual(['collected', 'received'])
     expect(report.custody.log[1].action).toBe('received')
     // encrypted again to the same three: the P-384 custodian still opens it, with stock openssl too
     openssl(['cms', '-decrypt', '-inform', 'DER', '-in', bundle, '-recip', p384.cert, '-inkey', p384.key, '-passin', 'env:LAB_PASS', '-out', join(dir, 'after-custody.zip')])

@@ -32,6 +32,8 @@ export default class Batch extends TrawlCommand {
     notes: Flags.string({description: 'notes recorded in every manifest'}),
     force: Flags.boolean({description: 'redo every item; existing bundles are kept as <item>.zip.replaced-<time>'}),
     'image-check': Flags.boolean({description: 'read each image whole to check its stored EWF hashes (raw: compute MD5/SHA-1)', default: true, allowNo: true}),
+    recipient: Flags.string({description: 'encrypt every bundle to this encryption certificate (PEM): DIR/<item>.zip.p7m; repeatable', multiple: true, multipleNonGreedy: true}),
+    'work-dir': Flags.string({description: 'with --recipient: a RAM disk for working copies (default on Linux: /dev/shm)'}),
     json: Flags.boolean({description: 'print the summary as JSON'}),
   }
 
@@ -51,6 +53,8 @@ export default class Batch extends TrawlCommand {
       notes: flags.notes,
       force: flags.force,
       imageCheck: flags['image-check'],
+      recipients: flags.recipient,
+      workDir: flags['work-dir'],
       commandLine: process.argv.slice(1),
     })
     if (flags.json) this.printJson(result.summary)

@@ -31,6 +31,8 @@ export default class Collect extends TrawlCommand {
     live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
     'allow-same-volume': Flags.boolean({description: 'the source folder is a copy on your own disk, not the evidence medium: allow the bundle on its file system'}),
+    recipient: Flags.string({description: 'encrypt the bundle to this encryption certificate (PEM; `keys create --encryption`): writes <bundle>.zip.p7m, nothing in the clear; repeatable', multiple: true}),
+    'work-dir': Flags.string({description: 'with --recipient: a RAM disk for working copies (default on Linux: /dev/shm)'}),
     json: Flags.boolean({description: 'print a machine-readable summary'}),
   }
 
@@ -51,6 +53,8 @@ export default class Collect extends TrawlCommand {
       hashSets: flags.hashset,
       phashSets: flags.phashset,
       phashThreshold: flags['phash-threshold'],
+      recipients: flags.recipient,
+      workDir: flags['work-dir'],
       commandLine: process.argv.slice(1),
     })
     if (flags.json) this.printJson(result.json)

@@ -5,6 +5,7 @@ import {availableParallelism, hostname} from 'node:os'
 import {basename, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {loadSigner, signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
+import {loadRecipients} from '../bundle/recipients.js'
 import {BundleZip} from '../bundle/zip-reader.js'
 import {MANIFEST_PATH, type Manifest} from '../bundle/manifest.js'
 import {verifyBundle} from '../bundle/verify.js'
@@ -41,6 +42,10 @@ export interface BatchOptions extends SignerFiles {
   log?: (line: string) => void
   /** Working directory for relative inputs (default: process.cwd()). */
   cwd?: string
+  /** Encryption certificates: each item becomes `<item>.zip.p7m`, encrypted to them (see CollectOptions.recipients). */
+  recipients?: string[]
+  /** A RAM disk for the working copies of encrypted items (see CollectOptions.workDir). */
+  workDir?: string
 }
 
 export interface BatchResult {
@@ -86,6 +91,9 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   // what fails for every item fails once, before anything runs: key, passphrase, hash sets, output folder
   // (and the certificate an existing bundle must be signed with to count as this batch's work)
   const signerCertificate = loadSigner(signerOptionsFrom(options)).certificate
+  // a recipient certificate that cannot be used would fail every item too
+  const encrypted = (options.recipients?.length ?? 0) > 0
+  if (encrypted) loadRecipients(options.recipients!)
   // a hash set that cannot be read would fail every item: load each once here to find out (then let it go)
   for (const set of options.hashSets ?? []) await loadHashSet(set)
   const out = resolve(options.cwd ?? process.cwd(), options.out)
@@ -98,6 +106,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
   const summaryJson = join(out, `summary${suffix}.json`)
   const summaryCsv = join(out, `summary${suffix}.csv`)
   const previousChecks = loadPreviousImageChecks(out)
+  const previousRows = encrypted ? loadPreviousRows(out) : new Map<string, ItemSummary>()
 
   const rows = new Map<string, ItemSummary>()
   for (const item of items) rows.set(item.name, itemSummary(item, 'not-run', {}))
@@ -158,11 +167,14 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     hashSets: (options.hashSets ?? []).map((p) => resolve(p)),
     imageCheck: options.imageCheck ?? true,
     commandLine: options.commandLine ?? process.argv.slice(1),
+    ...(encrypted ? {recipients: options.recipients!.map((p) => resolve(p)), workDir: options.workDir && resolve(options.workDir)} : {}),
   })
 
   const runItem = async (item: EvidenceItem): Promise<ItemSummary> => {
-    const bundle = join(out, `${item.name}.zip`)
-    const prepared = await prepareItem(item, bundle, options, signerCertificate, previousChecks, progress)
+    const bundle = join(out, `${item.name}.zip${encrypted ? '.p7m' : ''}`)
+    const prepared = encrypted
+      ? await prepareEncryptedItem(item, bundle, options, previousRows, progress)
+      : await prepareItem(item, bundle, options, signerCertificate, previousChecks, progress)
     if (prepared) {
       // done earlier, but its image check was stopped: check the image now, the bundle stays as it is
       if (prepared.status === 'skipped' && !prepared.imageCheck && (options.imageCheck ?? true) && prepared.format !== 'directory' && !interrupted) {
@@ -264,6 +276,62 @@ async function prepareItem(
   renameSync(bundle, aside)
   progress.log(`trawl batch: ${item.name}: the existing bundle does not verify (${report.problems[0] ?? 'invalid'}); kept as ${basename(aside)}, redoing the item`)
   return undefined
+}
+
+/**
+ * prepareItem for encrypted items. The batch cannot decrypt what it wrote (only the
+ * recipients can), so an existing `<item>.zip.p7m` counts as done only when it is byte for
+ * byte the file an earlier run of this batch reported complete (its SHA-256 in summary.json);
+ * anything else is kept aside, never deleted, and the item redone.
+ */
+async function prepareEncryptedItem(
+  item: EvidenceItem,
+  bundle: string,
+  options: BatchOptions,
+  previousRows: Map<string, ItemSummary>,
+  progress: BatchProgress,
+): Promise<ItemSummary | undefined> {
+  const t0 = Date.now()
+  const lockProblem = await waitForLock(`${bundle}.lock`, progress)
+  if (lockProblem) return itemSummary(item, 'failed', {failure: lockProblem})
+  if (existsSync(bundle) && options.force) {
+    const aside = `${bundle}.replaced-${stamp()}`
+    renameSync(bundle, aside)
+    progress.log(`trawl batch: ${item.name}: --force: the previous bundle is kept as ${basename(aside)}`)
+  }
+  const partial = `${bundle}.partial`
+  if (existsSync(partial)) {
+    rmSync(partial, {force: true})
+    progress.log(`trawl batch: ${item.name}: removed ${basename(partial)} of an interrupted run; redoing the item`)
+  }
+  if (!existsSync(bundle)) return undefined
+  const sha256 = await sha256File(bundle)
+  const previous = previousRows.get(item.name)
+  if (previous && previous.bundleSha256 === sha256) return {...previous, status: 'skipped', durationMs: Date.now() - t0, bundle}
+  const aside = `${bundle}.unverified-${stamp()}`
+  renameSync(bundle, aside)
+  progress.log(`trawl batch: ${item.name}: the existing encrypted bundle is not one this batch reported complete; kept as ${basename(aside)}, redoing the item`)
+  return undefined
+}
+
+/** Items earlier runs finished (summary*.json), by item name, with the SHA-256 of their bundle file. */
+function loadPreviousRows(dir: string): Map<string, ItemSummary> {
+  const rows = new Map<string, ItemSummary>()
+  let names: string[] = []
+  try {
+    names = readdirSync(dir).filter((n) => /^summary(\.shard-\d+-of-\d+)?\.json$/.test(n))
+  } catch {
+    return rows
+  }
+  for (const name of names) {
+    try {
+      const previous = JSON.parse(readFileSync(join(dir, name), 'utf8')) as BatchSummary
+      for (const row of previous.items ?? []) if ((row.status === 'ok' || row.status === 'skipped') && row.bundleSha256) rows.set(row.item, row)
+    } catch {
+      // an unreadable old summary: its items are redone
+    }
+  }
+  return rows
 }
 
 /** Why an existing, valid bundle is not this item's (another case, another image), or undefined. */

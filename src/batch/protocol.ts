@@ -22,6 +22,9 @@ export interface WorkerJob extends SignerFiles {
   hashSets: string[]
   imageCheck: boolean
   commandLine: string[]
+  /** Encryption certificates (absolute paths): the bundle is written encrypted to them. */
+  recipients?: string[]
+  workDir?: string
 }
 
 /** The image's own integrity: EWF stored MD5/SHA-1 against the media data, or the computed hashes of a raw image. */

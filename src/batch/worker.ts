@@ -114,12 +114,15 @@ async function run(job: WorkerJob): Promise<number> {
       definitionsDir: job.definitions,
       hashSets,
       commandLine: job.commandLine,
+      recipients: job.recipients,
+      workDir: job.workDir,
       signal: controller.signal,
       onProgress: (p) => void send({type: 'progress', phase: 'collect', bytes: p.bytes, files: p.files, records: p.records, errors: p.errors, artifact: p.artifact, elapsedMs: p.elapsedMs}),
     })
     const description = result.manifest.source
     const imageCheck = result.complete && job.imageCheck && description.kind === 'image' ? await checkImage(job.source, description.storedHashes) : undefined
-    const bundleSha256 = result.bundleSha256 ?? (await sha256File(result.bundlePath))
+    // encrypted: the SHA-256 of the file on disk (.zip.p7m), what a later run can compare without the key
+    const bundleSha256 = result.encryptedSha256 ?? result.bundleSha256 ?? (await sha256File(result.bundlePath))
     const checkInterrupted = result.complete && job.imageCheck && description.kind === 'image' && imageCheck === undefined
     await send({type: 'done', bundlePath: result.bundlePath, bundleSha256, facts: factsOf(result.manifest), imageCheck, checkInterrupted, durationMs: Date.now() - t0})
     return result.complete ? ExitCode.ok : ExitCode.interrupted

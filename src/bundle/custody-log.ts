@@ -23,7 +23,11 @@ async function readCustody(zip: BundleZip): Promise<{manifest: Buffer; log: stri
 }
 
 export async function showCustody(path: string): Promise<CustodyCheck> {
-  const zip = BundleZip.open(path)
+  return showCustodyOf(BundleZip.open(path))
+}
+
+/** The custody check of a bundle already opened (a file, or one decrypted into memory). */
+export async function showCustodyOf(zip: BundleZip): Promise<CustodyCheck> {
   try {
     return (await readCustody(zip)).check
   } finally {
@@ -44,6 +48,52 @@ export async function appendCustodyEvent(
   const zip = BundleZip.open(path)
   let temp: string | undefined
   try {
+    const {event, check, keep, header, data, centralDirectory} = await appendedTail(zip, options, signer)
+    temp = `${path}.custody-${process.pid}`
+    const out = openSync(temp, 'wx')
+    try {
+      copyRange(zip, out, keep)
+      writeSync(out, header)
+      writeSync(out, data)
+      writeSync(out, centralDirectory)
+      fsyncSync(out)
+    } finally {
+      closeSync(out)
+    }
+    zip.close()
+    renameSync(temp, path)
+    temp = undefined
+    return {event, check}
+  } catch (error) {
+    if (error instanceof TrawlError) throw error
+    throw new OutputNotWritableError(path, errorMessage(error))
+  } finally {
+    zip.close()
+    if (temp) rmSync(temp, {force: true})
+  }
+}
+
+/** The same append on a bundle held in memory (decrypted): the new bundle, also in memory. */
+export async function appendCustodyEventInMemory(
+  zip: BundleZip,
+  options: {action: string; by: string; note?: string},
+  signer: Signer,
+): Promise<{event: SignedCustodyEvent; check: CustodyCheck; bundle: Buffer}> {
+  const {event, check, keep, header, data, centralDirectory} = await appendedTail(zip, options, signer)
+  return {event, check, bundle: Buffer.concat([zip.read(0, keep), header, data, centralDirectory])}
+}
+
+/**
+ * What replaces the end of the bundle: everything before byte `keep` stays, then the custody
+ * entry's new header and data, then the central directory and end records with the new sizes.
+ */
+async function appendedTail(
+  zip: BundleZip,
+  options: {action: string; by: string; note?: string},
+  signer: Signer,
+): Promise<{event: SignedCustodyEvent; check: CustodyCheck; keep: number; header: Buffer; data: Buffer; centralDirectory: Buffer}> {
+  const path = zip.path
+  {
     const custodyEntry = zip.entry(CUSTODY_PATH)
     if (!custodyEntry || zip.entries[zip.entries.length - 1] !== custodyEntry || custodyEntry.method !== 0 || custodyEntry.flags & 0x0008) {
       throw new CorruptBundleError(path, `${CUSTODY_PATH} is not the last, stored entry of the bundle`)
@@ -74,28 +124,7 @@ export async function appendCustodyEvent(
       if (newCdOffset >= 0xffffffff) throw new CorruptBundleError(path, 'the custody log would move the central directory past 4 GiB in a non-ZIP64 bundle')
       centralDirectory.writeUInt32LE(newCdOffset, eocd - oldEnd + 16)
     }
-
-    temp = `${path}.custody-${process.pid}`
-    const out = openSync(temp, 'wx')
-    try {
-      copyRange(zip, out, custodyEntry.localHeaderOffset)
-      writeSync(out, header)
-      writeSync(out, data)
-      writeSync(out, centralDirectory)
-      fsyncSync(out)
-    } finally {
-      closeSync(out)
-    }
-    zip.close()
-    renameSync(temp, path)
-    temp = undefined
-    return {event, check}
-  } catch (error) {
-    if (error instanceof TrawlError) throw error
-    throw new OutputNotWritableError(path, errorMessage(error))
-  } finally {
-    zip.close()
-    if (temp) rmSync(temp, {force: true})
+    return {event, check, keep: custodyEntry.localHeaderOffset, header, data, centralDirectory}
   }
 }
 

@@ -1,8 +1,9 @@
-import {X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
+import {X509Certificate, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import forge from 'node-forge'
 import {KeyFormatError, OutputNotWritableError, UsageError, WrongPassphraseError, errorMessage} from '../errors.js'
+import {octets, oid, seq, tlv} from './der-write.js'
 
 /** RSA key size below which trawl refuses to sign (the bundle format requires >= 3072). */
 export const MIN_RSA_BITS = 3072
@@ -37,6 +38,14 @@ export interface CreateKeysOptions {
   years?: number
   /** Label added to the subject, e.g. 'DEMO KEY - NOT FOR CASEWORK'. */
   label?: string
+  /**
+   * An encryption certificate (a recipient of encrypted bundles) instead of a signing one:
+   * key usage keyEncipherment (RSA) or keyAgreement (EC), never digitalSignature, written as
+   * encryption-key.pem / encryption-cert.pem so it can sit beside a signing pair.
+   */
+  encryption?: boolean
+  /** With `encryption`: an EC key on this curve instead of RSA-3072. */
+  curve?: 'P-256' | 'P-384'
 }
 
 /** Creates an RSA-3072 key and a self-signed X.509 certificate in `outDir`. */
@@ -46,10 +55,16 @@ export function createKeys(options: CreateKeysOptions): {keyPath: string; certPa
   } catch (error) {
     throw new OutputNotWritableError(options.outDir, errorMessage(error))
   }
-  const keyPath = join(options.outDir, 'key.pem')
-  const certPath = join(options.outDir, 'cert.pem')
+  const prefix = options.encryption ? 'encryption-' : ''
+  const keyPath = join(options.outDir, `${prefix}key.pem`)
+  const certPath = join(options.outDir, `${prefix}cert.pem`)
   for (const path of [keyPath, certPath]) {
     if (existsSync(path)) throw new OutputNotWritableError(path, 'already exists (trawl never overwrites a key)')
+  }
+  if (options.curve && !options.encryption) throw new UsageError('--ec makes an encryption key: give --encryption too (signing keys are RSA-3072)')
+  if (options.curve) {
+    const {privateKey} = generateKeyPairSync('ec', {namedCurve: options.curve})
+    return writeKeys(options, keyPath, certPath, privateKey, ecEncryptionCertificate(options, privateKey))
   }
   const {privateKey, publicKey} = generateKeyPairSync('rsa', {modulusLength: MIN_RSA_BITS})
   const cert = forge.pki.createCertificate()
@@ -73,12 +88,15 @@ export function createKeys(options: CreateKeysOptions): {keyPath: string; certPa
   cert.setIssuer(attributes)
   cert.setExtensions([
     {name: 'basicConstraints', cA: false, critical: true},
-    {name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true},
+    options.encryption ? {name: 'keyUsage', keyEncipherment: true, critical: true} : {name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true},
     {name: 'subjectKeyIdentifier'},
   ])
   const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({type: 'pkcs8', format: 'pem'}).toString())
   cert.sign(forgeKey, forge.md.sha256.create())
-  const certificatePem = forge.pki.certificateToPem(cert)
+  return writeKeys(options, keyPath, certPath, privateKey, forge.pki.certificateToPem(cert))
+}
+
+function writeKeys(options: CreateKeysOptions, keyPath: string, certPath: string, privateKey: KeyObject, certificatePem: string): {keyPath: string; certPath: string; summary: CertificateSummary} {
   const keyPem = options.passphrase
     ? privateKey.export({type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: options.passphrase})
     : privateKey.export({type: 'pkcs8', format: 'pem'})
@@ -89,6 +107,59 @@ export function createKeys(options: CreateKeysOptions): {keyPath: string; certPa
     throw new OutputNotWritableError(options.outDir, errorMessage(error))
   }
   return {keyPath, certPath, summary: summarizeCertificate(new X509Certificate(certificatePem))}
+}
+
+/** ecdsa-with-SHA256 / -SHA384 (RFC 5758 section 3.2): the hash that matches the curve's strength. */
+const ECDSA = {'P-256': {oid: '1.2.840.10045.4.3.2', hash: 'sha256'}, 'P-384': {oid: '1.2.840.10045.4.3.3', hash: 'sha384'}} as const
+
+/**
+ * A self-signed X.509 v3 certificate for an EC encryption key (RFC 5280), built in DER:
+ * node-forge has no EC. Key usage keyAgreement only (RFC 5480 section 3: an ECDH key), so
+ * it cannot pass for a signing certificate; the self-signature only binds the name to the key.
+ */
+function ecEncryptionCertificate(options: CreateKeysOptions, privateKey: KeyObject): string {
+  const curve = options.curve!
+  const utf8 = (text: string) => tlv(0x0c, Buffer.from(text, 'utf8'))
+  const rdn = (type: string, value: Buffer) => tlv(0x31, seq(oid(type), value))
+  const name = seq(
+    rdn('2.5.4.3', utf8(options.name)),
+    ...(options.org ? [rdn('2.5.4.10', utf8(options.org))] : []),
+    ...(options.label ? [rdn('2.5.4.11', utf8(options.label))] : []),
+    ...(options.email ? [rdn('1.2.840.113549.1.9.1', tlv(0x16, Buffer.from(options.email, 'ascii')))] : []),
+  )
+  const now = new Date()
+  const notAfter = new Date(now)
+  notAfter.setUTCFullYear(now.getUTCFullYear() + (options.years ?? 10))
+  const serial = randomBytes(16)
+  serial[0] &= 0x7f
+  serial[0] |= 0x01
+  const spki = createPublicKey(privateKey).export({type: 'spki', format: 'der'})
+  const publicKeyBits = spki.subarray(spki.length - (curve === 'P-256' ? 65 : 97))
+  const extension = (type: string, critical: boolean, value: Buffer) => seq(oid(type), ...(critical ? [Buffer.from([0x01, 0x01, 0xff])] : []), octets(value))
+  const algorithm = seq(oid(ECDSA[curve].oid))
+  const tbs = seq(
+    tlv(0xa0, Buffer.from([0x02, 0x01, 0x02])), // v3
+    tlv(0x02, serial),
+    algorithm,
+    name,
+    seq(certificateTime(new Date(now.getTime() - 60_000)), certificateTime(notAfter)),
+    name,
+    spki,
+    tlv(0xa3, seq(
+      extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
+      extension('2.5.29.15', true, Buffer.from([0x03, 0x02, 0x03, 0x08])), // keyUsage: keyAgreement (bit 4)
+      extension('2.5.29.14', false, octets(createHash('sha1').update(publicKeyBits).digest())), // RFC 5280 4.2.1.2 method (1)
+    )),
+  )
+  const signature = sign(ECDSA[curve].hash, tbs, privateKey)
+  const der = seq(tbs, algorithm, tlv(0x03, Buffer.from([0]), signature))
+  return new X509Certificate(der).toString()
+}
+
+/** UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5). */
+function certificateTime(date: Date): Buffer {
+  const iso = date.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z')
+  return date.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii')) : tlv(0x18, Buffer.from(iso, 'ascii'))
 }
 
 export function readCertificate(path: string): X509Certificate {
@@ -127,7 +198,7 @@ export function isSelfIssued(cert: X509Certificate): boolean {
   return cert.subject === cert.issuer
 }
 
-function loadPrivateKey(path: string, passphrase: string | undefined): KeyObject {
+export function loadPrivateKey(path: string, passphrase: string | undefined): KeyObject {
   let pem: Buffer
   try {
     pem = readFileSync(path)

@@ -2,6 +2,7 @@ import type {FileEntry, Timestamps} from '../fs/types.js'
 import type {SourceDescription, VolumeDescription} from '../source/types.js'
 import type {CoverageAccount} from '../parsers/coverage.js'
 import type {Digests} from './hash.js'
+import type {RecipientSummary} from './cms-envelope.js'
 import type {SqliteEngineInfo} from '../sqlite/types.js'
 import type {KitIdentity} from '../kit/identity.js'
 
@@ -109,6 +110,12 @@ export interface Manifest {
   /** Present when live-system state was collected (`collect --live`). */
   live?: {platform: string; hostname: string; startedAt: string; endedAt: string}
   signer: {subject: string; certificateSha256: string}
+  /**
+   * Set when the bundle was written encrypted (`.zip.p7m`, CMS AuthEnvelopedData): the recipients
+   * it was encrypted to (sealed here, so the list cannot be changed without breaking the seal)
+   * and where the working copies were kept instead of the output medium.
+   */
+  encryption?: {scheme: 'cms-auth-enveloped-data'; contentEncryption: 'aes-256-gcm'; recipients: RecipientSummary[]; workingCopies: string}
   /** SHA-256 of every archive byte before the manifest's own entry: seals ZIP headers as well as data. */
   archive: {sealedPrefixLength: number; sealedPrefixSha256: string}
   artifacts: ArtifactSummary[]

@@ -1,5 +1,4 @@
 import {X509Certificate} from 'node:crypto'
-import {createReadStream} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {errorMessage} from '../errors.js'
 import {coverageWarnings} from '../parsers/coverage.js'
@@ -102,7 +101,12 @@ export function collectionFindings(manifest: Manifest): {findings: CollectionFin
  * Throws CorruptBundleError only when the file cannot be read as a ZIP at all.
  */
 export async function verifyBundle(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const zip = BundleZip.open(path)
+  return verifyZip(BundleZip.open(path), options)
+}
+
+/** Verifies a bundle already opened (from a file, or decrypted into memory). */
+export async function verifyZip(zip: BundleZip, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const path = zip.path
   const report: VerifyReport = {
     bundle: path,
     valid: false,
@@ -185,7 +189,7 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   if (prefixLength !== manifestEntry.localHeaderOffset) {
     problems.push(`the sealed archive prefix is ${prefixLength} bytes but the manifest entry starts at byte ${manifestEntry.localHeaderOffset}`)
   } else {
-    const digest = await hashRange(zip.path, prefixLength)
+    const digest = await hashRange(zip, prefixLength)
     if (digest !== manifest.archive.sealedPrefixSha256) problems.push('the archive bytes before the manifest differ from what was sealed (an entry or header was changed)')
   }
 
@@ -287,10 +291,8 @@ function checkSigner(cert: X509Certificate, signingTime: Date | undefined, optio
   }
 }
 
-async function hashRange(path: string, length: number): Promise<string> {
+async function hashRange(zip: BundleZip, length: number): Promise<string> {
   const hash = createHash('sha256')
-  if (length > 0) {
-    for await (const chunk of createReadStream(path, {start: 0, end: length - 1, highWaterMark: 1 << 20})) hash.update(chunk as Buffer)
-  }
+  for await (const chunk of zip.openRange(0, length)) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }

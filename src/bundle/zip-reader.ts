@@ -1,5 +1,5 @@
 import {closeSync, createReadStream, fstatSync, openSync, readSync} from 'node:fs'
-import {PassThrough, Transform, type Readable, type TransformCallback} from 'node:stream'
+import {PassThrough, Readable, Transform, type TransformCallback} from 'node:stream'
 import {crc32, createInflateRaw} from 'node:zlib'
 import {CorruptBundleError} from '../errors.js'
 import {FLAG_DESCRIPTOR, FLAG_UTF8, MAX32, SIG_CENTRAL, SIG_DESCRIPTOR, SIG_EOCD, SIG_EOCD64, SIG_LOCAL, SIG_LOCATOR64} from './zip-format.js'
@@ -44,9 +44,16 @@ export class BundleZip {
   centralDirectoryOffset = 0
   /** Offsets of the end records: the ZIP64 end record and locator (when present) and the classic one. */
   endRecords: {eocd: number; eocd64?: number; locator64?: number} = {eocd: 0}
-  private readonly fd: number
+  private readonly fd: number | undefined
+  /** Set for a bundle held in memory (decrypted from a .zip.p7m, never written to disk). */
+  private readonly data: Buffer | undefined
 
-  private constructor(readonly path: string) {
+  private constructor(readonly path: string, data?: Buffer) {
+    if (data) {
+      this.data = data
+      this.size = data.length
+      return
+    }
     try {
       this.fd = openSync(path, 'r')
     } catch (error) {
@@ -56,7 +63,15 @@ export class BundleZip {
   }
 
   static open(path: string): BundleZip {
-    const zip = new BundleZip(path)
+    return BundleZip.read(new BundleZip(path))
+  }
+
+  /** A bundle in memory; `path` names it in messages. */
+  static fromBuffer(path: string, data: Buffer): BundleZip {
+    return BundleZip.read(new BundleZip(path, data))
+  }
+
+  private static read(zip: BundleZip): BundleZip {
     try {
       zip.readStructure()
     } catch (error) {
@@ -67,6 +82,7 @@ export class BundleZip {
   }
 
   close(): void {
+    if (this.fd === undefined) return
     try {
       closeSync(this.fd)
     } catch {
@@ -80,22 +96,32 @@ export class BundleZip {
 
   read(offset: number, length: number): Buffer {
     if (offset < 0 || offset + length > this.size) throw new CorruptBundleError(this.path, `structure points outside the file`, offset)
+    if (this.data) return Buffer.from(this.data.subarray(offset, offset + length))
     const buffer = Buffer.alloc(length)
     let done = 0
     while (done < length) {
-      const n = readSync(this.fd, buffer, done, length - done, offset + done)
+      const n = readSync(this.fd!, buffer, done, length - done, offset + done)
       if (n === 0) throw new CorruptBundleError(this.path, 'unexpected end of file', offset + done)
       done += n
     }
     return buffer
   }
 
+  /** The bytes from `start` up to `end` (exclusive), in pieces. */
+  openRange(start: number, end: number): Readable {
+    if (end <= start) return new PassThrough().end()
+    if (this.data) {
+      const data = this.data
+      return Readable.from((function* () {
+        for (let at = start; at < end; at += 1 << 20) yield data.subarray(at, Math.min(end, at + (1 << 20)))
+      })())
+    }
+    return createReadStream(this.path, {start, end: end - 1, highWaterMark: 1 << 20})
+  }
+
   /** The decompressed bytes of an entry; errors if its CRC-32 or size do not match the directory. */
   openEntry(entry: ZipEntry): Readable {
-    const raw =
-      entry.compressedSize === 0
-        ? new PassThrough().end()
-        : createReadStream(this.path, {start: entry.dataOffset, end: entry.dataOffset + entry.compressedSize - 1, highWaterMark: 1 << 20})
+    const raw = this.openRange(entry.dataOffset, entry.dataOffset + entry.compressedSize)
     const check = new EntryCheck(entry)
     if (entry.method === 8) {
       const inflate = createInflateRaw()

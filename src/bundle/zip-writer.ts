@@ -4,6 +4,7 @@ import {Readable} from 'node:stream'
 import {crc32, createDeflateRaw, deflateRawSync, type DeflateRaw} from 'node:zlib'
 import {OutputNotWritableError, errorMessage} from '../errors.js'
 import {shouldStore} from './compressibility.js'
+import type {EnvelopeEncryptor} from './cms-envelope.js'
 import {entryDigests} from './digest-pool.js'
 import {type Digests, digestsOf} from './hash.js'
 import {FLAG_DESCRIPTOR, FLAG_UTF8, MAX32, SIG_CENTRAL, SIG_DESCRIPTOR, SIG_EOCD, SIG_EOCD64, SIG_LOCAL, SIG_LOCATOR64} from './zip-format.js'
@@ -86,17 +87,36 @@ export class BundleZipWriter {
   private drainWaiters: Array<() => void> = []
   private closed = false
   private busy = false
+  /**
+   * Encrypts every byte on its way to the file (CMS, cms-envelope.ts). The writer only ever
+   * appends (local headers are never revisited: sizes follow in data descriptors), so the
+   * archive passes through the cipher once, in order, and the plaintext never reaches the disk.
+   */
+  private readonly envelope: EnvelopeEncryptor | undefined
+  /** Bytes handed to the file (ciphertext when encrypting), and their SHA-256. */
+  private written = 0
+  /** Archive offset just past the last piece queued. */
+  private queuedEnd = 0
+  private readonly fileHash = createHash('sha256')
 
-  /** `forceZip64` writes the ZIP64 end records even for small bundles (they are needed by themselves past 4 GiB). */
-  constructor(readonly partialPath: string, options: {forceZip64?: boolean} = {}) {
+  /**
+   * `forceZip64` writes the ZIP64 end records even for small bundles (they are needed by themselves past 4 GiB);
+   * `envelope` encrypts the file as it is written.
+   */
+  constructor(readonly partialPath: string, options: {forceZip64?: boolean; envelope?: EnvelopeEncryptor} = {}) {
     this.forceZip64 = options.forceZip64 ?? false
+    this.envelope = options.envelope
     try {
       // 'wx': never overwrite an existing file
       this.fd = openSync(partialPath, 'wx')
     } catch (error) {
       throw new OutputNotWritableError(partialPath, errorMessage(error))
     }
+    if (this.envelope) this.queueOut(this.envelope.header)
   }
+
+  /** SHA-256 of the file as written (the encrypted file when encrypting), once finalized. */
+  fileSha256: string | undefined
 
   /** The first error the output met (full disk, vanished folder), if any. */
   get error(): Error | undefined {
@@ -269,6 +289,11 @@ export class BundleZipWriter {
     this.emit(eocd)
     this.sha256 = this.prefix.digest('hex')
     await this.drained(0)
+    if (this.envelope && !this.failure) {
+      this.queueOut(this.envelope.final())
+      await this.drained(0)
+    }
+    this.fileSha256 = this.fileHash.digest('hex')
     await this.close()
     if (this.failure) throw this.failure
   }
@@ -362,8 +387,19 @@ export class BundleZipWriter {
   }
 
   private queue(data: Buffer, at: number): void {
+    // pieces come in the order of their offsets, back to back: the file is appended to in order
+    if (at !== this.queuedEnd) throw new Error(`bundle bytes queued out of order (at ${at}, expected ${this.queuedEnd})`)
+    this.queuedEnd = at + data.length
+    this.queueOut(this.envelope ? this.envelope.update(data) : data)
+  }
+
+  /** Writes bytes at the end of the file (they are written in the background, at their offsets). */
+  private queueOut(data: Buffer): void {
     // after close the descriptor number may belong to another file: nothing more is written
-    if (this.closed) return
+    if (this.closed || data.length === 0) return
+    const at = this.written
+    this.written += data.length
+    this.fileHash.update(data)
     this.queued += data.length
     const done = writeAll(this.fd, data, at).then(
       () => undefined,

@@ -31,7 +31,13 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
   const lines = [
     `trawl collect: ${result.complete ? 'COMPLETE' : 'INCOMPLETE (interrupted; the bundle will not verify as complete)'}`,
     `Bundle:    ${result.bundlePath}`,
-    `SHA-256:   ${result.bundleSha256}`,
+    ...(result.encryptedSha256
+      ? [
+          `SHA-256:   ${result.encryptedSha256} (the encrypted file)`,
+          `           ${result.bundleSha256} (the bundle inside, after decryption)`,
+          `Encrypted: to ${m.encryption?.recipients.map((r) => `${r.subject} [${r.keyManagement}]`).join('; ')}`,
+        ]
+      : [`SHA-256:   ${result.bundleSha256}`]),
     `Case:      ${m.case.id}   Examiner: ${m.case.examiner}${m.case.evidenceItem ? `   Evidence item: ${m.case.evidenceItem}` : ''}`,
     `Source:    ${m.source.path} (${m.source.kind}${m.source.format ? `, ${m.source.format}` : ''}); volumes: ${m.source.volumes.map((v) => `${v.id}${v.unreadable ? ' (not read)' : ''}`).join(', ')}`,
     `Time:      ${m.startedAt} to ${m.endedAt} (${(result.durationMs / 1000).toFixed(1)} s)`,
@@ -146,6 +152,11 @@ export function renderVerifyReport(report: VerifyReport): string {
     lines.push(`                 valid ${report.signer.validFrom} to ${report.signer.validTo}${report.signer.selfSigned ? ', self-signed' : `, issued by ${report.signer.issuer}`}`)
   }
   if (report.signingTime) lines.push(`Signing time:    ${report.signingTime}`)
+  const encryption = (report as VerifyReport & {encryption?: {recipients: Array<{subject: string; certificateSha256: string}>}}).encryption
+  if (encryption) {
+    lines.push(`Encrypted to:    ${encryption.recipients.length} recipient(s) named in the sealed manifest (decrypted in memory)`)
+    for (const r of encryption.recipients) lines.push(`                 ${r.subject} (SHA-256 ${r.certificateSha256})`)
+  }
   lines.push(`Entries:         ${report.entries.checked} of ${report.entries.listed} listed entries checked (${formatBytes(report.entries.bytes)}): size, SHA-256, SHA-1, MD5`)
   lines.push(`Custody events:  ${report.custody.events}; last event SHA-256 ${report.custody.lastEventSha256 ?? '-'}`)
   lines.push('                 (a removed last event cannot be seen from the bundle: compare this count and hash with the paper record)')

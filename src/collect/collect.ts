@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -7,6 +7,8 @@ import type {Readable} from 'node:stream'
 import {loadDefinitions, selectDefinitions, type ArtifactDefinition} from '../artifacts/definition.js'
 import {matchPattern} from '../artifacts/pattern.js'
 import {signDetached} from '../bundle/cms.js'
+import {EnvelopeEncryptor} from '../bundle/cms-envelope.js'
+import {loadRecipients, memoryWorkFolder, type Recipients} from '../bundle/recipients.js'
 import {eventLine, makeEvent} from '../bundle/custody.js'
 import {type Digests} from '../bundle/hash.js'
 import {loadSigner, type Signer, type SignerOptions} from '../bundle/keys.js'
@@ -94,6 +96,16 @@ export interface CollectOptions {
   live?: boolean
   /** Allow the bundle on the file system of a directory source (a copy on the examiner's own disk, not the evidence medium). */
   allowSameVolume?: boolean
+  /**
+   * Encryption certificates (PEM files): the bundle is sealed and signed as always, then written
+   * encrypted to them as `<bundle>.zip.p7m` (CMS AuthEnvelopedData); nothing of it is written in the clear.
+   */
+  recipients?: string[]
+  /**
+   * Where an encrypted collect keeps its working copies (databases opened by parsers, parsed
+   * records before sealing): a RAM disk. Default: /dev/shm on Linux (tmpfs). Never the output medium.
+   */
+  workDir?: string
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -114,8 +126,10 @@ export interface CollectResult {
   complete: boolean
   manifest: Manifest
   durationMs: number
-  /** SHA-256 of the bundle file, computed as it was written (no second read). */
+  /** SHA-256 of the bundle file, computed as it was written (no second read); of the ZIP inside when encrypted. */
   bundleSha256?: string
+  /** SHA-256 of the encrypted file (.zip.p7m) as written. */
+  encryptedSha256?: string
 }
 
 /** Bytes of a candidate file handed to a parser's content check. */
@@ -132,10 +146,12 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   const definitions = selectDefinitions(loadDefinitions(options.definitionsDir), options.targets)
   // everything that can fail on bad input fails before a byte is written
   const signer = loadSigner(options.signer)
+  const recipients = options.recipients?.length ? loadRecipients(options.recipients) : undefined
+  if (options.workDir !== undefined && !recipients) throw new UsageError('--work-dir is for encrypted collects (--recipient); a plain collect keeps its working copies beside the bundle')
   const source = await openEvidence(options)
   try {
-    const out = resolveOutput(options, source)
-    const run = new CollectionRun(options, definitions, signer, source, out, startedAt, t0)
+    const out = resolveOutput(options, source, recipients !== undefined)
+    const run = new CollectionRun(options, definitions, signer, source, out, startedAt, t0, recipients)
     return await run.execute()
   } finally {
     await source.close()
@@ -154,7 +170,7 @@ function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'case'
 }
 
-function resolveOutput(options: CollectOptions, source: EvidenceSource): string {
+function resolveOutput(options: CollectOptions, source: EvidenceSource, encrypted: boolean): string {
   let out: string
   if (options.out) {
     out = resolve(options.out)
@@ -162,6 +178,8 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource): string 
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
     out = join(kitRoot() ?? installRoot(), 'evidence', `${safeName(options.caseId)}_${safeName(hostname())}_${stamp}.zip`)
   }
+  // an encrypted bundle is <bundle>.zip.p7m: its name says what is inside and how to open it
+  if (encrypted && !out.endsWith('.p7m')) out = `${out}.p7m`
   const dir = dirname(out)
   // never write on the evidence (not even the output folder): not inside a directory source, not on a volume or disk read in place
   const conflict = outputConflictOf(source, dir)
@@ -208,6 +226,8 @@ class CollectionRun {
   private readonly coverage: CoverageAccount[] = []
   /** By volume, path and reason: one entry however many definitions named the path. */
   private readonly notCollected = new Map<string, NotCollected>()
+  /** Set when encrypting: where the working copies are (off the output medium), as the manifest says it. */
+  private readonly workingCopies: string | undefined
 
   constructor(
     private readonly options: CollectOptions,
@@ -217,15 +237,27 @@ class CollectionRun {
     private readonly out: string,
     private readonly startedAt: string,
     private readonly t0: number,
+    private readonly recipients?: Recipients,
   ) {
+    let workDir: string | undefined
     try {
-      this.workDir = `${out}.work`
-      mkdirSync(this.workDir)
-      this.writer = new BundleZipWriter(`${out}.partial`, {forceZip64: options.forceZip64})
+      if (recipients) {
+        // plaintext must not reach the output medium: working copies go to memory
+        const folder = memoryWorkFolder(options.workDir)
+        const conflict = outputConflictOf(source, folder.path)
+        if (conflict) throw new OutputNotWritableError(folder.path, `it is ${conflict}; give --work-dir on a RAM disk`)
+        workDir = mkdtempSync(join(folder.path, 'trawl-work-'))
+        this.workingCopies = folder.description
+      } else {
+        workDir = `${out}.work`
+        mkdirSync(workDir)
+      }
+      this.workDir = workDir
+      this.writer = new BundleZipWriter(`${out}.partial`, {forceZip64: options.forceZip64, envelope: recipients ? new EnvelopeEncryptor(recipients.certificates) : undefined})
       this.records = new RecordStore(this.workDir)
     } catch (error) {
       // resolveOutput made sure neither existed: what is here now was made by this run and holds nothing
-      rmSync(`${out}.work`, {recursive: true, force: true})
+      if (workDir) rmSync(workDir, {recursive: true, force: true})
       rmSync(`${out}.partial`, {force: true})
       // no usable SQLite engine is this machine's Node, not the output medium
       throw error instanceof OutputNotWritableError || error instanceof SqliteUnavailableError ? error : new OutputNotWritableError(out, errorMessage(error))
@@ -676,7 +708,7 @@ class CollectionRun {
       const bundlePath = complete ? this.out : `${this.out}.partial`
       if (complete) renameSync(`${this.out}.partial`, this.out)
       this.cleanup()
-      return {bundlePath, complete, manifest, durationMs: Date.now() - this.t0, bundleSha256: this.writer.sha256}
+      return {bundlePath, complete, manifest, durationMs: Date.now() - this.t0, bundleSha256: this.writer.sha256, ...(this.recipients ? {encryptedSha256: this.writer.fileSha256} : {})}
     } catch (error) {
       await this.writer.abort()
       this.cleanup()
@@ -724,6 +756,7 @@ class CollectionRun {
       endedAt: nowIso(),
       ...(this.live ? {live: this.live} : {}),
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
+      ...(this.recipients ? {encryption: {scheme: 'cms-auth-enveloped-data', contentEncryption: 'aes-256-gcm', recipients: this.recipients.summaries, workingCopies: this.workingCopies ?? ''}} : {}),
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},
       artifacts: [...this.summaries.values()],
       hashSets: [

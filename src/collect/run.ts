@@ -31,6 +31,10 @@ export interface RunCollectOptions extends SignerFiles {
   allowSameVolume?: boolean
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
+  /** Encryption certificates the bundle is encrypted to (`<bundle>.zip.p7m`). */
+  recipients?: string[]
+  /** A RAM disk for an encrypted collect's working copies (see CollectOptions.workDir). */
+  workDir?: string
 }
 
 export interface RunCollectResult extends CollectResult {
@@ -69,6 +73,8 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       definitionsDir: options.definitions,
       live: options.live,
       allowSameVolume: options.allowSameVolume,
+      recipients: options.recipients,
+      workDir: options.workDir,
       hashSets,
       phashSets,
       phashThreshold: options.phashThreshold,
@@ -85,6 +91,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       json: {
         bundle: result.bundlePath,
         bundleSha256,
+        ...(result.encryptedSha256 ? {encryptedSha256: result.encryptedSha256, recipients: m.encryption?.recipients.map((r) => ({subject: r.subject, certificateSha256: r.certificateSha256, keyManagement: r.keyManagement}))} : {}),
         complete: result.complete,
         case: m.case,
         startedAt: m.startedAt,

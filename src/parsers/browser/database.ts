@@ -5,8 +5,7 @@
  * BigInt where a browser stores 64-bit times.
  */
 import {closeSync, copyFileSync, existsSync, fstatSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {basename, join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {openDatabase} from '../../sqlite/engine.js'
 import {openWorkingCopy, requireTables, type SqliteDatabase} from '../sqlite.js'
@@ -57,7 +56,8 @@ export function checkNotTruncated(copyPath: string): void {
  * working copy, the bundle's copy or the evidence.
  */
 function rolledBackCopy(copyPath: string): {path: string; dir: string} {
-  const dir = mkdtempSync(join(tmpdir(), 'trawl-rollback-'))
+  // beside the working copy (the run's working folder: in memory for an encrypted collect), never the system temp
+  const dir = mkdtempSync(join(dirname(copyPath), 'trawl-rollback-'))
   const path = join(dir, basename(copyPath))
   copyFileSync(copyPath, path)
   copyFileSync(`${copyPath}-journal`, `${path}-journal`)

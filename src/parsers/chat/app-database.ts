@@ -5,8 +5,7 @@
  * iPhone backup are read by the same reader with different contexts.
  */
 import {copyFileSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {ParseError, TrawlError, errorMessage} from '../../errors.js'
 import type {SqliteCoverage} from '../coverage.js'
 import type {CollectedFile, ParserInput, RecordSource} from '../types.js'
@@ -43,7 +42,8 @@ export async function attachment(
  */
 export function besideEachOther(database: CollectedFile, wal: CollectedFile | undefined, name: string): {path: string; remove: () => void} {
   if (!wal) return {path: database.copyPath, remove: () => undefined}
-  const dir = mkdtempSync(join(tmpdir(), 'trawl-chat-'))
+  // beside the working copy (the run's working folder: in memory for an encrypted collect), never the system temp
+  const dir = mkdtempSync(join(dirname(database.copyPath), 'trawl-chat-'))
   const path = join(dir, name)
   copyFileSync(database.copyPath, path)
   copyFileSync(wal.copyPath, `${path}-wal`)

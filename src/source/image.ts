@@ -6,6 +6,7 @@ import {SliceByteSource} from '../image/byte-source.js'
 import {openImage, readHead} from '../image/detect.js'
 import type {OpenedImage} from '../image/detect.js'
 import {isEwf, unreadEwfVariant} from '../image/ewf.js'
+import {isQcow} from '../image/qcow2.js'
 import {RawImage} from '../image/raw.js'
 import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
@@ -73,7 +74,7 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
 /** Opens an image path (any segment of it) as an evidence source. */
 export function openImageSource(path: string): ImageEvidenceSource {
   const image = openImage(path)
-  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...deviceWarnings(image.description)]
+  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...(image.warnings ?? []), ...deviceWarnings(image.description)]
   try {
     const volumeSystem = readVolumeSystem(image.source)
     warnings.push(...volumeSystem.warnings)
@@ -129,6 +130,8 @@ export const imageOpener: SourceOpener = {
     const head = readHead(path, 8)
     // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
     if (isEwf(head) || unreadEwfVariant(head)) return true
+    // virtual disks by their signature; open() refuses the variants trawl does not read
+    if (isQcow(head)) return true
     try {
       if (findSplitRawSegments(path)) return true
     } catch (error) {

@@ -10,6 +10,7 @@ import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
 import {QcowImage, isQcow} from './qcow2.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
+import {VmdkImage, isVmdk} from './vmdk.js'
 import type {ParentImage, VirtualDiskInfo} from './virtual-disk.js'
 
 /** An image file opened as the byte source of its media data. */
@@ -37,11 +38,15 @@ export function readHead(path: string, length: number): Buffer {
   }
 }
 
+/** Bytes read to recognise a virtual disk: a VMDK descriptor is text, recognised by its first lines. */
+export const VIRTUAL_DISK_HEAD = 1024
+
 /** The image format of `path` by its content (EWF signature), then by split naming, else raw. */
-export function detectImageFormat(path: string): 'ewf' | 'qcow2' | 'split-raw' | 'raw' {
-  const head = readHead(path, 8)
+export function detectImageFormat(path: string): 'ewf' | 'qcow2' | 'vmdk' | 'split-raw' | 'raw' {
+  const head = readHead(path, VIRTUAL_DISK_HEAD)
   if (isEwf(head)) return 'ewf'
   if (isQcow(head)) return 'qcow2'
+  if (isVmdk(head)) return 'vmdk'
   return findSplitRawSegments(path) ? 'split-raw' : 'raw'
 }
 
@@ -106,7 +111,7 @@ function openDevice(path: string, kind: DeviceKind, name: string, driveLetter?: 
 }
 
 function openImageUnchecked(absolute: string): OpenedImage {
-  const head = readHead(absolute, 8)
+  const head = readHead(absolute, VIRTUAL_DISK_HEAD)
   const variant = unreadEwfVariant(head)
   if (variant) throw new UnsupportedFormatError(`${absolute}: ${variant} images are not read by trawl (convert with ewfexport to raw or E01)`)
   if (isEwf(head)) {
@@ -137,6 +142,15 @@ function openImageUnchecked(absolute: string): OpenedImage {
       description: {kind: 'image', path: absolute, format: 'qcow2', segments: qcow.files, size: qcow.size},
       virtualDisk: {chain: qcow.chain},
       warnings: qcow.warnings,
+    }
+  }
+  if (isVmdk(head)) {
+    const vmdk = VmdkImage.open(absolute, {openParent, chain: []})
+    return {
+      source: vmdk,
+      description: {kind: 'image', path: absolute, format: 'vmdk', segments: vmdk.files, size: vmdk.size},
+      virtualDisk: {chain: vmdk.chain},
+      warnings: vmdk.warnings,
     }
   }
   const segments = findSplitRawSegments(absolute)
@@ -176,11 +190,15 @@ export function openParent(path: string, format: string | undefined, chain: read
   })
   if (above.includes(real)) throw new CorruptImageError(`${child}: its chain of backing files loops (${[...chain, found].join(' -> ')})`)
   if (chain.length >= MAX_CHAIN_DEPTH) throw new CorruptImageError(`${child}: chain of backing files deeper than ${MAX_CHAIN_DEPTH} images`)
-  const head = readHead(found, 8)
+  const head = readHead(found, VIRTUAL_DISK_HEAD)
   const stated = format?.toLowerCase()
   if (stated === 'qcow2' || (stated === undefined && isQcow(head))) {
     const qcow = QcowImage.open(found, {openParent, chain})
     return {source: qcow, chain: qcow.chain, files: qcow.files}
+  }
+  if (stated === 'vmdk' || (stated === undefined && isVmdk(head))) {
+    const vmdk = VmdkImage.open(found, {openParent, chain})
+    return {source: vmdk, chain: vmdk.chain, files: vmdk.files}
   }
   if (stated === undefined || stated === 'raw') {
     const raw = new FileByteSource(found)

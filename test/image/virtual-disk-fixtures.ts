@@ -18,7 +18,10 @@ export function virtualDiskDir(): string {
   for (const name of readdirSync(VIRTUAL_DISK_FIXTURES)) {
     if (name.endsWith('.gz')) writeFileSync(join(dir, name.slice(0, -3)), gunzipSync(readFileSync(join(VIRTUAL_DISK_FIXTURES, name))))
   }
-  writeFileSync(join(dir, 'gpt.raw'), gunzipSync(readFileSync(join(REPO_ROOT, 'fixtures/images/gpt.raw.gz'))))
+  const raw = gunzipSync(readFileSync(join(REPO_ROOT, 'fixtures/images/gpt.raw.gz')))
+  writeFileSync(join(dir, 'gpt.raw'), raw)
+  // the flat extent of gpt-flat.vmdk is gpt.raw byte for byte (build.sh checks it): not committed twice
+  writeFileSync(join(dir, 'gpt-flat-flat.vmdk'), raw)
   unpacked = dir
   return dir
 }

@@ -88,16 +88,19 @@ export class UnsupportedFormatError extends TrawlError {
 }
 
 /**
- * A virtual disk whose parent (QCOW2 backing file, VMDK parent, a split extent) is not
- * where the image names it: the image alone is not the whole disk, so it is not read.
+ * A differencing disk (VHD, VHDX) whose parent cannot be found: names every place looked,
+ * since the examiner must supply the parent from the same acquisition.
  */
-export class MissingBackingFileError extends TrawlError {
-  constructor(
-    readonly imagePath: string,
-    readonly backingPath: string,
-    reason = 'does not exist',
-  ) {
-    super(`${imagePath} needs ${backingPath}, which ${reason}; put it where the image names it (or beside the image) and open the image again`, ExitCode.source)
+export class MissingParentImageError extends TrawlError {
+  constructor(readonly child: string, readonly lookedFor: string[]) {
+    super(`${child}: differencing image whose parent was not found (looked for ${lookedFor.join(', ')})`, ExitCode.source)
+  }
+}
+
+/** A parent image found beside a differencing disk that is not the disk it was made from (identifiers differ), or a chain that loops. */
+export class ParentImageMismatchError extends TrawlError {
+  constructor(message: string) {
+    super(message, ExitCode.image)
   }
 }
 

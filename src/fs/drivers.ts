@@ -1,4 +1,5 @@
 import type {ByteSource} from '../image/byte-source.js'
+import {extDriver} from '../ext/index.js'
 import {ntfsDriver} from '../ntfs/index.js'
 import type {ReadOnlyFileSystem} from './types.js'
 
@@ -16,4 +17,4 @@ export interface FileSystemDriver {
  * File-system drivers, tried in order on every volume. A new file system adds
  * its driver here; volumes it does not read are named, not guessed.
  */
-export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver]
+export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver]

@@ -1,17 +1,21 @@
-import {closeSync, existsSync, openSync, readSync, realpathSync, statSync} from 'node:fs'
-import {basename, dirname, join, resolve} from 'node:path'
-import {CorruptImageError, MissingBackingFileError, SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
+import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
 import type {ByteSource} from './byte-source.js'
 import {FileByteSource} from './byte-source.js'
 import {DeviceByteSource, type DeviceKind} from './device.js'
 import {parseWindowsDevicePath} from './device-path.js'
 import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
+import {checkChain, findParentImage} from './parent-image.js'
 import {QcowImage, isQcow} from './qcow2.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
+import {VhdImage, isVhd} from './vhd.js'
+import {VhdxImage, isVhdx} from './vhdx.js'
+import {asLayerSource} from './virtual-disk.js'
+import type {ParentImage} from './virtual-disk.js'
 import {VmdkImage, isVmdk} from './vmdk.js'
-import type {ParentImage, VirtualDiskInfo} from './virtual-disk.js'
 
 /** An image file opened as the byte source of its media data. */
 export interface OpenedImage {
@@ -20,9 +24,7 @@ export interface OpenedImage {
   description: SourceDescription
   /** Set for EWF images: media geometry and warnings found while opening. */
   ewf?: EwfImage
-  /** Set for virtual disks (QCOW2, VMDK): the image and its parents, with their geometry and snapshots. */
-  virtualDisk?: VirtualDiskInfo
-  /** Problems found while opening that did not stop it (virtual disks; EWF keeps its own in `ewf`). */
+  /** Problems found while opening that did not stop it (VHD, VHDX: a checksum that fails, a replayed log). */
   warnings?: string[]
 }
 
@@ -38,15 +40,40 @@ export function readHead(path: string, length: number): Buffer {
   }
 }
 
+/** The last bytes of a file (fewer if it is shorter): where a VHD keeps its footer. */
+export function readTail(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r')
+  try {
+    const size = fstatSync(fd).size
+    const buffer = Buffer.alloc(Math.min(length, size))
+    const n = readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+    return buffer.subarray(0, n)
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Bytes read to recognise a virtual disk: a VMDK descriptor is text, recognised by its first lines. */
 export const VIRTUAL_DISK_HEAD = 1024
 
-/** The image format of `path` by its content (EWF signature), then by split naming, else raw. */
-export function detectImageFormat(path: string): 'ewf' | 'qcow2' | 'vmdk' | 'split-raw' | 'raw' {
+/**
+ * The container format of `path` by its content alone (VHDX file identifier, QCOW2 signature,
+ * VMDK sparse extent signature or descriptor text, VHD footer or its copy), if it is one.
+ */
+export function detectVirtualDisk(path: string): 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | undefined {
   const head = readHead(path, VIRTUAL_DISK_HEAD)
-  if (isEwf(head)) return 'ewf'
+  if (isVhdx(head)) return 'vhdx'
   if (isQcow(head)) return 'qcow2'
   if (isVmdk(head)) return 'vmdk'
+  if (isVhd(head.subarray(0, 512), readTail(path, 512))) return 'vhd'
+  return undefined
+}
+
+/** The image format of `path` by its content (EWF signature, VHDX, QCOW2, VMDK, VHD), then by split naming, else raw. */
+export function detectImageFormat(path: string): 'ewf' | 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | 'split-raw' | 'raw' {
+  if (isEwf(readHead(path, 8))) return 'ewf'
+  const virtualDisk = detectVirtualDisk(path)
+  if (virtualDisk) return virtualDisk
   return findSplitRawSegments(path) ? 'split-raw' : 'raw'
 }
 
@@ -111,7 +138,7 @@ function openDevice(path: string, kind: DeviceKind, name: string, driveLetter?: 
 }
 
 function openImageUnchecked(absolute: string): OpenedImage {
-  const head = readHead(absolute, VIRTUAL_DISK_HEAD)
+  const head = readHead(absolute, 8)
   const variant = unreadEwfVariant(head)
   if (variant) throw new UnsupportedFormatError(`${absolute}: ${variant} images are not read by trawl (convert with ewfexport to raw or E01)`)
   if (isEwf(head)) {
@@ -135,24 +162,11 @@ function openImageUnchecked(absolute: string): OpenedImage {
       },
     }
   }
-  if (isQcow(head)) {
-    const qcow = QcowImage.open(absolute, {openParent, chain: []})
-    return {
-      source: qcow,
-      description: {kind: 'image', path: absolute, format: 'qcow2', segments: qcow.files, size: qcow.size},
-      virtualDisk: {chain: qcow.chain},
-      warnings: qcow.warnings,
-    }
-  }
-  if (isVmdk(head)) {
-    const vmdk = VmdkImage.open(absolute, {openParent, chain: []})
-    return {
-      source: vmdk,
-      description: {kind: 'image', path: absolute, format: 'vmdk', segments: vmdk.files, size: vmdk.size},
-      virtualDisk: {chain: vmdk.chain},
-      warnings: vmdk.warnings,
-    }
-  }
+  const virtualDisk = detectVirtualDisk(absolute)
+  if (virtualDisk === 'vhd') return openedVirtualDisk(absolute, VhdImage.open(absolute))
+  if (virtualDisk === 'vhdx') return openedVirtualDisk(absolute, VhdxImage.open(absolute))
+  if (virtualDisk === 'qcow2') return openedVirtualDisk(absolute, QcowImage.open(absolute, {openParent, chain: []}))
+  if (virtualDisk === 'vmdk') return openedVirtualDisk(absolute, VmdkImage.open(absolute, {openParent, chain: []}))
   const segments = findSplitRawSegments(absolute)
   if (segments) {
     const split = new SplitRawImage(segments)
@@ -162,47 +176,49 @@ function openImageUnchecked(absolute: string): OpenedImage {
   return {source: raw, description: {kind: 'image', path: absolute, format: 'raw', segments: [absolute], size: raw.size}}
 }
 
-/** How deep a chain of parents may go before it is taken for a loop QEMU would also refuse. */
-const MAX_CHAIN_DEPTH = 64
+/** A VHD, VHDX, QCOW2 or VMDK (and its parents) as an opened image: its disk type, identifiers and parent chain described. */
+function openedVirtualDisk(absolute: string, disk: VhdImage | VhdxImage | QcowImage | VmdkImage): OpenedImage {
+  return {
+    source: disk,
+    warnings: disk.allWarnings,
+    description: {
+      kind: 'image',
+      path: absolute,
+      format: disk.format,
+      // QCOW2, VMDK: every file read (extents, backing files), so the examiner knows what the disk is made of
+      segments: 'files' in disk ? disk.files : [absolute],
+      size: disk.size,
+      virtualDisk: disk.description,
+    },
+  }
+}
 
 /**
- * Opens the parent of a virtual disk: a QCOW2 backing file, a VMDK parent. `format` is
- * what the child states ('raw', 'qcow2', ...); without it the parent is recognised by
- * content, as QEMU probes it. `chain` holds the images above it: a parent that is one of
- * them is a loop, refused. A parent not where the child names it is looked for beside
- * the child (images are copied from the machine that made them without their folders).
+ * Opens the parent of a QCOW2 or VMDK disk (a backing file, a snapshot's parent) named
+ * `recorded` in `child`: found as written (relative names from the child's folder, as QEMU
+ * resolves them) or by its name beside the child (findParentImage), refused when it is one
+ * of `chain` (the real paths of the disks above it). `format` is what the child states
+ * ('raw', 'qcow2', 'vmdk', ...); without it the parent is recognised by content, as QEMU probes it.
  */
-export function openParent(path: string, format: string | undefined, chain: readonly string[]): ParentImage {
-  const child = chain[chain.length - 1] ?? path
-  let found = path
-  if (!existsSync(found)) {
-    const beside = join(dirname(child), basename(path))
-    if (beside === path || !existsSync(beside)) throw new MissingBackingFileError(child, path)
-    found = beside
+export function openParent(child: string, recorded: {how: string; path: string}, format: string | undefined, chain: readonly string[]): ParentImage {
+  const {path, foundBy} = findParentImage(child, [recorded])
+  checkChain(child, path, chain)
+  // `chain` already holds the child: it is the chain above the parent
+  const above = chain
+  const kind = format?.toLowerCase() ?? detectVirtualDisk(path) ?? 'raw'
+  if (kind === 'qcow2') return {...parentOf(QcowImage.open(path, {openParent, chain: above})), foundBy}
+  if (kind === 'vmdk') return {...parentOf(VmdkImage.open(path, {openParent, chain: above})), foundBy}
+  if (kind === 'vhdx' || kind === 'vhd' || kind === 'vpc') {
+    const disk = kind === 'vhdx' ? VhdxImage.open(path, {chain: above}) : VhdImage.open(path, {chain: above})
+    return {source: asLayerSource(disk), description: disk.description, files: [path], warnings: disk.allWarnings, format: disk.format, foundBy}
   }
-  const real = realpathSync(found)
-  const above = chain.map((p) => {
-    try {
-      return realpathSync(p)
-    } catch {
-      return p
-    }
-  })
-  if (above.includes(real)) throw new CorruptImageError(`${child}: its chain of backing files loops (${[...chain, found].join(' -> ')})`)
-  if (chain.length >= MAX_CHAIN_DEPTH) throw new CorruptImageError(`${child}: chain of backing files deeper than ${MAX_CHAIN_DEPTH} images`)
-  const head = readHead(found, VIRTUAL_DISK_HEAD)
-  const stated = format?.toLowerCase()
-  if (stated === 'qcow2' || (stated === undefined && isQcow(head))) {
-    const qcow = QcowImage.open(found, {openParent, chain})
-    return {source: qcow, chain: qcow.chain, files: qcow.files}
+  if (kind === 'raw') {
+    const raw = new FileByteSource(path)
+    return {source: raw, files: [path], warnings: [], format: 'raw', foundBy}
   }
-  if (stated === 'vmdk' || (stated === undefined && isVmdk(head))) {
-    const vmdk = VmdkImage.open(found, {openParent, chain})
-    return {source: vmdk, chain: vmdk.chain, files: vmdk.files}
-  }
-  if (stated === undefined || stated === 'raw') {
-    const raw = new FileByteSource(found)
-    return {source: raw, chain: [{path: found, format: 'raw', size: raw.size}], files: [found]}
-  }
-  throw new UnsupportedFormatError(`${child}: backing file ${found} is stated to be ${format}, a format trawl does not read as a backing file`)
+  throw new UnsupportedFormatError(`${child}: its parent ${path} is stated to be ${format}, a format trawl does not read as a parent`)
+}
+
+function parentOf(disk: QcowImage | VmdkImage): Omit<ParentImage, 'foundBy'> {
+  return {source: disk, description: disk.description, files: disk.files, warnings: disk.allWarnings, format: disk.format}
 }

@@ -1,8 +1,7 @@
 import {openImageSource} from '../source/image.js'
 import type {DeviceDescription} from '../source/types.js'
 import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
-import {formatVirtualDisk} from './virtual-disk.js'
-import type {VirtualDiskInfo} from './virtual-disk.js'
+import type {VirtualDiskDescription} from './parent-image.js'
 
 /**
  * `trawl image info`: what an image is (format, segments, media size, EWF case
@@ -42,8 +41,8 @@ export interface ImageInfo {
   storedHashes?: {md5?: string; sha1?: string}
   metadata?: Record<string, string>
   ewf?: EwfMedia & {chunkSize: number}
-  /** QCOW2, VMDK: the image and its chain of parents (backing files), with geometry and snapshots. */
-  virtualDisk?: VirtualDiskInfo
+  /** VHD, VHDX: disk type, identifier, block and sector sizes, and a differencing disk's parent chain. */
+  virtualDisk?: VirtualDiskDescription
   /** EWF: sector ranges the acquiring tool could not read (zero-filled in the image). */
   acquisitionErrors?: EwfAcquisitionError[]
   scheme: 'mbr' | 'gpt' | 'none'
@@ -92,10 +91,10 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
       size: description.size ?? image.source.size,
       ...(description.device ? {device: description.device} : {}),
       ...(description.storedHashes ? {storedHashes: description.storedHashes} : {}),
+      ...(description.virtualDisk ? {virtualDisk: description.virtualDisk} : {}),
       ...(image.ewf
         ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}, acquisitionErrors: image.ewf.acquisitionErrors}
         : {}),
-      ...(image.virtualDisk ? {virtualDisk: image.virtualDisk} : {}),
       scheme: volumeSystem.scheme,
       sectorSize: volumeSystem.sectorSize,
       ...(volumeSystem.diskGuid ? {diskGuid: volumeSystem.diskGuid} : {}),
@@ -141,7 +140,7 @@ export function formatImageInfo(info: ImageInfo): string {
   if (info.ewf) {
     lines.push(`Sectors:      ${info.ewf.sectorCount} of ${info.ewf.bytesPerSector} bytes; chunk ${info.ewf.chunkSize} bytes`)
   }
-  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk))
+  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk, info.format))
   if (info.metadata && Object.keys(info.metadata).length > 0) {
     lines.push('', 'Acquisition (EWF header)')
     const known = new Set(METADATA_LABELS.map(([k]) => k))
@@ -170,4 +169,34 @@ export function formatImageInfo(info: ImageInfo): string {
     for (const w of info.warnings) lines.push(`  ${w}`)
   }
   return lines.join('\n')
+}
+
+/** What a disk format calls its allocation unit. */
+const BLOCK_NAMES: Record<string, string> = {qcow2: 'clusters', vmdk: 'grains'}
+
+/** The VHD/VHDX/QCOW2/VMDK lines of `image info`: what kind of disk, and for a differencing disk every file it is read through. */
+function formatVirtualDisk(disk: VirtualDiskDescription, format: string): string[] {
+  const unit = BLOCK_NAMES[format] ?? 'blocks'
+  const sizes = [
+    disk.blockSize ? `${disk.blockSize}-byte ${unit}` : undefined,
+    disk.logicalSectorSize ? `${disk.logicalSectorSize}-byte sectors${disk.physicalSectorSize && disk.physicalSectorSize !== disk.logicalSectorSize ? ` (physical ${disk.physicalSectorSize})` : ''}` : undefined,
+  ].filter((s) => s !== undefined)
+  const lines = [`Virtual disk: ${disk.diskType}${sizes.length > 0 ? `, ${sizes.join(', ')}` : ''}${disk.identifier !== undefined ? `; id ${disk.identifier}` : ''}`]
+  if (disk.features?.length) lines.push(`Features:     ${disk.features.join(', ')}`)
+  if (disk.creator) lines.push(`Created by:   ${disk.creator}`)
+  for (const e of disk.extents ?? []) lines.push(`  extent ${e.type} ${e.sectors} sectors${e.path ? ` in ${e.path}` : ''}${e.offsetSectors ? ` from sector ${e.offsetSectors}` : ''}`)
+  if (disk.parents && disk.parents.length > 0) {
+    const recorded = disk.parentAsRecorded !== undefined ? `; recorded as "${disk.parentAsRecorded}"` : ''
+    lines.push(`Parent chain (${disk.parents.length}; read through in this order${recorded}):`)
+    disk.parents.forEach((p, i) =>
+      lines.push(`  ${i + 1}. ${p.path} (${p.format} ${p.diskType}${p.blockSize ? `, ${p.blockSize}-byte ${BLOCK_NAMES[p.format] ?? 'blocks'}` : ''}${p.identifier !== undefined ? `, id ${p.identifier}` : ''}; found by ${p.foundBy})`),
+    )
+  }
+  if (disk.snapshots?.length) {
+    lines.push(`Internal snapshots (${disk.snapshots.length}; the current state is what is read):`)
+    for (const s of disk.snapshots) {
+      lines.push(`  ${s.id} "${s.name}" taken ${s.date}${s.diskSize !== undefined ? `, disk ${s.diskSize} bytes` : ''}${s.vmStateSize ? `, VM state ${s.vmStateSize} bytes` : ''}`)
+    }
+  }
+  return lines
 }

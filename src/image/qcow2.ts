@@ -1,10 +1,11 @@
-import {dirname, isAbsolute, resolve} from 'node:path'
+import {realpathSync} from 'node:fs'
 import {constants, inflateRawSync} from 'node:zlib'
 import {CorruptImageError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import {isoFromTicks} from '../time.js'
 import {FileByteSource, readThroughInto} from './byte-source.js'
-import type {LayerSource, ParentOpener, QcowSnapshotInfo, VirtualDiskLayer} from './virtual-disk.js'
-import {readParentInto} from './virtual-disk.js'
+import type {QcowSnapshotInfo, VirtualDiskDescription} from './parent-image.js'
+import type {LayerSource, ParentImage, ParentOpener} from './virtual-disk.js'
+import {parentsOf, readParentInto} from './virtual-disk.js'
 
 /**
  * QEMU copy-on-write images, versions 2 and 3 (QCOW2), read-only. Layout as QEMU's
@@ -282,8 +283,6 @@ export interface QcowOpenOptions {
 export class QcowImage implements LayerSource {
   readonly size: number
   readonly format = 'qcow2'
-  /** This image and its backing chain, top first. */
-  readonly chain: VirtualDiskLayer[]
   /** Every file read: this image, then its backing files. */
   readonly files: string[]
   readonly snapshots: QcowSnapshot[]
@@ -303,7 +302,8 @@ export class QcowImage implements LayerSource {
   private readonly clusterCache = new Map<number, Buffer>()
   /** Compressed descriptor ([QCOW2] "Compressed Clusters Descriptor"): offset bits, size bits. */
   private readonly compressedOffsetBits: bigint
-  private readonly parent: LayerSource | undefined
+  private readonly parent: ParentImage | undefined
+  private readonly parentSource: LayerSource | undefined
 
   // The piece found by locate(): kind, length, host offset (stored) or guest cluster (compressed).
   private pieceKind = Piece.zeros
@@ -316,7 +316,7 @@ export class QcowImage implements LayerSource {
     file: FileByteSource,
     l1: Float64Array,
     snapshots: QcowSnapshot[],
-    parent: {source: LayerSource; chain: VirtualDiskLayer[]; files: string[]} | undefined,
+    parent: ParentImage | undefined,
     cacheBytes: number,
   ) {
     this.file = file
@@ -329,25 +329,33 @@ export class QcowImage implements LayerSource {
     this.snapshots = snapshots
     this.l2CacheLimit = Math.max(4, Math.floor(cacheBytes / header.clusterSize))
     this.compressedOffsetBits = BigInt(62 - (header.clusterBits - 8))
-    this.parent = parent?.source
-    const layer: VirtualDiskLayer = {
-      path,
-      format: 'qcow2',
-      variant: `QCOW2 v${header.version}`,
-      size: header.size,
-      unitSize: header.clusterSize,
-      ...(header.features.length > 0 ? {features: header.features} : {}),
-      ...(header.backingFile !== undefined ? {parentAsWritten: header.backingFile} : {}),
-      ...(snapshots.length > 0 ? {snapshots: snapshots.map(({l1TableOffset: _o, l1Size: _s, ...info}) => info)} : {}),
-    }
-    this.chain = [layer, ...(parent?.chain ?? [])]
+    this.parent = parent
+    this.parentSource = parent?.source
     this.files = [path, ...(parent?.files ?? [])]
+  }
+
+  /** What `image info` and the evidence description show of the disk and its backing chain. */
+  get description(): VirtualDiskDescription {
+    const parents = parentsOf(this.parent)
+    return {
+      diskType: `QCOW2 v${this.header.version}`,
+      blockSize: this.header.clusterSize,
+      ...(this.header.features.length > 0 ? {features: this.header.features} : {}),
+      ...(this.header.backingFile !== undefined ? {parentAsRecorded: this.header.backingFile} : {}),
+      ...(parents.length > 0 ? {parents} : {}),
+      ...(this.snapshots.length > 0 ? {snapshots: this.snapshots.map(({l1TableOffset: _o, l1Size: _s, ...info}) => info)} : {}),
+    }
+  }
+
+  /** Warnings of this image and every backing file. */
+  get allWarnings(): string[] {
+    return [...this.warnings, ...(this.parent?.warnings ?? [])]
   }
 
   /** Opens `path` (absolute), and its backing chain through `options.openParent`. */
   static open(path: string, options: QcowOpenOptions = {}): QcowImage {
     const file = new FileByteSource(path)
-    let parent: {source: LayerSource; chain: VirtualDiskLayer[]; files: string[]} | undefined
+    let parent: ParentImage | undefined
     try {
       const first = file.read(0, 104)
       const probe = first.length >= 24 && isQcow(first) ? first.readUInt32BE(20) : 16
@@ -378,7 +386,8 @@ export class QcowImage implements LayerSource {
 
       if (header.backingFile !== undefined) {
         if (!options.openParent) throw new UnsupportedFormatError(`${path}: has a backing file (${header.backingFile}), and none can be opened here`)
-        parent = options.openParent(resolveBackingPath(path, header.backingFile), header.backingFormat, [...(options.chain ?? []), path])
+        refuseProtocolName(path, header.backingFile)
+        parent = options.openParent(path, {how: 'backing file', path: header.backingFile}, header.backingFormat, [...(options.chain ?? []), realpathSync(path)])
       }
       const image = new QcowImage(path, header, file, l1, snapshots, parent, options.cacheBytes ?? 32 * 1024 * 1024)
       image.warnings.push(...warnings)
@@ -424,7 +433,7 @@ export class QcowImage implements LayerSource {
       } else {
         flush()
         if (this.pieceKind === Piece.zeros) target.fill(0, at, at + n)
-        else if (this.pieceKind === Piece.parent) readParentInto(this.parent, position, target, at, n)
+        else if (this.pieceKind === Piece.parent) readParentInto(this.parentSource, position, target, at, n)
         else {
           const cluster = this.compressedCluster(this.pieceHost)
           const within = position - this.pieceHost * this.clusterSize
@@ -512,7 +521,7 @@ export class QcowImage implements LayerSource {
   }
 
   private setUnallocated(length: number): void {
-    this.pieceKind = this.parent ? Piece.parent : Piece.zeros
+    this.pieceKind = this.parentSource ? Piece.parent : Piece.zeros
     this.pieceLength = length
   }
 
@@ -588,7 +597,7 @@ export class QcowImage implements LayerSource {
 
   close(): void {
     this.file.close()
-    this.parent?.close()
+    this.parentSource?.close()
     this.l2Cache.clear()
     this.clusterCache.clear()
     this.lastL2 = undefined
@@ -609,13 +618,11 @@ export function parseL1Table(bytes: Buffer, header: Pick<QcowHeader, 'l1Size' | 
 }
 
 /**
- * Where a backing file named in an image is: an absolute name as it is, a relative
- * one from the image's own folder (as QEMU resolves it). Protocol names (nbd:, json:)
- * are no files: refused.
+ * A backing file name that is a QEMU protocol (nbd:, json:, https:) names no file: refused.
+ * A drive letter (C:\\VMs\\base.qcow2) is a file name of the host that made the image.
  */
-export function resolveBackingPath(imagePath: string, name: string): string {
-  if (/^[a-z][a-z0-9+.-]*:(?![\\/])/i.test(name) && !/^[a-z]:[\\/]/i.test(name)) {
+export function refuseProtocolName(imagePath: string, name: string): void {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(name) && !/^[a-z]:[\\/]/i.test(name)) {
     throw new UnsupportedFormatError(`${imagePath}: backing file "${name}" is a QEMU protocol name, not a file; trawl reads backing files only`)
   }
-  return isAbsolute(name) ? name : resolve(dirname(imagePath), name)
 }

@@ -1,10 +1,11 @@
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, realpathSync, statSync} from 'node:fs'
 import {basename, dirname, isAbsolute, resolve} from 'node:path'
 import {constants, inflateRawSync, inflateSync} from 'node:zlib'
-import {CorruptImageError, MissingBackingFileError, UnsupportedFormatError, errorMessage} from '../errors.js'
+import {CorruptImageError, SourceNotFoundError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import {FileByteSource, readThroughInto} from './byte-source.js'
-import type {LayerSource, ParentOpener, VirtualDiskLayer} from './virtual-disk.js'
-import {readParentInto} from './virtual-disk.js'
+import type {VirtualDiskDescription} from './parent-image.js'
+import type {LayerSource, ParentImage, ParentOpener} from './virtual-disk.js'
+import {parentsOf, readParentInto} from './virtual-disk.js'
 
 /**
  * VMware virtual disks (VMDK), read-only: a text descriptor naming the disk's extents
@@ -480,11 +481,10 @@ export interface VmdkOpenOptions {
 export class VmdkImage implements LayerSource {
   readonly format = 'vmdk'
   readonly size: number
-  readonly chain: VirtualDiskLayer[]
   /** Every file read: the descriptor, the extents, then the parents'. */
   readonly files: string[]
   readonly warnings: string[] = []
-  private readonly parent: LayerSource | undefined
+  private readonly parentSource: LayerSource | undefined
   private last = 0
 
   private constructor(
@@ -492,36 +492,44 @@ export class VmdkImage implements LayerSource {
     readonly descriptor: VmdkDescriptor,
     private readonly extents: PlacedExtent[],
     ownFiles: string[],
-    parent: {source: LayerSource; chain: VirtualDiskLayer[]; files: string[]} | undefined,
+    private readonly parent: ParentImage | undefined,
   ) {
     this.size = extents.length ? extents[extents.length - 1].start + extents[extents.length - 1].size : 0
-    this.parent = parent?.source
-    const sparse = extents.find((e) => e.sparse)?.sparse
+    this.parentSource = parent?.source
+    this.files = [...ownFiles, ...(parent?.files ?? [])]
+  }
+
+  /** What `image info` and the evidence description show of the disk: its kind, grain size, extents and parents. */
+  get description(): VirtualDiskDescription {
+    const sparse = this.extents.find((e) => e.sparse)?.sparse
     const features: string[] = []
     if (sparse?.header.compressed) features.push('compressed grains')
     if (sparse?.header.markers) features.push('markers')
     if (sparse?.header.zeroedGrainGte) features.push('zeroed-grain GTEs')
     if (sparse?.header.redundantGd) features.push('redundant grain directory')
-    if (extents.some((e) => e.sparse?.header.uncleanShutdown)) features.push('unclean shutdown')
-    const layer: VirtualDiskLayer = {
-      path,
-      format: 'vmdk',
-      variant: `${descriptor.createType}${sparse ? ` (sparse extent version ${sparse.header.version})` : ''}`,
-      size: this.size,
-      ...(sparse ? {unitSize: sparse.grainBytes} : {}),
+    if (this.extents.some((e) => e.sparse?.header.uncleanShutdown)) features.push('unclean shutdown')
+    const parents = parentsOf(this.parent)
+    return {
+      diskType: `${this.descriptor.createType}${sparse ? ` (sparse extent version ${sparse.header.version})` : ''}`,
+      ...(this.descriptor.cid ? {identifier: `CID ${this.descriptor.cid}`} : {}),
+      ...(sparse ? {blockSize: sparse.grainBytes} : {}),
       ...(features.length ? {features} : {}),
-      ...(descriptor.parentFileNameHint !== undefined ? {parentAsWritten: descriptor.parentFileNameHint} : {}),
-      extents: extents.map((e) => ({type: e.type, ...(e.path ? {path: e.path} : {}), sectors: e.size / SECTOR, ...(e.flat?.offset ? {offsetSectors: e.flat.offset / SECTOR} : {})})),
+      ...(this.descriptor.parentFileNameHint !== undefined ? {parentAsRecorded: this.descriptor.parentFileNameHint} : {}),
+      ...(parents.length > 0 ? {parents} : {}),
+      extents: this.extents.map((e) => ({type: e.type, ...(e.path ? {path: e.path} : {}), sectors: e.size / SECTOR, ...(e.flat?.offset ? {offsetSectors: e.flat.offset / SECTOR} : {})})),
     }
-    this.chain = [layer, ...(parent?.chain ?? [])]
-    this.files = [...ownFiles, ...(parent?.files ?? [])]
+  }
+
+  /** Warnings of this disk and every parent. */
+  get allWarnings(): string[] {
+    return [...this.warnings, ...(this.parent?.warnings ?? [])]
   }
 
   /** Opens `path` (absolute): a descriptor file, or a monolithic sparse / stream-optimized extent holding its descriptor. */
   static open(path: string, options: VmdkOpenOptions = {}): VmdkImage {
     const opened: Array<FileByteSource> = []
     const extents: PlacedExtent[] = []
-    let parent: {source: LayerSource; chain: VirtualDiskLayer[]; files: string[]} | undefined
+    let parent: ParentImage | undefined
     const warnings: string[] = []
     try {
       const first = new FileByteSource(path)
@@ -565,7 +573,7 @@ export class VmdkImage implements LayerSource {
           if (extent.file === undefined) throw new CorruptImageError(`${path}: ${name} names no file`)
           const extentPath = isAbsolute(extent.file) ? extent.file : resolve(folder, extent.file)
           const found = existsSync(extentPath) ? extentPath : existsSync(resolve(folder, basename(extent.file))) ? resolve(folder, basename(extent.file)) : undefined
-          if (!found) throw new MissingBackingFileError(path, extentPath, 'does not exist (an extent of the disk)')
+          if (!found) throw new SourceNotFoundError(extentPath, `does not exist (${name} of ${path})`)
           if (statSync(found).isDirectory()) throw new CorruptImageError(`${path}: ${name} is a folder`)
           const file = new FileByteSource(found)
           opened.push(file)
@@ -591,11 +599,10 @@ export class VmdkImage implements LayerSource {
       if (descriptor.parentFileNameHint !== undefined && descriptor.parentCid !== 'ffffffff') {
         if (!options.openParent) throw new UnsupportedFormatError(`${path}: has a parent disk (${descriptor.parentFileNameHint}), and none can be opened here`)
         const hint = descriptor.parentFileNameHint
-        const parentPath = isAbsolute(hint) || /^[a-z]:[\\/]/i.test(hint) ? hint : resolve(dirname(path), hint)
-        parent = options.openParent(parentPath, 'vmdk', [...(options.chain ?? []), path])
-        const parentDescriptor = (parent.source as Partial<VmdkImage>).descriptor
-        if (parentDescriptor && parentDescriptor.cid !== descriptor.parentCid) {
-          warnings.push(`${path}: parent ${parent.chain[0].path} has CID ${parentDescriptor.cid}, not the ${descriptor.parentCid} this disk was made from (the parent changed since)`)
+        parent = options.openParent(path, {how: 'parentFileNameHint', path: hint}, 'vmdk', [...(options.chain ?? []), realpathSync(path)])
+        const parentCid = (parent.source as Partial<VmdkImage>).descriptor?.cid
+        if (parentCid !== undefined && parentCid !== descriptor.parentCid) {
+          warnings.push(`${path}: parent ${parent.files[0]} has CID ${parentCid}, not the ${descriptor.parentCid} this disk was made from (the parent changed since)`)
         }
       }
       const image = new VmdkImage(path, descriptor, extents, files, parent)
@@ -666,7 +673,7 @@ export class VmdkImage implements LayerSource {
       } else {
         flush()
         if (sparse.kind === Grain.zeros) target.fill(0, into, into + length)
-        else if (sparse.kind === Grain.unallocated) readParentInto(this.parent, extent.start + position, target, into, length)
+        else if (sparse.kind === Grain.unallocated) readParentInto(this.parentSource, extent.start + position, target, into, length)
         else {
           const grain = sparse.compressedGrain(sparse.host)
           const from = position - sparse.host * sparse.grainBytes
@@ -697,6 +704,6 @@ export class VmdkImage implements LayerSource {
       extent.sparse?.close()
       extent.flat?.file.close()
     }
-    this.parent?.close()
+    this.parentSource?.close()
   }
 }

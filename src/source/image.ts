@@ -3,11 +3,9 @@ import {CorruptImageError, TrawlError, errorMessage} from '../errors.js'
 import {fileSystemDrivers} from '../fs/drivers.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {SliceByteSource} from '../image/byte-source.js'
-import {VIRTUAL_DISK_HEAD, openImage, readHead} from '../image/detect.js'
+import {detectVirtualDisk, openImage, readHead} from '../image/detect.js'
 import type {OpenedImage} from '../image/detect.js'
 import {isEwf, unreadEwfVariant} from '../image/ewf.js'
-import {isQcow} from '../image/qcow2.js'
-import {isVmdk} from '../image/vmdk.js'
 import {RawImage} from '../image/raw.js'
 import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
@@ -57,6 +55,8 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
     try {
       const fs = driver.open(bytes)
       volume.fs = fs
+      // a driver reading a family names the member it found (ext2, ext3, ext4)
+      volume.description.fileSystem = fs.kind
       if (fs.label !== undefined) volume.description.label = fs.label
       if (fs.serial !== undefined) volume.description.serial = fs.serial
     } catch (error) {
@@ -128,11 +128,10 @@ export const imageOpener: SourceOpener = {
     // a block device is read as a disk whatever it holds: open() says what it finds there
     if (info.isBlockDevice()) return true
     if (!info.isFile()) return false
-    const head = readHead(path, VIRTUAL_DISK_HEAD)
+    const head = readHead(path, 8)
     // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
     if (isEwf(head) || unreadEwfVariant(head)) return true
-    // virtual disks by their signature; open() refuses the variants trawl does not read
-    if (isQcow(head) || isVmdk(head)) return true
+    if (detectVirtualDisk(path)) return true
     try {
       if (findSplitRawSegments(path)) return true
     } catch (error) {

@@ -1,5 +1,6 @@
 import type {ReadOnlyFileSystem} from '../fs/types.js'
 import type {DeviceKind, DeviceSizeMethod} from '../image/device.js'
+import type {VirtualDiskDescription} from '../image/parent-image.js'
 
 /**
  * An evidence source: a directory, or an image holding one or more volumes.
@@ -48,6 +49,8 @@ export interface SourceDescription {
   metadata?: Record<string, string>
   /** A disk or volume read in place (format 'device'): what it is and how its size was found. */
   device?: DeviceDescription
+  /** A virtual disk (VHD, VHDX): its disk type, identifier, block size and, for a differencing disk, its parents. */
+  virtualDisk?: VirtualDiskDescription
   /** A source of several (the fixed volumes of a live machine): each one's own description. */
   sources?: SourceDescription[]
 }

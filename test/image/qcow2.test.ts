@@ -1,7 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {CorruptImageError, MissingBackingFileError, UnsupportedFormatError} from '../../src/errors.js'
+import {CorruptImageError, MissingParentImageError, ParentImageMismatchError, UnsupportedFormatError} from '../../src/errors.js'
 import {openImage} from '../../src/image/detect.js'
 import {formatImageInfo, imageInfo} from '../../src/image/info.js'
 import {walkVolume} from '../../src/image/listing.js'
@@ -98,19 +98,21 @@ describe('QCOW2 images made by qemu-img from gpt.raw', () => {
     const qemu = JSON.parse(virtualDiskGolden('top.qcow2.info.json')) as Array<Record<string, unknown>>
     expect(info.format).toBe('qcow2')
     expect(info.segments.map((s) => s.split('/').pop())).toEqual(['top.qcow2', 'mid.qcow2', 'gpt.raw'])
-    const chain = info.virtualDisk!.chain
-    expect(chain.map((l) => [l.path.split('/').pop(), l.format, l.size, l.unitSize])).toEqual(qemu.map((q) => [q.filename, q.format, q['virtual-size'], q['cluster-size']]))
-    expect(chain.map((l) => l.parentAsWritten)).toEqual(qemu.map((q) => q['backing-filename']))
-    expect(chain[0].variant).toBe('QCOW2 v3')
-    expect(chain[0].features).toEqual(['extended L2 entries'])
-    expect(chain[1].variant).toBe('QCOW2 v2')
+    const disk = info.virtualDisk!
+    expect([disk.diskType, disk.blockSize, disk.parentAsRecorded]).toEqual(['QCOW2 v3', qemu[0]['cluster-size'], qemu[0]['backing-filename']])
+    expect(disk.features).toEqual(['extended L2 entries'])
+    expect(disk.parents!.map((p) => [p.path.split('/').pop(), p.format, p.blockSize])).toEqual(qemu.slice(1).map((q) => [q.filename, q.format, q['cluster-size']]))
+    expect(disk.parents!.map((p) => p.diskType)).toEqual(['QCOW2 v2', 'raw'])
+    expect(disk.parents!.map((p) => p.foundBy)).toEqual(['backing file mid.qcow2', 'backing file gpt.raw'])
     const snapshot = (qemu[0].snapshots as Array<Record<string, number | string>>)[0]
     const when = new Date(Number(snapshot['date-sec']) * 1000).toISOString().replace('.000Z', '')
-    expect(chain[0].snapshots).toEqual([{id: '1', name: 'before-zeroing', date: `${when}.${String(snapshot['date-nsec']).padStart(9, '0')}Z`, guestRunTimeNs: 0, vmStateSize: 0, diskSize: 4194304}])
+    expect(disk.snapshots).toEqual([{id: '1', name: 'before-zeroing', date: `${when}.${String(snapshot['date-nsec']).padStart(9, '0')}Z`, guestRunTimeNs: 0, vmStateSize: 0, diskSize: 4194304}])
     const text = formatImageInfo(info)
-    expect(text).toContain('Virtual disk: QCOW2 v3, virtual size 4194304 bytes; cluster 65536 bytes; features: extended L2 entries')
-    expect(text).toMatch(/Backing chain \(2 parents; unallocated clusters read from them\)\n {2}1\. \S+mid\.qcow2: QCOW2 v2, virtual size 4194304 bytes; cluster 65536 bytes \(named "mid\.qcow2"\)\n {2}2\. \S+gpt\.raw: raw, virtual size 4194304 bytes \(named "gpt\.raw"\)/)
-    expect(text).toContain(`  1 "before-zeroing" taken ${chain[0].snapshots![0].date}, disk 4194304 bytes`)
+    expect(text).toContain('Virtual disk: QCOW2 v3, 65536-byte clusters\nFeatures:     extended L2 entries')
+    expect(text).toMatch(
+      /Parent chain \(2; read through in this order; recorded as "mid\.qcow2"\):\n {2}1\. \S+mid\.qcow2 \(qcow2 QCOW2 v2, 65536-byte clusters; found by backing file mid\.qcow2\)\n {2}2\. \S+gpt\.raw \(raw raw; found by backing file gpt\.raw\)/,
+    )
+    expect(text).toContain(`  1 "before-zeroing" taken ${disk.snapshots![0].date}, disk 4194304 bytes`)
     expect(info.partitions.map((p) => p.fileSystem)).toEqual(['fat12', 'unknown', 'ntfs', 'ext2', 'unknown'])
   })
 
@@ -136,8 +138,8 @@ describe('QCOW2 images made by qemu-img from gpt.raw', () => {
     writeFileSync(path, bytes)
     const image = openImage(path)
     try {
-      expect(image.virtualDisk!.chain[0].parentAsWritten).toBe('/evidence/vm/gpt.raw')
-      expect(image.virtualDisk!.chain[1].path).toBe(join(dir, 'gpt.raw'))
+      expect(image.description.virtualDisk!.parentAsRecorded).toBe('/evidence/vm/gpt.raw')
+      expect(image.description.virtualDisk!.parents).toEqual([expect.objectContaining({path: join(dir, 'gpt.raw'), foundBy: 'name of backing file /evidence/vm/gpt.raw, beside the child'})])
       expect(sha256OfSource(image.source)).toBe(virtualDiskGolden('mid.qcow2.sha256').trim())
     } finally {
       image.source.close()
@@ -148,18 +150,18 @@ describe('QCOW2 images made by qemu-img from gpt.raw', () => {
 describe('QCOW2 images that cannot be read whole: a clear typed error, no hang', () => {
   it('a missing backing file is named, with the image that needs it', () => {
     const path = virtualDisk('orphan.qcow2')
-    expect(() => openImage(path)).toThrow(MissingBackingFileError)
-    expect(() => openImage(path)).toThrow(`${path} needs ${join(path, '..', 'no-such-base.raw')}, which does not exist`)
+    expect(() => openImage(path)).toThrow(MissingParentImageError)
+    expect(() => openImage(path)).toThrow(`${path}: differencing image whose parent was not found (looked for ${join(path, '..', 'no-such-base.raw')})`)
   })
 
   it('a chain missing its middle image names the missing one', () => {
     const dir = copiesOf('top.qcow2', 'gpt.raw')
-    expect(() => openImage(join(dir, 'top.qcow2'))).toThrow(new MissingBackingFileError(join(dir, 'top.qcow2'), join(dir, 'mid.qcow2')).message)
+    expect(() => openImage(join(dir, 'top.qcow2'))).toThrow(new MissingParentImageError(join(dir, 'top.qcow2'), [join(dir, 'mid.qcow2')]).message)
   })
 
   it('a backing chain that loops (a -> b -> a) is refused', () => {
-    expect(() => openImage(virtualDisk('loop-a.qcow2'))).toThrow(CorruptImageError)
-    expect(() => openImage(virtualDisk('loop-a.qcow2'))).toThrow(/chain of backing files loops \(\S+loop-a\.qcow2 -> \S+loop-b\.qcow2 -> \S+loop-a\.qcow2\)/)
+    expect(() => openImage(virtualDisk('loop-a.qcow2'))).toThrow(ParentImageMismatchError)
+    expect(() => openImage(virtualDisk('loop-a.qcow2'))).toThrow(/loop-b\.qcow2: the parent chain loops \(\S+loop-a\.qcow2 -> \S+loop-b\.qcow2 -> \S+loop-a\.qcow2\)/)
   })
 
   /** A copy of gpt.qcow2 with `change` applied to its bytes. */
@@ -276,7 +278,8 @@ describeShared('QCOW2 images of the shared test data', () => {
 
   it('plaso_vsstest.qcow2 is QCOW2 v2 with compressed clusters, a bare NTFS volume "vsstest"', async () => {
     const info = await imageInfo(sharedFile('disk/qcow/plaso_vsstest.qcow2'))
-    expect(info.virtualDisk!.chain).toEqual([expect.objectContaining({format: 'qcow2', variant: 'QCOW2 v2', size: 1073741824, unitSize: 65536})])
+    expect(info.virtualDisk).toEqual({diskType: 'QCOW2 v2', blockSize: 65536})
+    expect(info.size).toBe(1073741824)
     expect(info.partitions).toEqual([expect.objectContaining({id: 'vol', fileSystem: 'ntfs', label: 'vsstest', serial: 'C45E30FD5E30EA36', readable: true})])
   })
 

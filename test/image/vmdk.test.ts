@@ -1,7 +1,7 @@
 import {readFileSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {CorruptImageError, MissingBackingFileError, UnsupportedFormatError} from '../../src/errors.js'
+import {CorruptImageError, MissingParentImageError, SourceNotFoundError, UnsupportedFormatError} from '../../src/errors.js'
 import {openImage} from '../../src/image/detect.js'
 import {formatImageInfo, imageInfo} from '../../src/image/info.js'
 import {walkVolume} from '../../src/image/listing.js'
@@ -86,18 +86,19 @@ describe('VMDK disks made by qemu-img from gpt.raw', () => {
   it('image info shows each disk of the snapshot chain with its grain size, as qemu-img info does', async () => {
     const info = await imageInfo(virtualDisk('grandchild.vmdk'))
     const qemu = JSON.parse(virtualDiskGolden('grandchild.vmdk.info.json')) as Array<Record<string, unknown>>
-    const chain = info.virtualDisk!.chain
-    expect(chain.map((l) => [l.path.split('/').pop(), l.format, l.size, l.unitSize])).toEqual(qemu.map((q) => [q.filename, q.format, q['virtual-size'], q['cluster-size']]))
-    expect(chain.map((l) => l.parentAsWritten)).toEqual(qemu.map((q) => q['backing-filename']))
-    expect(chain[1].features).toContain('zeroed-grain GTEs')
+    const disk = info.virtualDisk!
+    expect([disk.blockSize, disk.parentAsRecorded]).toEqual([qemu[0]['cluster-size'], qemu[0]['backing-filename']])
+    expect(disk.identifier).toBe(`CID ${(qemu[0]['format-specific'] as {data: {cid: number}}).data.cid.toString(16).padStart(8, '0')}`)
+    expect(disk.parents!.map((p) => [p.path.split('/').pop(), p.format, p.blockSize])).toEqual(qemu.slice(1).map((q) => [q.filename, q.format, q['cluster-size']]))
+    expect(disk.parents!.map((p) => p.foundBy)).toEqual(['parentFileNameHint child.vmdk', 'parentFileNameHint gpt-sparse.vmdk'])
     const text = formatImageInfo(info)
-    expect(text).toContain('Virtual disk: monolithicSparse (sparse extent version 1), virtual size 4194304 bytes; grain 65536 bytes')
-    expect(text).toMatch(/Backing chain \(2 parents; unallocated grains read from them\)\n {2}1\. \S+child\.vmdk: monolithicSparse \(sparse extent version 2\)/)
+    expect(text).toContain('Virtual disk: monolithicSparse (sparse extent version 1), 65536-byte grains; id CID ')
+    expect(text).toMatch(/Parent chain \(2; read through in this order; recorded as "child\.vmdk"\):\n {2}1\. \S+child\.vmdk \(vmdk monolithicSparse \(sparse extent version 2\), 65536-byte grains, id CID [0-9a-f]{8}; found by parentFileNameHint child\.vmdk\)/)
   })
 
   it('image info lists the extents of a descriptor file: FLAT, ZERO, FLAT at an offset', async () => {
     const info = await imageInfo(virtualDisk('mixed.vmdk'))
-    expect(info.virtualDisk!.chain[0].extents).toEqual([
+    expect(info.virtualDisk!.extents).toEqual([
       {type: 'FLAT', path: virtualDisk('gpt.raw'), sectors: 2048},
       {type: 'ZERO', sectors: 1024},
       {type: 'FLAT', path: virtualDisk('gpt.raw'), sectors: 5120, offsetSectors: 3072},
@@ -120,14 +121,14 @@ describe('VMDK disks made by qemu-img from gpt.raw', () => {
 describe('VMDK disks that cannot be read whole: a clear typed error, no hang', () => {
   it('a missing parent disk is named, with the disk that needs it', () => {
     const path = virtualDisk('orphan.vmdk')
-    expect(() => openImage(path)).toThrow(MissingBackingFileError)
-    expect(() => openImage(path)).toThrow(`${path} needs ${join(path, '..', 'nosuchdisk.vmdk')}, which does not exist`)
+    expect(() => openImage(path)).toThrow(MissingParentImageError)
+    expect(() => openImage(path)).toThrow(`${path}: differencing image whose parent was not found (looked for ${join(path, '..', 'nosuchdisk.vmdk')})`)
   })
 
   it('a missing extent of a split disk is named', () => {
     const dir = copiesOf('split.vmdk', 'split-s001.vmdk')
-    expect(() => openImage(join(dir, 'split.vmdk'))).toThrow(MissingBackingFileError)
-    expect(() => openImage(join(dir, 'split.vmdk'))).toThrow(`needs ${join(dir, 'split-s002.vmdk')}, which does not exist (an extent of the disk)`)
+    expect(() => openImage(join(dir, 'split.vmdk'))).toThrow(SourceNotFoundError)
+    expect(() => openImage(join(dir, 'split.vmdk'))).toThrow(`evidence source ${join(dir, 'split-s002.vmdk')} does not exist (extent 2 (RW 1048576 SPARSE "split-s002.vmdk") of ${join(dir, 'split.vmdk')})`)
   })
 
   it('one extent of a split disk opened alone is refused, not read as a shorter disk', () => {
@@ -261,7 +262,7 @@ describe('VMDK disks that cannot be read whole: a clear typed error, no hang', (
 
   it('a chain missing its middle disk names it', () => {
     const dir = copiesOf('grandchild.vmdk', 'gpt-sparse.vmdk')
-    expect(() => openImage(join(dir, 'grandchild.vmdk'))).toThrow(new MissingBackingFileError(join(dir, 'grandchild.vmdk'), join(dir, 'child.vmdk')).message)
+    expect(() => openImage(join(dir, 'grandchild.vmdk'))).toThrow(new MissingParentImageError(join(dir, 'grandchild.vmdk'), [join(dir, 'child.vmdk')]).message)
     unlinkSync(join(dir, 'gpt-sparse.vmdk'))
   })
 })
@@ -273,7 +274,8 @@ describeShared('VMDK images of the shared test data', () => {
     const info = await imageInfo(path)
     expect(info.format).toBe('vmdk')
     // its descriptor still names the extent "ext2.vmdk": the monolithic file is its own extent whatever its name
-    expect(info.virtualDisk!.chain[0]).toMatchObject({variant: 'monolithicSparse (sparse extent version 1)', size: 4194304, unitSize: 65536})
+    expect(info.virtualDisk).toMatchObject({diskType: 'monolithicSparse (sparse extent version 1)', blockSize: 65536, identifier: 'CID dc80b6c7'})
+    expect(info.size).toBe(4194304)
     expect(info.partitions).toEqual([expect.objectContaining({id: 'vol', fileSystem: 'ext2'})])
   })
 })

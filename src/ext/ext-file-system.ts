@@ -13,8 +13,9 @@ const ROOT_INODE = 2
 const XATTR_SYSTEM = 7
 /** Group descriptor bg_flags: the inode table was never initialised (gdt_csum/metadata_csum). */
 const BG_INODE_UNINIT = 0x1
-/** Directories and symlink targets are read whole; larger is damage. */
+/** Larger directories and symlink targets are damage. */
 const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024
+const MAX_LINK_BYTES = 64 * 1024
 const READ_CHUNK = 1024 * 1024
 const MAX_PROBLEMS = 1000
 const MAX_CACHED_NAMES = 256 * 1024
@@ -124,8 +125,8 @@ export class ExtFileSystem implements ReadOnlyFileSystem {
     return (this.superblock.roCompat & (RO_COMPAT.gdtCsum | RO_COMPAT.metadataCsum)) !== 0
   }
 
-  /** The inode `number`; CorruptImageError if its table is out of the volume. */
-  readInode(number: number): ExtInode {
+  /** Byte offset of inode `number` in the volume; CorruptImageError if its table is out of the volume. */
+  inodeOffset(number: number): number {
     const sb = this.superblock
     if (!Number.isSafeInteger(number) || number < 1 || number > sb.inodeCount) throw new CorruptImageError(`ext inode ${number} is outside the inode table (${sb.inodeCount} inodes)`)
     const group = Math.floor((number - 1) / sb.inodesPerGroup)
@@ -135,7 +136,14 @@ export class ExtFileSystem implements ReadOnlyFileSystem {
     if (descriptor.inodeTable < 1 || descriptor.inodeTable + tableBlocks > sb.blockCount) {
       throw new CorruptImageError(`ext group ${group}: inode table at block ${descriptor.inodeTable} is outside the volume`)
     }
-    const offset = descriptor.inodeTable * sb.blockSize + index * sb.inodeSize
+    return descriptor.inodeTable * sb.blockSize + index * sb.inodeSize
+  }
+
+  /** The inode `number`; CorruptImageError if its table is out of the volume. */
+  readInode(number: number): ExtInode {
+    const sb = this.superblock
+    const offset = this.inodeOffset(number)
+    const descriptor = this.groups[Math.floor((number - 1) / sb.inodesPerGroup)]
     if (this.checksummedGroups && descriptor.flags & BG_INODE_UNINIT) return parseInode(Buffer.alloc(sb.inodeSize), number, offset)
     const raw = this.volume.read(offset, sb.inodeSize)
     if (raw.length < sb.inodeSize) throw new CorruptImageError(`ext inode ${number}: the image ends inside it`, offset)
@@ -218,9 +226,9 @@ export class ExtFileSystem implements ReadOnlyFileSystem {
     }
   }
 
-  /** The whole data of a small inode (a directory, a slow symlink target). */
+  /** The whole data of a slow symlink's target. */
   private readAll(inode: ExtInode): Buffer {
-    if (inode.size > MAX_DIRECTORY_BYTES) throw new CorruptImageError(`ext inode ${inode.number}: ${inode.size} bytes is implausibly large for a directory or link`)
+    if (inode.size > MAX_LINK_BYTES) throw new CorruptImageError(`ext inode ${inode.number}: a link target of ${inode.size} bytes is implausibly large (PATH_MAX is 4096)`, this.inodeOffset(inode.number))
     return Buffer.concat([...this.chunks(inode)])
   }
 
@@ -251,13 +259,19 @@ export class ExtFileSystem implements ReadOnlyFileSystem {
       take(data.subarray(4, Math.min(60, data.length)), 'inline data')
       if (data.length > 60) take(data.subarray(60), 'inline data (system.data)')
     } else {
-      const data = this.readAll(inode)
+      if (inode.size > MAX_DIRECTORY_BYTES) throw new CorruptImageError(`ext directory inode ${inode.number}: ${inode.size} bytes is implausibly large for a directory`, this.inodeOffset(inode.number))
       const htree = (inode.flags & INODE_FLAG.index) !== 0
-      for (let p = 0; p + sb.blockSize <= data.length; p += sb.blockSize) {
-        const block = data.subarray(p, p + sb.blockSize)
-        if (htree && p > 0 && isHtreeNode(block)) continue
-        // htree root: after '.' (12 bytes) comes '..' whose slack holds dx_root, not deleted names
-        take(block, `block ${p / sb.blockSize}`, htree && p === 0 ? 12 + 12 : undefined)
+      // directories have no holes: a hole in the map is skipped, not read as zeros
+      for (const run of this.runsOf(inode)) {
+        if (run.physical === null) continue
+        for (let i = 0; i < run.length; i++) {
+          const logical = run.logical + i
+          const block = this.readBlock(run.physical + i)
+          if (block.length < sb.blockSize) throw new CorruptImageError(`ext directory inode ${inode.number}: block ${run.physical + i} is beyond the image`)
+          if (htree && logical > 0 && isHtreeNode(block)) continue
+          // htree root: after '.' (12 bytes) comes '..' whose slack holds dx_root, not deleted names
+          take(block, `block ${logical}`, htree && logical === 0 ? 12 + 12 : undefined)
+        }
       }
     }
     // an htree leaf split or a compaction moves entries and leaves their old bytes behind: a

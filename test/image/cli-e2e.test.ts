@@ -56,8 +56,8 @@ describe('collect from a disk image end to end from the CLI', () => {
   })
 })
 
-describeShared('images whose file system trawl does not read', () => {
-  it('names the ext2 volume of the split E01 as not read, reads the partition table exactly, and still makes a valid bundle', async () => {
+describeShared('an image with an ext2 partition and an unformatted one', () => {
+  it('reads the ext2 volume of the split E01, names p1 as holding no file system, reads the partition table exactly, and makes a valid bundle', async () => {
     const dir = scratchDir()
     const keys = await makeKeys(join(dir, 'keys'))
     const bundle = join(dir, 'ext2.zip')
@@ -66,10 +66,14 @@ describeShared('images whose file system trawl does not read', () => {
     const summary = JSON.parse(result.stdout)
     expect(summary.source.format).toBe('ewf')
     expect(summary.source.volumes.map((v: {description: {offset: number}}) => v.description.offset)).toEqual([512, 352 * 512])
-    // p1 holds no file system at all; p2 is ext2
+    // p1 holds no file system at all; p2 is ext2, read (no Windows artifacts on it to collect)
     expect(summary.source.volumes[0].unreadable).toMatch(/no file system trawl recognises/)
-    expect(summary.source.volumes[1].unreadable).toMatch(/ext2 is not read by trawl/)
-    expect(summary.errors.map((e: {message: string}) => e.message).join('\n')).toMatch(/not read: file system ext2/)
+    expect(summary.source.volumes[1].unreadable).toBeUndefined()
+    expect(summary.source.volumes[1].description.fileSystem).toBe('ext2')
+    expect(summary.errors.map((e: {message: string}) => e.message).join('\n')).not.toMatch(/ext2/)
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
+    const listing = await trawl(['image', 'ls', sharedFile('disk/ewf/plaso_split/image-split.E01'), '--partition', '2', '-r'])
+    expect(listing.code).toBe(0)
+    expect(listing.stdout).toContain('lost+found')
   })
 })

@@ -39,7 +39,9 @@ describe('image evidence source', () => {
         description: {scheme: 'mbr', index: 1, fileSystem: 'fat12', label: 'MBRFAT', serial: '1234-ABCD'},
         unreadable: 'file system fat12 is not read by trawl',
       })
-      expect(source.volumes[2].unreadable).toBe('file system ext2 is not read by trawl')
+      // the ext2 logical partition (mke2fs, empty): read, its one directory listed as fls lists it
+      expect(source.volumes[2].description).toMatchObject({fileSystem: 'ext2', label: 'mbrext2', serial: '2f0e4b3a-5c6d-4e7f-8a9b-0c1d2e3f4a5b'})
+      expect((await source.volumes[2].fs!.list('')).map((e) => [e.name, e.kind, e.inode])).toEqual([['lost+found', 'directory', '11']])
       expectNtfs(source.volumes[1])
       expectNtfs(source.volumes[4])
     } finally {
@@ -172,13 +174,12 @@ describe('listing and reading a volume (through a directory source, the same int
   it('an image whose partitions trawl cannot read says so, per partition', async () => {
     const source = await openSource(imageFixture('gpt.raw'))
     try {
-      if (!ntfsDriver) {
-        expect(() => chooseVolume(source)).toThrow(UnsupportedFormatError)
-        expect(() => chooseVolume(source)).toThrow(/p4: file system ext2 is not read by trawl/)
-      }
       expect(() => chooseVolume(source, 9)).toThrow(UsageError)
       expect(() => chooseVolume(source, 9)).toThrow(/no partition 9 .*\(partitions: 1, 2, 3, 4, 5\)/)
-      expect(() => chooseVolume(source, 4)).toThrow(/p4: file system ext2 is not read by trawl/)
+      // p2 (Microsoft reserved) holds no file system; p4 (ext2) is read
+      expect(() => chooseVolume(source, 2)).toThrow(UnsupportedFormatError)
+      expect(() => chooseVolume(source, 2)).toThrow(/p2: no file system trawl recognises \(partition type Microsoft reserved partition\)/)
+      expect(chooseVolume(source, 4).fs.kind).toBe('ext2')
     } finally {
       await source.close()
     }
@@ -227,9 +228,9 @@ describe.skipIf(!built)('trawl image commands (after npm run build)', () => {
   })
 
   it('image ls on an image with no readable file system exits with the image exit code and one clear line', () => {
-    const result = trawl('image', 'ls', imageFixture('gpt.raw'), '--partition', '4')
+    const result = trawl('image', 'ls', imageFixture('gpt.raw'), '--partition', '2')
     expect(result.status).toBe(ExitCode.image)
-    expect(result.stderr.replace(/\s*›\s*/g, ' ')).toMatch(/gpt\.raw p4: file system ext2 is not read by trawl/)
+    expect(result.stderr.replace(/\s*›\s*/g, ' ')).toMatch(/gpt\.raw p2: no file system trawl recognises/)
   })
 
   it('image cat of a missing split segment exits with the image exit code', () => {
@@ -243,15 +244,16 @@ describe.skipIf(!built)('trawl image commands (after npm run build)', () => {
 })
 
 describeShared('real images as evidence sources', () => {
-  it('dfvfs_ext2.E01 is one bare ext2 volume, named and not read', async () => {
+  it('dfvfs_ext2.E01 is one bare ext2 volume, named and read', async () => {
     const source = await openSource(sharedFile('disk/ewf/dfvfs_ext2.E01'))
     try {
       expect(source.volumes).toHaveLength(1)
       expect(source.volumes[0]).toMatchObject({
         id: 'vol',
         description: {scheme: 'none', fileSystem: 'ext2', label: 'ext2_test'},
-        unreadable: 'file system ext2 is not read by trawl',
       })
+      expect(source.volumes[0].unreadable).toBeUndefined()
+      expect((await source.volumes[0].fs!.stat('passwords.txt')).size).toBe(116)
     } finally {
       await source.close()
     }
@@ -264,7 +266,8 @@ describeShared('real images as evidence sources', () => {
         ['p1', 512, 350 * 512, 'unknown'],
         ['p2', 352 * 512, 2528 * 512, 'ext2'],
       ])
-      expect(source.volumes[1].unreadable).toBe('file system ext2 is not read by trawl')
+      expect(source.volumes[1].unreadable).toBeUndefined()
+      expect(source.volumes[1].fs!.kind).toBe('ext2')
     } finally {
       await source.close()
     }

@@ -6,6 +6,7 @@ import {FileByteSource, readThroughInto} from './byte-source.js'
 import type {QcowSnapshotInfo, VirtualDiskDescription} from './parent-image.js'
 import type {LayerSource, ParentImage, ParentOpener} from './virtual-disk.js'
 import {parentsOf, readParentInto} from './virtual-disk.js'
+import {ZlibInflater} from './zlib-inflater.js'
 
 /**
  * QEMU copy-on-write images, versions 2 and 3 (QCOW2), read-only. Layout as QEMU's
@@ -300,6 +301,8 @@ export class QcowImage implements LayerSource {
   private readonly l2CacheLimit: number
   private lastL2: {index: number; table: Buffer} | undefined
   private readonly clusterCache = new Map<number, Buffer>()
+  /** One reused native handle for the compressed clusters ([QCOW2] compression_type 0: raw deflate). */
+  private readonly inflater = new ZlibInflater({raw: true})
   /** Compressed descriptor ([QCOW2] "Compressed Clusters Descriptor"): offset bits, size bits. */
   private readonly compressedOffsetBits: bigint
   private readonly parent: ParentImage | undefined
@@ -582,9 +585,14 @@ export class QcowImage implements LayerSource {
     const input = this.file.read(host, Math.min(stored, this.file.size - host))
     let data: Buffer
     try {
-      data = inflateRawSync(input, {finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: this.clusterSize * 2})
-    } catch (error) {
-      throw new CorruptImageError(`${where}: ${stored} bytes at ${host} do not decompress (${errorMessage(error)})`, this.l2EntryOffset(l1Index, e))
+      data = this.inflater.inflate(input, this.clusterSize)
+    } catch {
+      // QEMU takes a cluster whose stream stops short of its end once the cluster is whole
+      try {
+        data = inflateRawSync(input, {finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: this.clusterSize * 2})
+      } catch (error) {
+        throw new CorruptImageError(`${where}: ${stored} bytes at ${host} do not decompress (${errorMessage(error)})`, this.l2EntryOffset(l1Index, e))
+      }
     }
     if (data.length < this.clusterSize) {
       throw new CorruptImageError(`${where}: ${stored} bytes at ${host} decompress to ${data.length} bytes, not the ${this.clusterSize} of a cluster`, this.l2EntryOffset(l1Index, e))
@@ -600,6 +608,7 @@ export class QcowImage implements LayerSource {
     this.parentSource?.close()
     this.l2Cache.clear()
     this.clusterCache.clear()
+    this.inflater.close()
     this.lastL2 = undefined
   }
 }

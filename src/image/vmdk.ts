@@ -6,6 +6,7 @@ import {FileByteSource, readThroughInto} from './byte-source.js'
 import type {VirtualDiskDescription} from './parent-image.js'
 import type {LayerSource, ParentImage, ParentOpener} from './virtual-disk.js'
 import {parentsOf, readParentInto} from './virtual-disk.js'
+import {ZlibInflater} from './zlib-inflater.js'
 
 /**
  * VMware virtual disks (VMDK), read-only: a text descriptor naming the disk's extents
@@ -232,6 +233,9 @@ class SparseExtent {
   /** Sorted [start, end) sector ranges that hold metadata: a grain there is a loop or an overlap. */
   private readonly metadata: Array<[number, number]>
   private readonly grainCache = new Map<number, Buffer>()
+  /** Reused native handles for compressed grains: zlib streams (QEMU, VMware), raw deflate (the format note's wording). */
+  private zlib: ZlibInflater | undefined
+  private rawDeflate: ZlibInflater | undefined
   readonly warnings: string[] = []
 
   kind = Grain.unallocated
@@ -389,8 +393,14 @@ class SparseExtent {
     try {
       // QEMU and VMware write zlib streams (RFC 1950); the format note says deflate (RFC 1951): both are read
       const zlibHeader = input.length >= 2 && (input[0] & 0x0f) === 8 && ((input[0] << 8) | input[1]) % 31 === 0
-      const options = {finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: this.grainBytes * 2}
-      data = zlibHeader ? inflateSync(input, options) : inflateRawSync(input, options)
+      const inflater = zlibHeader ? (this.zlib ??= new ZlibInflater()) : (this.rawDeflate ??= new ZlibInflater({raw: true}))
+      try {
+        data = inflater.inflate(input, expected)
+      } catch {
+        // a stream that stops short of its end once the grain is whole is read, as QEMU reads it
+        const options = {finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: this.grainBytes * 2}
+        data = zlibHeader ? inflateSync(input, options) : inflateRawSync(input, options)
+      }
     } catch (error) {
       throw new CorruptImageError(`${where}: compressed data does not decompress (${errorMessage(error)})`, at)
     }
@@ -457,6 +467,8 @@ class SparseExtent {
     this.file.close()
     this.gtCache.clear()
     this.grainCache.clear()
+    this.zlib?.close()
+    this.rawDeflate?.close()
     this.lastGt = undefined
   }
 }

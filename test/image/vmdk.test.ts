@@ -236,6 +236,19 @@ describe('VMDK disks that cannot be read whole: a clear typed error, no hang', (
     })
   })
 
+  it('a flat extent shorter than its descriptor says: a warning on opening, and the first byte it lacks named on reading', () => {
+    const dir = copiesOf('gpt-flat.vmdk', 'gpt-flat-flat.vmdk')
+    writeFileSync(join(dir, 'gpt-flat-flat.vmdk'), readFileSync(join(dir, 'gpt-flat-flat.vmdk')).subarray(0, 3000000))
+    const image = openImage(join(dir, 'gpt-flat.vmdk'))
+    try {
+      expect(image.warnings!.join('\n')).toContain(`needs 4194304 bytes of ${join(dir, 'gpt-flat-flat.vmdk')}, which holds 3000000`)
+      expect(image.source.read(0, 1000).equals(readFileSync(virtualDisk('gpt.raw')).subarray(0, 1000))).toBe(true)
+      expect(() => sha256OfSource(image.source)).toThrow(/flat extent \S+gpt-flat-flat\.vmdk ends at 3000000 bytes, before extent offset 3000000/)
+    } finally {
+      image.source.close()
+    }
+  })
+
   it('a header whose newline test characters were altered (copied as text) is refused', () => {
     const path = damaged('gpt-sparse.vmdk', (b) => b.writeUInt8(0x0a, 75))
     expect(() => openImage(path)).toThrow(/the file was copied as text/)

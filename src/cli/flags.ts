@@ -13,3 +13,8 @@ export const signerFlags = {
 export function signerOptions(flags: {key?: string; cert?: string; p12?: string; 'passphrase-env'?: string}): SignerFiles {
   return {key: flags.key, cert: flags.cert, p12: flags.p12, passphraseEnv: flags['passphrase-env']}
 }
+
+/** `--snapshot N`: read a volume as its Volume Shadow Copy N holds it (numbers as `trawl image info` lists them). */
+export const snapshotFlag = {
+  snapshot: Flags.integer({description: 'read the volume as its shadow copy N held it (vssN as `trawl image info` lists it; oldest is 1)', min: 1}),
+}

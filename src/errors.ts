@@ -87,6 +87,20 @@ export class UnsupportedFormatError extends TrawlError {
   }
 }
 
+/**
+ * A virtual disk whose parent (QCOW2 backing file, VMDK parent, a split extent) is not
+ * where the image names it: the image alone is not the whole disk, so it is not read.
+ */
+export class MissingBackingFileError extends TrawlError {
+  constructor(
+    readonly imagePath: string,
+    readonly backingPath: string,
+    reason = 'does not exist',
+  ) {
+    super(`${imagePath} needs ${backingPath}, which ${reason}; put it where the image names it (or beside the image) and open the image again`, ExitCode.source)
+  }
+}
+
 export class FileNotFoundError extends TrawlError {
   constructor(readonly path: string) {
     super(`no such file: ${path}`, ExitCode.source)

@@ -1,6 +1,8 @@
 import {openImageSource} from '../source/image.js'
 import type {DeviceDescription, EvidenceVolume} from '../source/types.js'
 import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
+import {formatVirtualDisk} from './virtual-disk.js'
+import type {VirtualDiskInfo} from './virtual-disk.js'
 
 /**
  * `trawl image info`: what an image is (format, segments, media size, EWF case
@@ -61,6 +63,8 @@ export interface ImageInfo {
   storedHashes?: {md5?: string; sha1?: string}
   metadata?: Record<string, string>
   ewf?: EwfMedia & {chunkSize: number}
+  /** QCOW2, VMDK: the image and its chain of parents (backing files), with geometry and snapshots. */
+  virtualDisk?: VirtualDiskInfo
   /** EWF: sector ranges the acquiring tool could not read (zero-filled in the image). */
   acquisitionErrors?: EwfAcquisitionError[]
   scheme: 'mbr' | 'gpt' | 'none'
@@ -114,6 +118,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
       ...(image.ewf
         ? {metadata: {...image.ewf.metadata}, ewf: {...image.ewf.media, chunkSize: image.ewf.chunkSize}, acquisitionErrors: image.ewf.acquisitionErrors}
         : {}),
+      ...(image.virtualDisk ? {virtualDisk: image.virtualDisk} : {}),
       scheme: volumeSystem.scheme,
       sectorSize: volumeSystem.sectorSize,
       ...(volumeSystem.diskGuid ? {diskGuid: volumeSystem.diskGuid} : {}),
@@ -178,6 +183,7 @@ export function formatImageInfo(info: ImageInfo): string {
   if (info.ewf) {
     lines.push(`Sectors:      ${info.ewf.sectorCount} of ${info.ewf.bytesPerSector} bytes; chunk ${info.ewf.chunkSize} bytes`)
   }
+  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk))
   if (info.metadata && Object.keys(info.metadata).length > 0) {
     lines.push('', 'Acquisition (EWF header)')
     const known = new Set(METADATA_LABELS.map(([k]) => k))

@@ -3,9 +3,11 @@ import {CorruptImageError, TrawlError, errorMessage} from '../errors.js'
 import {fileSystemDrivers} from '../fs/drivers.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {SliceByteSource} from '../image/byte-source.js'
-import {openImage, readHead} from '../image/detect.js'
+import {VIRTUAL_DISK_HEAD, openImage, readHead} from '../image/detect.js'
 import type {OpenedImage} from '../image/detect.js'
 import {isEwf, unreadEwfVariant} from '../image/ewf.js'
+import {isQcow} from '../image/qcow2.js'
+import {isVmdk} from '../image/vmdk.js'
 import {RawImage} from '../image/raw.js'
 import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
@@ -122,7 +124,7 @@ export function shadowCopyVolumes(live: EvidenceVolume, bytes: ByteSource, selec
 export function openImageSource(path: string, options: OpenOptions = {}): ImageEvidenceSource {
   const selection = options.snapshots ?? 'none'
   const image = openImage(path)
-  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...deviceWarnings(image.description)]
+  const warnings: string[] = [...(image.ewf?.warnings ?? []), ...(image.warnings ?? []), ...deviceWarnings(image.description)]
   try {
     const volumeSystem = readVolumeSystem(image.source)
     warnings.push(...volumeSystem.warnings)
@@ -175,9 +177,11 @@ export const imageOpener: SourceOpener = {
     // a block device is read as a disk whatever it holds: open() says what it finds there
     if (info.isBlockDevice()) return true
     if (!info.isFile()) return false
-    const head = readHead(path, 8)
+    const head = readHead(path, VIRTUAL_DISK_HEAD)
     // EWF (E01) and its variants trawl names but does not read: claimed, so open() says which.
     if (isEwf(head) || unreadEwfVariant(head)) return true
+    // virtual disks by their signature; open() refuses the variants trawl does not read
+    if (isQcow(head) || isVmdk(head)) return true
     try {
       if (findSplitRawSegments(path)) return true
     } catch (error) {

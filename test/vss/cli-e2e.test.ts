@@ -7,7 +7,7 @@ import type {Manifest} from '../../src/bundle/manifest.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 import {REPO_ROOT, describeShared} from '../helpers/shared.js'
 import {fixtureImage} from '../ntfs/ntfs-fixtures.js'
-import {goldenSums, vsstestImage} from './vsstest.js'
+import {VSSTEST_QCOW2, goldenSums} from './vsstest.js'
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
 const manifestOf = (bundle: string) => JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'})) as Manifest
@@ -32,7 +32,7 @@ describeShared("trawl on plaso's vsstest: image info, ls and cat --snapshot, col
   let keys: Awaited<ReturnType<typeof makeKeys>>
   let definitions: string
   beforeAll(async () => {
-    image = await vsstestImage()
+    image = VSSTEST_QCOW2
     dir = scratchDir('trawl-vss-')
     keys = await makeKeys(join(dir, 'keys'))
     definitions = join(dir, 'definitions')

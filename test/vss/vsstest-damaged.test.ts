@@ -3,7 +3,7 @@ import type {ByteSource} from '../../src/image/byte-source.js'
 import {openImage} from '../../src/image/detect.js'
 import {attachFileSystem, shadowCopyVolumes} from '../../src/source/image.js'
 import {describeShared} from '../helpers/shared.js'
-import {vsstestImage} from './vsstest.js'
+import {VSSTEST_QCOW2} from './vsstest.js'
 
 /** The image's bytes with a few of them changed in memory: the evidence file is never written. */
 class PatchedByteSource implements ByteSource {
@@ -43,7 +43,7 @@ const STORE_1_BLOCK_LIST = 827736064
 describeShared("plaso's vsstest with damaged shadow copy structures: the live volume and the intact snapshots read on", () => {
   let image: ByteSource
   beforeAll(async () => {
-    const opened = openImage(await vsstestImage())
+    const opened = openImage(VSSTEST_QCOW2)
     image = opened.source
     return () => opened.source.close()
   }, 120_000)

@@ -6,12 +6,12 @@ import {openSource} from '../../src/source/open.js'
 import type {EvidenceSource} from '../../src/source/types.js'
 import {describeShared} from '../helpers/shared.js'
 import {flsKeys, sha256Of, trawlKeys, walk} from '../ntfs/ntfs-fixtures.js'
-import {goldenSums, vssGolden, vsstestImage} from './vsstest.js'
+import {VSSTEST_QCOW2, goldenSums, vssGolden} from './vsstest.js'
 
 describeShared("plaso's vsstest.qcow2: both Volume Shadow Copies, as vshadowinfo, vshadowmount, fls and icat read them", () => {
   let source: EvidenceSource
   beforeAll(async () => {
-    source = await openSource(await vsstestImage(), {snapshots: 'all'})
+    source = await openSource(VSSTEST_QCOW2, {snapshots: 'all'})
     return () => source.close()
   }, 120_000)
   const volume = (id: string) => source.volumes.find((v) => v.id === id)!
@@ -76,7 +76,7 @@ describeShared("plaso's vsstest.qcow2: both Volume Shadow Copies, as vshadowinfo
   })
 
   it('is opened without snapshot volumes by default, each one still listed in the volume description', async () => {
-    const plain = await openSource(await vsstestImage())
+    const plain = await openSource(VSSTEST_QCOW2)
     try {
       expect(plain.volumes.map((v) => v.id)).toEqual(['vol'])
       expect(plain.volumes[0]!.description.shadowCopies).toHaveLength(2)

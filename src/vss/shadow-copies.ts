@@ -168,6 +168,12 @@ export class ShadowCopies {
       }
       return {copy, location}
     })
+    // section "Volume header": the stores may be kept on another volume; their offsets would then be that volume's
+    const zero = '00000000-0000-0000-0000-000000000000'
+    if (header.storageVolumeId !== header.volumeId && header.storageVolumeId !== zero && stores.length > 0) {
+      warnings.push(`the shadow copies of this volume are stored on another volume (${header.storageVolumeId}): not read`)
+      for (const store of stores) store.damage = new CorruptImageError(`its store is kept on another volume (${header.storageVolumeId}), which trawl does not read`)
+    }
     return new ShadowCopies(volume, {version: header.version, shadowCopies: stores.map((s) => s.copy), warnings}, stores)
   }
 

@@ -131,6 +131,15 @@ describe('damaged shadow copy structures give typed errors, and what is intact s
     expect(shadowCopies.catalog.shadowCopies[1]!.unreadable).toMatch(/store block list chain loops back/)
   })
 
+  it('stores kept on another volume are listed, not read from this one', () => {
+    const volume = buildVssVolume(stores)
+    volume.fill(0x11, 0x1e00 + 80, 0x1e00 + 96)
+    const {shadowCopies} = open(volume)
+    expect(shadowCopies.catalog.warnings).toEqual(['the shadow copies of this volume are stored on another volume (11111111-1111-1111-1111-111111111111): not read'])
+    expect(shadowCopies.catalog.shadowCopies).toHaveLength(2)
+    expect([shadowCopies.check(1), shadowCopies.check(2)]).toEqual([false, false])
+  })
+
   it('a store entry without its shadow copy entry is named in the warnings', () => {
     const volume = buildVssVolume(stores)
     volume.writeBigUInt64LE(1n, CATALOG_BLOCK * BS + 128) // store 1's type 0x02 entry marked unused

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {TrawlCommand} from '../src/cli/command.js'
-import {signerFlags, signerOptions} from '../src/cli/flags.js'
+import {parseSnapshotSelection, signerFlags, signerOptions, snapshotsFlag} from '../src/cli/flags.js'
 import {renderCollectSummary} from '../src/cli/render.js'
 import {runCollect} from '../src/collect/run.js'
 
@@ -28,6 +28,7 @@ export default class Collect extends TrawlCommand {
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list, NSRL CSV or RDS SQLite) to flag matching files; repeatable', multiple: true}),
     live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
+    ...snapshotsFlag,
     'allow-same-volume': Flags.boolean({description: 'the source folder is a copy on your own disk, not the evidence medium: allow the bundle on its file system'}),
     json: Flags.boolean({description: 'print a machine-readable summary'}),
   }
@@ -46,6 +47,7 @@ export default class Collect extends TrawlCommand {
       definitions: flags.definitions,
       live: flags.live,
       allowSameVolume: flags['allow-same-volume'],
+      snapshots: parseSnapshotSelection(flags.snapshots),
       hashSets: flags.hashset,
       commandLine: process.argv.slice(1),
     })

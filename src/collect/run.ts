@@ -4,6 +4,7 @@ import {ExitCode} from '../errors.js'
 import {signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
 import {loadHashSet} from '../hashset/index.js'
+import type {SnapshotSelection} from '../source/types.js'
 import {terminalSafe} from '../terminal-text.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
@@ -25,6 +26,8 @@ export interface RunCollectOptions extends SignerFiles {
   commandLine?: string[]
   /** Allow the bundle on the file system of a directory source (see CollectOptions). */
   allowSameVolume?: boolean
+  /** Volume Shadow Copies to collect beside each live volume (default 'none'). */
+  snapshots?: SnapshotSelection
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
 }
@@ -64,6 +67,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       definitionsDir: options.definitions,
       live: options.live,
       allowSameVolume: options.allowSameVolume,
+      snapshots: options.snapshots,
       hashSets,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,

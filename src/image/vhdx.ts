@@ -512,7 +512,9 @@ export class VhdxImage implements ByteSource {
     for (let block = 0; block < payloadBlocks; block++) {
       const {state, fileOffset} = this.payloadEntry(block)
       if (state !== PayloadState.fullyPresent && state !== PayloadState.partiallyPresent) continue
-      if (fileOffset < MiB || fileOffset + this.metadata.blockSize > this.file.size) bad.push(block)
+      // the last block of a disk that is not a whole number of blocks need only hold the disk's end
+      const used = Math.min(this.metadata.blockSize, this.metadata.virtualDiskSize - block * this.metadata.blockSize)
+      if (fileOffset < MiB || fileOffset + used > this.file.size) bad.push(block)
     }
     if (bad.length > 0) {
       this.warnings.push(`${this.path}: VHDX BAT entries of ${bad.length} payload block(s) (${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ', ...' : ''}) point outside the file; reading them fails`)

@@ -1,10 +1,12 @@
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {copyFileSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ExitCode} from '../../src/errors.js'
 import {describeShared, sharedFile} from '../helpers/shared.js'
-import {scratchDir, trawl} from '../helpers/cli.js'
-import {imageFixture} from './fixtures.js'
+import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
+import {golden, imageFixture} from './fixtures.js'
 
 /**
  * VHD and VHDX from the command line: `image info`, `image ls` and `image verify` as an
@@ -56,6 +58,19 @@ describeShared('the dfvfs VHDs listed from the CLI as fls lists them', () => {
     })
   }
 
+  it('image cat of passwords.txt (116 bytes, as INDEX.md says) gives the bytes icat gives, from the dynamic VHD and through the differential child', async () => {
+    const icat = new Map(golden('shared-vhd.icat.sha256.txt').trim().split('\n').map((line) => line.split(/\s+/).reverse() as [string, string]))
+    for (const [image, golden] of [
+      ['dfvfs_ext2.vhd', 'dfvfs_ext2.vhd:passwords.txt'],
+      ['dfvfs_differential/image-differential.vhd', 'dfvfs_differential/image.vhd:passwords.txt'],
+    ]) {
+      const result = await trawl(['image', 'cat', sharedFile(`disk/vhd/${image}`), 'passwords.txt'])
+      expect(result.code).toBe(0)
+      expect(Buffer.byteLength(result.stdout)).toBe(116)
+      expect(createHash('sha256').update(result.stdout).digest('hex')).toBe(icat.get(golden))
+    }
+  })
+
   it('image info of the differential child names its parent, how it was found, and the checksums that fail', async () => {
     const result = await trawl(['image', 'info', sharedFile('disk/vhd/dfvfs_differential/image-differential.vhd')])
     expect(result.code).toBe(0)
@@ -99,5 +114,22 @@ describe('VHDX and VHD fixtures from the CLI', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toContain(`differencing image whose parent was not found (looked for ${join(dir, 'gpt-dynamic.vhdx')})`)
+  })
+
+  it('collect from a differencing VHDX: the manifest names the format, the disk and the parent it was read through; the bundle verifies', async () => {
+    const dir = scratchDir()
+    const keys = await makeKeys(join(dir, 'keys'))
+    const bundle = join(dir, 'child.zip')
+    const result = await trawl(['collect', '--source', imageFixture('gpt-child.vhdx'), '--out', bundle, '--case', 'VHDX-1', '--examiner', 'Test Examiner', ...keys.signArgs], {env: keys.env})
+    expect(result.code).toBe(0)
+    const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
+    expect(manifest.source).toMatchObject({
+      kind: 'image',
+      format: 'vhdx',
+      size: 4194304,
+      virtualDisk: {diskType: 'differencing', identifier: '6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f', parents: [{path: imageFixture('gpt-dynamic.vhdx'), format: 'vhdx', diskType: 'dynamic', foundBy: 'relative_path .\\gpt-dynamic.vhdx'}]},
+    })
+    expect(manifest.source.volumes.find((v: {id: string}) => v.id === 'p3').description).toMatchObject({fileSystem: 'ntfs', label: 'GPTNTFS'})
+    expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

@@ -116,6 +116,28 @@ describe('VHD and VHDX fixtures read as the media qemu-img and libvhdi read', ()
     }
   })
 
+  it('a chain of two: a grandchild VHDX read through the child and its parent, both listed nearest first', () => {
+    const dir = copies('gpt-child.vhdx', 'gpt-dynamic.vhdx')
+    // a copy of the child whose parent is the child: linked to the child's data write GUID, found by relative_path
+    const child = readFileSync(imageFixture('gpt-child.vhdx'))
+    const grandchild = withVhdxRelativePath(child, '.\\gpt-child.vhdx')
+    const linkage = Buffer.from('parent_linkage', 'utf16le')
+    const valueAt = grandchild.indexOf(Buffer.from('{', 'utf16le'), grandchild.indexOf(linkage, 2 * 1048576))
+    Buffer.from('{5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9}', 'utf16le').copy(grandchild, valueAt)
+    writeFileSync(join(dir, 'grandchild.vhdx'), grandchild)
+    const image = openImage(join(dir, 'grandchild.vhdx'))
+    try {
+      expect(image.description.virtualDisk?.parents?.map((p) => [p.path, p.diskType, p.foundBy])).toEqual([
+        [join(dir, 'gpt-child.vhdx'), 'differencing', 'relative_path .\\gpt-child.vhdx'],
+        [join(dir, 'gpt-dynamic.vhdx'), 'dynamic', 'relative_path .\\gpt-dynamic.vhdx'],
+      ])
+      // its own blocks are the child's, so it reads as the child does
+      expect(sha256Of(image.source)).toBe(MEDIA.get('gpt-child.vhdx'))
+    } finally {
+      image.source.close()
+    }
+  })
+
   it('dirty VHDX: the log is replayed in memory, said so, and the evidence file is not changed', () => {
     const dir = copies('gpt-dirty.vhdx')
     const path = join(dir, 'gpt-dirty.vhdx')

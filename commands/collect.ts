@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {TrawlCommand} from '../src/cli/command.js'
-import {signerFlags, signerOptions} from '../src/cli/flags.js'
+import {parseSnapshotSelection, signerFlags, signerOptions, snapshotsFlag} from '../src/cli/flags.js'
 import {renderCollectSummary} from '../src/cli/render.js'
 import {runCollect} from '../src/collect/run.js'
 
@@ -30,6 +30,7 @@ export default class Collect extends TrawlCommand {
     'phash-threshold': Flags.integer({description: 'PDQ Hamming distance up to which a picture matches a --phashset entry (default 31, as PDQ recommends)', min: 0, max: 128}),
     live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
+    ...snapshotsFlag,
     'allow-same-volume': Flags.boolean({description: 'the source folder is a copy on your own disk, not the evidence medium: allow the bundle on its file system'}),
     recipient: Flags.string({description: 'encrypt the bundle to this encryption certificate (PEM; `keys create --encryption`): writes <bundle>.zip.p7m, nothing in the clear; repeatable', multiple: true}),
     'work-dir': Flags.string({description: 'with --recipient: a RAM disk for working copies (default on Linux: /dev/shm)'}),
@@ -50,6 +51,7 @@ export default class Collect extends TrawlCommand {
       definitions: flags.definitions,
       live: flags.live,
       allowSameVolume: flags['allow-same-volume'],
+      snapshots: parseSnapshotSelection(flags.snapshots),
       hashSets: flags.hashset,
       phashSets: flags.phashset,
       phashThreshold: flags['phash-threshold'],

@@ -6,7 +6,7 @@ export default class ImageInfo extends TrawlCommand {
   static override summary = 'Describe a disk image: format, media size, EWF case metadata and stored hashes, partitions and file systems'
   static override examples = ['<%= config.bin %> image info evidence/disk.E01', '<%= config.bin %> image info disk.dd --json']
   static override args = {
-    image: Args.string({required: true, description: 'image file: raw (.dd/.raw/.img), any segment of a split raw or EWF (.E01) image, VHD or VHDX (a differencing disk with its parents beside it)'}),
+    image: Args.string({required: true, description: 'image file: raw (.dd/.raw/.img), any segment of a split raw or EWF (.E01) image, VHD or VHDX (a differencing disk with its parents beside it), QCOW2 (with its backing files), VMDK (its descriptor or monolithic file, with its extents and parents)'}),
   }
   static override flags = {
     json: Flags.boolean({description: 'print one JSON document', default: false}),

@@ -34,6 +34,8 @@ export interface CopySource {
   changedDuringCopy?: boolean
   /** Set when reading the evidence failed part-way: the entry holds only the bytes read before the error. */
   incompleteRead?: string
+  /** A file of a Volume Shadow Copy (volume 'p2@vss1'): which snapshot of which volume, made when. */
+  snapshot?: {of: string; number: number; createdAt: string | null}
 }
 
 export interface ManifestEntry extends Digests {
@@ -42,6 +44,11 @@ export interface ManifestEntry extends Digests {
   kind: EntryKind
   /** For copies: where the bytes came from. */
   source?: CopySource
+  /**
+   * For copies: the other places the same bytes (same SHA-256) were found, each a file of a
+   * shadow copy identical to this one. The bytes are stored once, under `path`.
+   */
+  otherLocations?: CopySource[]
   /** Artifact definitions that selected this file. */
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
@@ -86,6 +93,11 @@ export interface ArtifactSummary {
   errors: number
   /** Files a trailing `**` took whose first bytes the parser does not read (not pictures under Documents/**): selection by content, by design. */
   notOfThisKind?: number
+  /**
+   * Files of shadow copies identical (same SHA-256) to a file already collected: listed as
+   * another location of that entry (ManifestEntry.otherLocations), stored and parsed once.
+   */
+  sameAsCollected?: number
 }
 
 export interface Manifest {

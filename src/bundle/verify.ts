@@ -48,7 +48,8 @@ export interface VerifyReport {
   complete?: boolean
   startedAt?: string
   endedAt?: string
-  entries: {listed: number; checked: number; bytes: number}
+  /** otherLocations: places in shadow copies where the bytes of a listed copy were found again (stored once). */
+  entries: {listed: number; checked: number; bytes: number; otherLocations?: number}
   /**
    * What the sealed manifest itself says the run did not get: errors, paths not collected,
    * copies cut short or changed while read, volumes not read, and coverage warnings.
@@ -220,6 +221,16 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
   }
   const present = new Set(names)
   for (const path of listed.keys()) if (!present.has(path)) problems.push(`entry ${path} is listed in the manifest but missing (removed)`)
+
+  // a copy found again in a shadow copy is stored once: each other location must name a volume the source had
+  const volumes = new Set((manifest.source?.volumes ?? []).map((v) => v.id))
+  for (const entry of manifest.entries ?? []) {
+    for (const location of entry.otherLocations ?? []) {
+      report.entries.otherLocations = (report.entries.otherLocations ?? 0) + 1
+      if (entry.kind !== 'copy') problems.push(`entry ${entry.path}: only a copy can list other locations`)
+      if (!volumes.has(location.volume)) problems.push(`entry ${entry.path}: another location names volume ${location.volume}, which the manifest's source does not list`)
+    }
+  }
 
   // the stock-tool sums file must be signed by the same signer
   const sums = zip.entry(SUMS_PATH)

@@ -59,6 +59,7 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
     const kinds = [...byKind].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     lines.push(`Not collected: ${skipped.length} ${skipped.length === 1 ? 'path' : 'paths'} a definition names (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')}; see below and manifest.json notCollected)`)
   }
+  lines.push(...renderShadowCopies(m))
   const matched = m.entries.filter((e) => e.hashSetMatches?.length)
   if (m.hashSets.length > 0) {
     const perceptual = matched.filter((e) => e.hashSetMatches?.some((h) => h.algorithm === 'pdq')).length
@@ -158,6 +159,7 @@ export function renderVerifyReport(report: VerifyReport): string {
     for (const r of encryption.recipients) lines.push(`                 ${r.subject} (SHA-256 ${r.certificateSha256})`)
   }
   lines.push(`Entries:         ${report.entries.checked} of ${report.entries.listed} listed entries checked (${formatBytes(report.entries.bytes)}): size, SHA-256, SHA-1, MD5`)
+  if (report.entries.otherLocations) lines.push(`                 ${report.entries.otherLocations} more ${report.entries.otherLocations === 1 ? 'place' : 'places'} in shadow copies hold the bytes of a listed copy (stored once)`)
   lines.push(`Custody events:  ${report.custody.events}; last event SHA-256 ${report.custody.lastEventSha256 ?? '-'}`)
   lines.push('                 (a removed last event cannot be seen from the bundle: compare this count and hash with the paper record)')
   for (const event of report.custody.log) {
@@ -202,4 +204,21 @@ export function renderArtifacts(definitions: ArtifactDefinition[], parserAvailab
     ['ID', 'Category', 'Parser', 'Name'],
     ...definitions.map((d) => [d.id, d.category, d.parser ? `${d.parser}${parserAvailable(d.parser) ? '' : ' (files only)'}` : '(files only)', d.name]),
   ])
+}
+
+/** Which volumes have Volume Shadow Copies, which were collected, and how many of their files were already in the bundle. */
+function renderShadowCopies(m: CollectResult['manifest']): string[] {
+  const lines: string[] = []
+  const read = new Set(m.source.volumes.filter((v) => v.description.snapshot && !v.unreadable).map((v) => v.id))
+  for (const volume of m.source.volumes) {
+    const copies = volume.description.shadowCopies
+    if (volume.description.shadowCopiesUnreadable) lines.push(`Shadow copies of ${volume.id}: cannot be read (${volume.description.shadowCopiesUnreadable})`)
+    if (!copies?.length) continue
+    const collected = copies.filter((c) => read.has(`${volume.id}@vss${c.number}`))
+    const list = copies.map((c) => `${volume.id}@vss${c.number} ${c.createdAt ?? '(no time)'}${read.has(`${volume.id}@vss${c.number}`) ? '' : ' (not collected)'}`).join(', ')
+    lines.push(`Shadow copies of ${volume.id}: ${copies.length}, ${collected.length === 0 ? 'none collected (--snapshots all to collect them)' : `${collected.length} collected`}: ${list}`)
+  }
+  const locations = m.entries.reduce((a, e) => a + (e.otherLocations?.length ?? 0), 0)
+  if (locations > 0) lines.push(`           ${locations} ${locations === 1 ? 'file' : 'files'} of shadow copies identical to one collected: stored once, every location listed in the manifest`)
+  return lines
 }

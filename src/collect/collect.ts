@@ -41,7 +41,7 @@ import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../source/open.js'
-import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
+import type {EvidenceSource, EvidenceVolume, SnapshotSelection} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
 import {DEFAULT_PDQ_THRESHOLD, type PhashSet} from '../hashset/phash-set.js'
@@ -106,6 +106,11 @@ export interface CollectOptions {
    * records before sealing): a RAM disk. Default: /dev/shm on Linux (tmpfs). Never the output medium.
    */
   workDir?: string
+  /**
+   * Volume Shadow Copies to collect beside each live volume (default 'none': they are listed
+   * in the manifest's volume descriptions, not read).
+   */
+  snapshots?: SnapshotSelection
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -150,6 +155,7 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   if (options.workDir !== undefined && !recipients) throw new UsageError('--work-dir is for encrypted collects (--recipient); a plain collect keeps its working copies beside the bundle')
   const source = await openEvidence(options)
   try {
+    checkSnapshotSelection(source, options.snapshots)
     const out = resolveOutput(options, source, recipients !== undefined)
     const run = new CollectionRun(options, definitions, signer, source, out, startedAt, t0, recipients)
     return await run.execute()
@@ -160,10 +166,21 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
 
 /** The source named, or on a live run without one the machine's fixed volumes (each named in the manifest). */
 async function openEvidence(options: CollectOptions): Promise<EvidenceSource> {
-  if (options.source !== undefined) return openSource(options.source)
+  const snapshots = options.snapshots ?? 'none'
+  if (options.source !== undefined) return openSource(options.source, {snapshots})
   if (!options.live) throw new UsageError('--source is required (or --live alone on Windows, to read every fixed NTFS volume)')
   const list = await listLiveVolumes({medium: installRoot()})
-  return openSources(list.devices, {notCollected: list.notCollected, listedBy: list.commandLine})
+  return openSources(list.devices, {notCollected: list.notCollected, listedBy: list.commandLine, snapshots})
+}
+
+/** `--snapshots 3` on a source where no volume has a shadow copy 3 is a mistake, refused before anything is written. */
+function checkSnapshotSelection(source: EvidenceSource, selection: SnapshotSelection | undefined): void {
+  if (!Array.isArray(selection)) return
+  const numbers = new Set(source.volumes.flatMap((v) => (v.description.shadowCopies ?? []).map((c) => c.number)))
+  const missing = selection.filter((n) => !numbers.has(n))
+  if (missing.length === 0) return
+  const listed = source.volumes.filter((v) => v.description.shadowCopies?.length).map((v) => `${v.id}: ${v.description.shadowCopies!.map((c) => c.number).join(', ')}`)
+  throw new UsageError(`no volume of ${source.description.path} has shadow copy ${missing.join(', ')} (${listed.length > 0 ? `shadow copies: ${listed.join('; ')}` : 'it has no shadow copies'})`)
 }
 
 function safeName(text: string): string {
@@ -201,6 +218,8 @@ function resolveOutput(options: CollectOptions, source: EvidenceSource, encrypte
 interface CopiedFile {
   entry: ManifestEntry
   copyPath?: string
+  /** A shadow copy's file identical to one already collected: listed as another location of that entry. */
+  sameAsCollected?: boolean
 }
 
 class CollectionRun {
@@ -212,6 +231,11 @@ class CollectionRun {
   private readonly errors: RunError[] = []
   /** volume + path -> entry, so a file selected twice is copied once. */
   private readonly copied = new Map<string, ManifestEntry>()
+  /** Copies read whole, by SHA-256 and by size: a shadow copy's file identical to one of them is not stored again. */
+  private readonly bySha256 = new Map<string, ManifestEntry>()
+  private readonly copiedSizes = new Set<number>()
+  /** Keys (as `copied` has them) of shadow-copy files found identical to an earlier copy. */
+  private readonly sameKeys = new Set<string>()
   private readonly summaries = new Map<string, ArtifactSummary>()
   private readonly hashMatches: Array<Record<string, unknown>> = []
   private bytes = 0
@@ -415,6 +439,7 @@ class CollectionRun {
     }
     countCopy(summary, main)
     const companions: string[] = []
+    let companionsUnchanged = true
     for (const suffix of definition.companions) {
       let companion: FileEntry
       try {
@@ -433,6 +458,7 @@ class CollectionRun {
       if (copied) {
         companions.push(suffix)
         countCopy(summary, copied)
+        if (!copied.sameAsCollected) companionsUnchanged = false
       }
     }
     // alternate data streams travel with their file (Zone.Identifier says where a download came from)
@@ -440,7 +466,10 @@ class CollectionRun {
       if (stream.name === '') continue
       countCopy(summary, await this.copy(definition, volume, fs, entry, undefined, stream.name))
     }
-    if (parser && copyPath) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
+    // a shadow copy's database identical (with its companions) to one already parsed gives the same records: parsed once
+    const unchanged = main.sameAsCollected === true && companionsUnchanged
+    if (unchanged) summary.sameAsCollected = (summary.sameAsCollected ?? 0) + 1
+    if (parser && copyPath && !unchanged) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
     if (scratch) rmSync(scratch, {recursive: true, force: true})
   }
 
@@ -465,7 +494,16 @@ class CollectionRun {
         }
         if (!again) return undefined
       }
-      return {entry: existing, copyPath}
+      return {entry: existing, copyPath, ...(this.sameKeys.has(key) ? {sameAsCollected: true} : {})}
+    }
+    const expectedSize = stream === undefined ? entry.size : entry.streams?.find((s) => s.name === stream)?.size
+    if (volume.description.snapshot && expectedSize !== undefined && this.copiedSizes.has(expectedSize)) {
+      const same = await this.sameAsCollected(definition, volume, fs, entry, copyPath, stream)
+      if (same) {
+        this.copied.set(key, same.entry)
+        this.sameKeys.add(key)
+        return same
+      }
     }
     const name = this.names.claim(bundlePathFor(volume.id, entry.path, stream))
     const label = stream === undefined ? entry.path : `${entry.path}:${stream}`
@@ -477,7 +515,6 @@ class CollectionRun {
       this.notCollectedEntry(definition, volume, {...entry, path: label}, unreadable(error))
       return undefined
     }
-    const expectedSize = stream === undefined ? entry.size : entry.streams?.find((s) => s.name === stream)?.size
     // the working copy for the parser is written from the same chunks as the entry
     const written = await this.writer.addStream(name, input, {expectedSize, copyTo: copyPath})
     const sourceInfo = await this.copySource(fs, entry, volume, written.size, stream)
@@ -490,15 +527,59 @@ class CollectionRun {
     this.checkHashSets(manifestEntry)
     this.entries.push(manifestEntry)
     this.copied.set(key, manifestEntry)
+    if (!written.readError) {
+      if (!this.bySha256.has(written.sha256)) this.bySha256.set(written.sha256, manifestEntry)
+      this.copiedSizes.add(written.size)
+    }
     this.files++
     this.bytes += written.size
     // a file that could not be read whole is not handed to a parser
     return written.readError ? undefined : {entry: manifestEntry, copyPath}
   }
 
-  private async copyToScratch(fs: ReadOnlyFileSystem, entry: FileEntry, copyPath: string, definition: ArtifactDefinition, volume: EvidenceVolume): Promise<string | undefined> {
+  /**
+   * A file of a shadow copy whose size is that of a file already collected: its SHA-256 is
+   * computed first, and when the bundle holds those bytes already, this place is added to
+   * that entry's other locations instead of storing them again (evidence is read-only, so
+   * reading twice is safe; the copy path still hashes what it stores). Undefined when the
+   * bytes are new, or could not be read (the ordinary copy then reports why).
+   */
+  private async sameAsCollected(definition: ArtifactDefinition, volume: EvidenceVolume, fs: ReadOnlyFileSystem, entry: FileEntry, copyPath: string | undefined, stream?: string): Promise<CopiedFile | undefined> {
+    let sha256: string
+    let size = 0
     try {
-      const stream = await fs.open(entry.path)
+      const hash = createHash('sha256')
+      for await (const chunk of await fs.open(entry.path, stream === undefined ? undefined : {stream})) {
+        hash.update(chunk as Buffer)
+        size += (chunk as Buffer).length
+      }
+      sha256 = hash.digest('hex')
+    } catch {
+      return undefined
+    }
+    const same = this.bySha256.get(sha256)
+    if (!same || same.size !== size) return undefined
+    if (copyPath) {
+      const again = await this.copyToScratch(fs, entry, copyPath, definition, volume, stream)
+      if (again !== sha256) {
+        if (again) this.error({artifact: definition.id, volume: volume.id, path: entry.path, message: `${entry.path} changed between two reads (sha256 ${sha256} then ${again})`}, definition)
+        return undefined
+      }
+    }
+    const location = await this.copySource(fs, entry, volume, size, stream)
+    same.otherLocations ??= []
+    same.otherLocations.push(location)
+    // a known file found again in a snapshot is a hit at that place too
+    for (const match of same.hashSetMatches ?? []) {
+      this.hashMatches.push({type: 'hash.match', set: match.set, algorithm: match.algorithm, file: same.path, sourcePath: location.path, volume: volume.id, size: same.size, sha256: same.sha256, sha1: same.sha1, md5: same.md5})
+    }
+    if (!same.artifacts?.includes(definition.id)) same.artifacts?.push(definition.id)
+    return {entry: same, copyPath, sameAsCollected: true}
+  }
+
+  private async copyToScratch(fs: ReadOnlyFileSystem, entry: FileEntry, copyPath: string, definition: ArtifactDefinition, volume: EvidenceVolume, streamName?: string): Promise<string | undefined> {
+    try {
+      const stream = await fs.open(entry.path, streamName === undefined ? undefined : {stream: streamName})
       const hash = createHash('sha256')
       const out = createWriteStream(copyPath, {flags: 'wx'})
       stream.on('data', (chunk: Buffer) => hash.update(chunk))
@@ -519,6 +600,8 @@ class CollectionRun {
     if (entry.inode) info.inode = entry.inode
     if (entry.deleted) info.deleted = true
     if (entry.attributes?.length) info.attributes = entry.attributes
+    const snapshot = volume.description.snapshot
+    if (snapshot) info.snapshot = {of: snapshot.of, number: snapshot.number, createdAt: snapshot.createdAt}
     // a live source can change under us: say so rather than pretend the copy is of a still file
     try {
       const after = await fs.stat(entry.path)

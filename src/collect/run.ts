@@ -5,6 +5,7 @@ import {signerOptionsFrom, type SignerFiles} from '../bundle/keys.js'
 import {formatBytes} from '../cli/render.js'
 import {loadHashSet} from '../hashset/index.js'
 import {loadPhashSet} from '../hashset/phash-set.js'
+import type {SnapshotSelection} from '../source/types.js'
 import {terminalSafe} from '../terminal-text.js'
 import {collect, type CollectProgress, type CollectResult} from './collect.js'
 
@@ -29,6 +30,8 @@ export interface RunCollectOptions extends SignerFiles {
   commandLine?: string[]
   /** Allow the bundle on the file system of a directory source (see CollectOptions). */
   allowSameVolume?: boolean
+  /** Volume Shadow Copies to collect beside each live volume (default 'none'). */
+  snapshots?: SnapshotSelection
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
   /** Encryption certificates the bundle is encrypted to (`<bundle>.zip.p7m`). */
@@ -75,6 +78,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       allowSameVolume: options.allowSameVolume,
       recipients: options.recipients,
       workDir: options.workDir,
+      snapshots: options.snapshots,
       hashSets,
       phashSets,
       phashThreshold: options.phashThreshold,

@@ -3,13 +3,19 @@ import {resolve} from 'node:path'
 import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
 import type {SourceDescription} from '../source/types.js'
 import type {ByteSource} from './byte-source.js'
+import {FileByteSource} from './byte-source.js'
 import {DeviceByteSource, type DeviceKind} from './device.js'
 import {parseWindowsDevicePath} from './device-path.js'
 import {EwfImage, isEwf, unreadEwfVariant} from './ewf.js'
+import {checkChain, findParentImage} from './parent-image.js'
+import {QcowImage, isQcow} from './qcow2.js'
 import {RawImage} from './raw.js'
 import {SplitRawImage, findSplitRawSegments} from './split-raw.js'
 import {VhdImage, isVhd} from './vhd.js'
 import {VhdxImage, isVhdx} from './vhdx.js'
+import {asLayerSource} from './virtual-disk.js'
+import type {ParentImage} from './virtual-disk.js'
+import {VmdkImage, isVmdk} from './vmdk.js'
 
 /** An image file opened as the byte source of its media data. */
 export interface OpenedImage {
@@ -47,16 +53,24 @@ export function readTail(path: string, length: number): Buffer {
   }
 }
 
-/** The container format of `path` by its content alone (VHDX file identifier, VHD footer or its copy), if it is one. */
-export function detectVirtualDisk(path: string): 'vhd' | 'vhdx' | undefined {
-  const head = readHead(path, 512)
+/** Bytes read to recognise a virtual disk: a VMDK descriptor is text, recognised by its first lines. */
+export const VIRTUAL_DISK_HEAD = 1024
+
+/**
+ * The container format of `path` by its content alone (VHDX file identifier, QCOW2 signature,
+ * VMDK sparse extent signature or descriptor text, VHD footer or its copy), if it is one.
+ */
+export function detectVirtualDisk(path: string): 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | undefined {
+  const head = readHead(path, VIRTUAL_DISK_HEAD)
   if (isVhdx(head)) return 'vhdx'
-  if (isVhd(head, readTail(path, 512))) return 'vhd'
+  if (isQcow(head)) return 'qcow2'
+  if (isVmdk(head)) return 'vmdk'
+  if (isVhd(head.subarray(0, 512), readTail(path, 512))) return 'vhd'
   return undefined
 }
 
-/** The image format of `path` by its content (EWF signature, VHDX, VHD), then by split naming, else raw. */
-export function detectImageFormat(path: string): 'ewf' | 'vhd' | 'vhdx' | 'split-raw' | 'raw' {
+/** The image format of `path` by its content (EWF signature, VHDX, QCOW2, VMDK, VHD), then by split naming, else raw. */
+export function detectImageFormat(path: string): 'ewf' | 'vhd' | 'vhdx' | 'qcow2' | 'vmdk' | 'split-raw' | 'raw' {
   if (isEwf(readHead(path, 8))) return 'ewf'
   const virtualDisk = detectVirtualDisk(path)
   if (virtualDisk) return virtualDisk
@@ -151,6 +165,8 @@ function openImageUnchecked(absolute: string): OpenedImage {
   const virtualDisk = detectVirtualDisk(absolute)
   if (virtualDisk === 'vhd') return openedVirtualDisk(absolute, VhdImage.open(absolute))
   if (virtualDisk === 'vhdx') return openedVirtualDisk(absolute, VhdxImage.open(absolute))
+  if (virtualDisk === 'qcow2') return openedVirtualDisk(absolute, QcowImage.open(absolute, {openParent, chain: []}))
+  if (virtualDisk === 'vmdk') return openedVirtualDisk(absolute, VmdkImage.open(absolute, {openParent, chain: []}))
   const segments = findSplitRawSegments(absolute)
   if (segments) {
     const split = new SplitRawImage(segments)
@@ -160,8 +176,8 @@ function openImageUnchecked(absolute: string): OpenedImage {
   return {source: raw, description: {kind: 'image', path: absolute, format: 'raw', segments: [absolute], size: raw.size}}
 }
 
-/** A VHD or VHDX (and its parents) as an opened image: its disk type, identifiers and parent chain described. */
-function openedVirtualDisk(absolute: string, disk: VhdImage | VhdxImage): OpenedImage {
+/** A VHD, VHDX, QCOW2 or VMDK (and its parents) as an opened image: its disk type, identifiers and parent chain described. */
+function openedVirtualDisk(absolute: string, disk: VhdImage | VhdxImage | QcowImage | VmdkImage): OpenedImage {
   return {
     source: disk,
     warnings: disk.allWarnings,
@@ -169,9 +185,40 @@ function openedVirtualDisk(absolute: string, disk: VhdImage | VhdxImage): Opened
       kind: 'image',
       path: absolute,
       format: disk.format,
-      segments: [absolute],
+      // QCOW2, VMDK: every file read (extents, backing files), so the examiner knows what the disk is made of
+      segments: 'files' in disk ? disk.files : [absolute],
       size: disk.size,
       virtualDisk: disk.description,
     },
   }
+}
+
+/**
+ * Opens the parent of a QCOW2 or VMDK disk (a backing file, a snapshot's parent) named
+ * `recorded` in `child`: found as written (relative names from the child's folder, as QEMU
+ * resolves them) or by its name beside the child (findParentImage), refused when it is one
+ * of `chain` (the real paths of the disks above it). `format` is what the child states
+ * ('raw', 'qcow2', 'vmdk', ...); without it the parent is recognised by content, as QEMU probes it.
+ */
+export function openParent(child: string, recorded: {how: string; path: string}, format: string | undefined, chain: readonly string[]): ParentImage {
+  const {path, foundBy} = findParentImage(child, [recorded])
+  checkChain(child, path, chain)
+  // `chain` already holds the child: it is the chain above the parent
+  const above = chain
+  const kind = format?.toLowerCase() ?? detectVirtualDisk(path) ?? 'raw'
+  if (kind === 'qcow2') return {...parentOf(QcowImage.open(path, {openParent, chain: above})), foundBy}
+  if (kind === 'vmdk') return {...parentOf(VmdkImage.open(path, {openParent, chain: above})), foundBy}
+  if (kind === 'vhdx' || kind === 'vhd' || kind === 'vpc') {
+    const disk = kind === 'vhdx' ? VhdxImage.open(path, {chain: above}) : VhdImage.open(path, {chain: above})
+    return {source: asLayerSource(disk), description: disk.description, files: [path], warnings: disk.allWarnings, format: disk.format, foundBy}
+  }
+  if (kind === 'raw') {
+    const raw = new FileByteSource(path)
+    return {source: raw, files: [path], warnings: [], format: 'raw', foundBy}
+  }
+  throw new UnsupportedFormatError(`${child}: its parent ${path} is stated to be ${format}, a format trawl does not read as a parent`)
+}
+
+function parentOf(disk: QcowImage | VmdkImage): Omit<ParentImage, 'foundBy'> {
+  return {source: disk, description: disk.description, files: disk.files, warnings: disk.allWarnings, format: disk.format}
 }

@@ -1,5 +1,5 @@
 import {openImageSource} from '../source/image.js'
-import type {DeviceDescription} from '../source/types.js'
+import type {DeviceDescription, EvidenceVolume} from '../source/types.js'
 import type {EwfAcquisitionError, EwfMedia} from './ewf.js'
 import type {VirtualDiskDescription} from './parent-image.js'
 
@@ -29,6 +29,27 @@ export interface PartitionInfo {
   /** True when trawl reads the file system. */
   readable: boolean
   unreadable?: string
+  /** NTFS: the volume's shadow copies, oldest first ([] when it has none). */
+  shadowCopies?: SnapshotInfo[]
+  /** NTFS: why its shadow copies could not be listed. */
+  shadowCopiesUnreadable?: string
+}
+
+/** One Volume Shadow Copy of a volume, as vshadowinfo describes it, with what trawl reads of it. */
+export interface SnapshotInfo {
+  /** Volume id for collect and records: 'p2@vss1'; `--snapshot 1` with `--partition 2`. */
+  id: string
+  number: number
+  /** UTC, 100 ns precision. */
+  createdAt: string | null
+  storeId: string
+  shadowCopyId?: string
+  shadowCopySetId?: string
+  volumeSize: number
+  attributeFlags?: number
+  fileSystem: string
+  readable: boolean
+  unreadable?: string
 }
 
 export interface ImageInfo {
@@ -55,10 +76,10 @@ export interface ImageInfo {
 }
 
 export async function imageInfo(path: string): Promise<ImageInfo> {
-  const source = openImageSource(path)
+  const source = openImageSource(path, {snapshots: 'all'})
   try {
     const {description, volumeSystem, image} = source
-    const partitions: PartitionInfo[] = source.volumes.map((volume) => {
+    const partitions: PartitionInfo[] = source.volumes.filter((volume) => !volume.description.snapshot).map((volume) => {
       const d = volume.description
       const partition = volumeSystem.partitions.find((p) => p.index === d.index)
       return {
@@ -82,6 +103,8 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
         ...(d.serial ? {serial: d.serial} : {}),
         readable: volume.fs !== undefined,
         ...(volume.unreadable ? {unreadable: volume.unreadable} : {}),
+        ...(d.fileSystem === 'ntfs' && volume.fs ? {shadowCopies: snapshotsOf(volume, source.volumes)} : {}),
+        ...(d.shadowCopiesUnreadable ? {shadowCopiesUnreadable: d.shadowCopiesUnreadable} : {}),
       }
     })
     return {
@@ -105,6 +128,25 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
   } finally {
     await source.close()
   }
+}
+
+function snapshotsOf(live: EvidenceVolume, volumes: EvidenceVolume[]): SnapshotInfo[] {
+  return (live.description.shadowCopies ?? []).map((copy) => {
+    const volume = volumes.find((v) => v.description.snapshot?.of === live.id && v.description.snapshot.number === copy.number)
+    return {
+      id: `${live.id}@vss${copy.number}`,
+      number: copy.number,
+      createdAt: copy.createdAt,
+      storeId: copy.storeId,
+      ...(copy.shadowCopyId ? {shadowCopyId: copy.shadowCopyId} : {}),
+      ...(copy.shadowCopySetId ? {shadowCopySetId: copy.shadowCopySetId} : {}),
+      volumeSize: copy.volumeSize,
+      ...(copy.attributeFlags !== undefined ? {attributeFlags: copy.attributeFlags} : {}),
+      fileSystem: volume?.description.fileSystem ?? 'unknown',
+      readable: volume?.fs !== undefined,
+      ...(volume?.unreadable ? {unreadable: volume.unreadable} : {}),
+    }
+  })
 }
 
 const METADATA_LABELS: Array<[string, string]> = [
@@ -140,7 +182,7 @@ export function formatImageInfo(info: ImageInfo): string {
   if (info.ewf) {
     lines.push(`Sectors:      ${info.ewf.sectorCount} of ${info.ewf.bytesPerSector} bytes; chunk ${info.ewf.chunkSize} bytes`)
   }
-  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk))
+  if (info.virtualDisk) lines.push(...formatVirtualDisk(info.virtualDisk, info.format))
   if (info.metadata && Object.keys(info.metadata).length > 0) {
     lines.push('', 'Acquisition (EWF header)')
     const known = new Set(METADATA_LABELS.map(([k]) => k))
@@ -163,6 +205,12 @@ export function formatImageInfo(info: ImageInfo): string {
     const type = p.description ? ` ${p.description}${p.name ? ` "${p.name}"` : ''}` : ''
     const fs = `${p.fileSystem}${p.label ? ` label "${p.label}"` : ''}${p.serial ? ` serial ${p.serial}` : ''}`
     lines.push(`  ${p.id}${p.slot ? ` [${p.slot}]` : ''}:${type} ${where}: ${fs}${p.readable ? '' : ` (${p.unreadable})`}`)
+    if (p.shadowCopiesUnreadable) lines.push(`    Shadow copies: cannot be read (${p.shadowCopiesUnreadable})`)
+    else if (p.shadowCopies) lines.push(`    Shadow copies: ${p.shadowCopies.length === 0 ? 'none' : p.shadowCopies.length}`)
+    for (const c of p.shadowCopies ?? []) {
+      const ids = [`store ${c.storeId}`, ...(c.shadowCopyId ? [`shadow copy ${c.shadowCopyId}`] : []), ...(c.shadowCopySetId ? [`set ${c.shadowCopySetId}`] : [])].join(', ')
+      lines.push(`      ${c.id}: created ${c.createdAt ?? '(no time)'}; ${ids}: ${c.readable ? c.fileSystem : `not read (${c.unreadable})`}`)
+    }
   }
   if (info.warnings.length > 0) {
     lines.push('', 'Warnings')
@@ -171,17 +219,32 @@ export function formatImageInfo(info: ImageInfo): string {
   return lines.join('\n')
 }
 
-/** The VHD/VHDX lines of `image info`: what kind of disk, and for a differencing disk every file it is read through. */
-function formatVirtualDisk(disk: VirtualDiskDescription): string[] {
+/** What a disk format calls its allocation unit. */
+const BLOCK_NAMES: Record<string, string> = {qcow2: 'clusters', vmdk: 'grains'}
+
+/** The VHD/VHDX/QCOW2/VMDK lines of `image info`: what kind of disk, and for a differencing disk every file it is read through. */
+function formatVirtualDisk(disk: VirtualDiskDescription, format: string): string[] {
+  const unit = BLOCK_NAMES[format] ?? 'blocks'
   const sizes = [
-    disk.blockSize ? `${disk.blockSize}-byte blocks` : undefined,
+    disk.blockSize ? `${disk.blockSize}-byte ${unit}` : undefined,
     disk.logicalSectorSize ? `${disk.logicalSectorSize}-byte sectors${disk.physicalSectorSize && disk.physicalSectorSize !== disk.logicalSectorSize ? ` (physical ${disk.physicalSectorSize})` : ''}` : undefined,
   ].filter((s) => s !== undefined)
-  const lines = [`Virtual disk: ${disk.diskType}${sizes.length > 0 ? `, ${sizes.join(', ')}` : ''}; id ${disk.identifier}`]
+  const lines = [`Virtual disk: ${disk.diskType}${sizes.length > 0 ? `, ${sizes.join(', ')}` : ''}${disk.identifier !== undefined ? `; id ${disk.identifier}` : ''}`]
+  if (disk.features?.length) lines.push(`Features:     ${disk.features.join(', ')}`)
   if (disk.creator) lines.push(`Created by:   ${disk.creator}`)
+  for (const e of disk.extents ?? []) lines.push(`  extent ${e.type} ${e.sectors} sectors${e.path ? ` in ${e.path}` : ''}${e.offsetSectors ? ` from sector ${e.offsetSectors}` : ''}`)
   if (disk.parents && disk.parents.length > 0) {
-    lines.push(`Parent chain (${disk.parents.length}; read through in this order):`)
-    disk.parents.forEach((p, i) => lines.push(`  ${i + 1}. ${p.path} (${p.format} ${p.diskType}, id ${p.identifier}; found by ${p.foundBy})`))
+    const recorded = disk.parentAsRecorded !== undefined ? `; recorded as "${disk.parentAsRecorded}"` : ''
+    lines.push(`Parent chain (${disk.parents.length}; read through in this order${recorded}):`)
+    disk.parents.forEach((p, i) =>
+      lines.push(`  ${i + 1}. ${p.path} (${p.format} ${p.diskType}${p.blockSize ? `, ${p.blockSize}-byte ${BLOCK_NAMES[p.format] ?? 'blocks'}` : ''}${p.identifier !== undefined ? `, id ${p.identifier}` : ''}; found by ${p.foundBy})`),
+    )
+  }
+  if (disk.snapshots?.length) {
+    lines.push(`Internal snapshots (${disk.snapshots.length}; the current state is what is read):`)
+    for (const s of disk.snapshots) {
+      lines.push(`  ${s.id} "${s.name}" taken ${s.date}${s.diskSize !== undefined ? `, disk ${s.diskSize} bytes` : ''}${s.vmStateSize ? `, VM state ${s.vmStateSize} bytes` : ''}`)
+    }
   }
   return lines
 }

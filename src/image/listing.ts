@@ -8,24 +8,45 @@ import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
  * document with both timestamp sets and the streams of every file.
  */
 
-/** The volume `--partition N` names, or the only readable one. */
-export function chooseVolume(source: EvidenceSource, partition?: number): EvidenceVolume & {fs: ReadOnlyFileSystem} {
+/**
+ * The volume `--partition N` names, or the only readable one; with `--snapshot N`, that
+ * volume as its shadow copy N holds it (the source must have been opened with that snapshot).
+ */
+export function chooseVolume(source: EvidenceSource, partition?: number, snapshot?: number): EvidenceVolume & {fs: ReadOnlyFileSystem} {
+  const live = source.volumes.filter((v) => !v.description.snapshot)
   let volume: EvidenceVolume | undefined
   if (partition !== undefined) {
-    volume = source.volumes.find((v) => v.description.index === partition)
+    volume = live.find((v) => v.description.index === partition)
     if (!volume) {
-      const known = source.volumes.filter((v) => v.description.index !== undefined).map((v) => v.description.index)
+      const known = live.filter((v) => v.description.index !== undefined).map((v) => v.description.index)
       throw new UsageError(`no partition ${partition} in ${source.description.path}${known.length > 0 ? ` (partitions: ${known.join(', ')})` : ' (it has no partition table)'}`)
     }
   } else {
-    const readable = source.volumes.filter((v) => v.fs)
-    if (readable.length === 1) volume = readable[0]
-    else if (readable.length > 1) {
-      throw new UsageError(`${source.description.path} has ${readable.length} readable partitions (${readable.map((v) => v.description.index ?? v.id).join(', ')}): choose one with --partition N`)
-    } else if (source.volumes.length === 1) volume = source.volumes[0]
+    // with --snapshot, the volume that has shadow copies is the one meant
+    const candidates = snapshot === undefined ? live.filter((v) => v.fs) : live.filter((v) => v.description.shadowCopies?.length)
+    if (candidates.length === 1) volume = candidates[0]
+    else if (candidates.length > 1) {
+      throw new UsageError(
+        `${source.description.path} has ${candidates.length} ${snapshot === undefined ? 'readable partitions' : 'volumes with shadow copies'} (${candidates.map((v) => v.description.index ?? v.id).join(', ')}): choose one with --partition N`,
+      )
+    } else if (snapshot !== undefined) {
+      throw new UsageError(`${source.description.path} has no volume with shadow copies`)
+    } else if (live.length === 1) volume = live[0]
     else {
       throw new UnsupportedFormatError(
-        `${source.description.path}: no partition has a file system trawl reads (${source.volumes.map((v) => `${v.id}: ${v.unreadable}`).join('; ') || 'no partitions'})`,
+        `${source.description.path}: no partition has a file system trawl reads (${live.map((v) => `${v.id}: ${v.unreadable}`).join('; ') || 'no partitions'})`,
+      )
+    }
+  }
+  if (snapshot !== undefined) {
+    const base = volume
+    const copies = base.description.shadowCopies ?? []
+    volume = source.volumes.find((v) => v.description.snapshot?.of === base.id && v.description.snapshot.number === snapshot)
+    if (!volume) {
+      throw new UsageError(
+        copies.length > 0
+          ? `${base.id} has no shadow copy ${snapshot} (its shadow copies: ${copies.map((c) => c.number).join(', ')})`
+          : `${base.id} has no shadow copies${base.description.shadowCopiesUnreadable ? ` that can be read (${base.description.shadowCopiesUnreadable})` : ''}`,
       )
     }
   }
@@ -131,8 +152,8 @@ export interface VolumeListing {
 }
 
 /** Collects the whole listing for the JSON document. */
-export async function listVolume(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number} = {}): Promise<VolumeListing> {
-  const volume = chooseVolume(source, options.partition)
+export async function listVolume(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number; snapshot?: number} = {}): Promise<VolumeListing> {
+  const volume = chooseVolume(source, options.partition, options.snapshot)
   const entries: ListedFile[] = []
   for await (const entry of walkVolume(volume.fs, path, options)) entries.push(toListedFile(entry))
   return {source: source.description.path, volume: volume.id, root: normalise(path), entries}
@@ -142,8 +163,8 @@ export async function listVolume(source: EvidenceSource, path: string | undefine
  * The same JSON document, text as JSON.stringify(listing, null, 2) writes it, in
  * pieces as the walk goes: a volume of a million files is never held whole.
  */
-export async function* listVolumeJson(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number} = {}): AsyncGenerator<string> {
-  const volume = chooseVolume(source, options.partition)
+export async function* listVolumeJson(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number; snapshot?: number} = {}): AsyncGenerator<string> {
+  const volume = chooseVolume(source, options.partition, options.snapshot)
   const head = {source: source.description.path, volume: volume.id, root: normalise(path)}
   const opening = JSON.stringify(head, null, 2).slice(0, -2) // without the closing "\n}"
   let first = true

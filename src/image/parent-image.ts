@@ -23,7 +23,10 @@ export interface ParentImageDescription {
   path: string
   format: string
   diskType: string
-  identifier: string
+  /** VHD unique id, VHDX virtual disk id, VMDK CID; QCOW2 and raw disks have none. */
+  identifier?: string
+  /** QCOW2 cluster, VMDK grain size in bytes. */
+  blockSize?: number
   /** Which recorded location found it, and where. */
   foundBy: string
 }
@@ -32,8 +35,8 @@ export interface ParentImageDescription {
 export interface VirtualDiskDescription {
   /** 'fixed', 'dynamic' or 'differencing'. */
   diskType: string
-  /** VHD unique id; VHDX virtual disk id. */
-  identifier: string
+  /** VHD unique id; VHDX virtual disk id; VMDK CID; QCOW2 has none. */
+  identifier?: string
   /** Bytes per block of a dynamic or differencing disk. */
   blockSize?: number
   logicalSectorSize?: number
@@ -42,6 +45,28 @@ export interface VirtualDiskDescription {
   creator?: string
   /** A differencing disk's parents, nearest first, each with how it was found beside its child. */
   parents?: ParentImageDescription[]
+  /** QCOW2, VMDK: the parent (backing file, parentFileNameHint) as the disk records it. */
+  parentAsRecorded?: string
+  /** QCOW2, VMDK: header features set ('extended L2 entries', 'compressed grains', 'dirty', ...). */
+  features?: string[]
+  /** VMDK: the extents of its descriptor, in disk order (every file of them is read). */
+  extents?: Array<{type: string; path?: string; sectors: number; offsetSectors?: number}>
+  /** QCOW2: internal snapshots (listed; the current state is what is read). */
+  snapshots?: QcowSnapshotInfo[]
+}
+
+/** A QCOW2 internal snapshot as `image info` lists it. */
+export interface QcowSnapshotInfo {
+  id: string
+  name: string
+  /** When the snapshot was taken, UTC, to the nanosecond the image stores. */
+  date: string
+  /** Guest run time at the snapshot, nanoseconds. */
+  guestRunTimeNs: number
+  /** Saved VM state (RAM), bytes; 0 for a disk-only snapshot. */
+  vmStateSize: number
+  /** Virtual disk size of the snapshot (qcow2 v3 extra data), when stored. */
+  diskSize?: number
 }
 
 /** Differencing chains deeper than this are refused as damaged (Hyper-V checkpoints rarely pass a few dozen). */

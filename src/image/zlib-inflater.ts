@@ -1,4 +1,4 @@
-import {Inflate, constants, deflateSync, inflateSync} from 'node:zlib'
+import {Inflate, InflateRaw, constants, deflateRawSync, deflateSync, inflateRawSync, inflateSync} from 'node:zlib'
 
 /**
  * Inflates many small, complete zlib streams (RFC 1950) one after another, as
@@ -17,8 +17,11 @@ import {Inflate, constants, deflateSync, inflateSync} from 'node:zlib'
 export class ZlibInflater {
   private native: NativeInflate | undefined
 
-  /** `native: false` always uses `inflateSync` (the fallback, for tests). */
-  constructor(private readonly options: {native?: boolean} = {}) {}
+  /**
+   * `native: false` always uses `inflateSync` (the fallback, for tests). `raw: true` reads raw
+   * deflate streams (RFC 1951, no zlib header or Adler-32), as QCOW2 compresses its clusters.
+   */
+  constructor(private readonly options: {native?: boolean; raw?: boolean} = {}) {}
 
   /** True when streams go through the reused native handle, false when through `inflateSync`. */
   get usesNativeHandle(): boolean {
@@ -33,7 +36,8 @@ export class ZlibInflater {
    */
   inflate(input: Uint8Array, expectedSize: number): Buffer {
     const native = this.nativeInflate()
-    if (!native) return inflateSync(input, {chunkSize: Math.max(64, expectedSize + 1)})
+    const raw = this.options.raw === true
+    if (!native) return (raw ? inflateRawSync : inflateSync)(input, {chunkSize: Math.max(64, expectedSize + 1)})
     // One byte more than expected tells "ended exactly" from "more to come".
     const output = Buffer.allocUnsafe(expectedSize + 1)
     const left = native.run(input, output)
@@ -43,7 +47,7 @@ export class ZlibInflater {
       this.native = undefined
       throw native.error
     }
-    if (left === 0) return inflateSync(input)
+    if (left === 0) return raw ? inflateRawSync(input) : inflateSync(input)
     return output.subarray(0, output.length - left)
   }
 
@@ -54,10 +58,11 @@ export class ZlibInflater {
   }
 
   private nativeInflate(): NativeInflate | undefined {
-    if (this.options.native === false || nativeBroken) return undefined
+    const raw = this.options.raw === true
+    if (this.options.native === false || nativeBroken[raw ? 1 : 0]) return undefined
     if (!this.native) {
-      this.native = NativeInflate.create()
-      if (!this.native) nativeBroken = true
+      this.native = NativeInflate.create(raw)
+      if (!this.native) nativeBroken[raw ? 1 : 0] = true
     }
     return this.native
   }
@@ -70,19 +75,20 @@ interface ZlibHandle {
   onerror: (message: string, errno: number, code?: string) => void
 }
 
-/** Set once the native handle failed its self-check: inflateSync from then on. */
-let nativeBroken = false
-let selfCheckStream: Buffer | undefined
+/** Set once the native handle failed its self-check (zlib, raw deflate): inflateSync from then on. */
+const nativeBroken = [false, false]
+const selfCheckStreams: Array<Buffer | undefined> = [undefined, undefined]
 
 class NativeInflate {
   error: Error | undefined
 
   private constructor(
     // Kept referenced: it owns the handle.
-    private readonly stream: Inflate,
+    private readonly stream: Inflate | InflateRaw,
     private readonly handle: ZlibHandle,
     /** [available output, available input] after each write. */
     private readonly state: Uint32Array,
+    private readonly raw: boolean,
   ) {
     // Errors arrive here, synchronously, during writeSync; zlib's own handler
     // would destroy the stream and emit an 'error' event instead.
@@ -91,16 +97,16 @@ class NativeInflate {
     }
   }
 
-  static create(): NativeInflate | undefined {
+  static create(raw = false): NativeInflate | undefined {
     try {
-      const stream = new Inflate()
+      const stream = raw ? new InflateRaw() : new Inflate()
       const internals = stream as unknown as {_handle?: ZlibHandle; _writeState?: unknown}
       const handle = internals._handle
       const state = internals._writeState
       if (!handle || typeof handle.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
         return undefined
       }
-      const native = new NativeInflate(stream, handle, state)
+      const native = new NativeInflate(stream, handle, state, raw)
       if (native.selfCheck()) return native
       native.close()
       return undefined
@@ -128,10 +134,13 @@ class NativeInflate {
    * inflates a known stream right, twice in a row.
    */
   private selfCheck(): boolean {
-    selfCheckStream ??= deflateSync(Buffer.from('trawl checks its zlib handle. '.repeat(8)))
-    const expected = inflateSync(selfCheckStream)
+    const text = Buffer.from('trawl checks its zlib handle. '.repeat(8))
+    const selfCheckStream = (selfCheckStreams[this.raw ? 1 : 0] ??= this.raw ? deflateRawSync(text) : deflateSync(text))
+    const expected = this.raw ? inflateRawSync(selfCheckStream) : inflateSync(selfCheckStream)
+    // a raw stream has no checksum to fail: its header is made invalid (block type 3 is reserved)
     const corrupt = Buffer.from(selfCheckStream)
-    corrupt[corrupt.length - 1] ^= 0xff
+    if (this.raw) corrupt[0] |= 0x06
+    else corrupt[corrupt.length - 1] ^= 0xff
     if (this.run(corrupt, Buffer.alloc(expected.length + 1)) !== 'error' || !this.error) return false
     this.handle.reset()
     for (let i = 0; i < 2; i++) {

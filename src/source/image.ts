@@ -11,8 +11,9 @@ import {findSplitRawSegments} from '../image/split-raw.js'
 import {readVolumeSystem} from '../volume/detect.js'
 import {sniffFileSystem} from '../volume/fs-sniff.js'
 import type {Partition, VolumeSystem} from '../volume/types.js'
+import {ShadowCopies} from '../vss/shadow-copies.js'
 import {deviceOutputConflict, deviceWarnings} from './device.js'
-import type {EvidenceSource, EvidenceVolume, SourceOpener, VolumeDescription} from './types.js'
+import type {EvidenceSource, EvidenceVolume, OpenOptions, SnapshotSelection, SourceOpener, VolumeDescription} from './types.js'
 
 /**
  * A disk image (raw, split raw, EWF) as an evidence source: its volume system
@@ -72,8 +73,56 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
   return volume
 }
 
+/**
+ * The Volume Shadow Copies of an NTFS volume: listed in its description, and those the
+ * selection names opened as volumes of their own (`p2@vss1`), each with its file system.
+ * A catalog too damaged to read leaves the live volume as it is, with why; a snapshot
+ * that cannot be rebuilt stays listed as a volume not read, with why.
+ */
+export function shadowCopyVolumes(live: EvidenceVolume, bytes: ByteSource, selection: SnapshotSelection, warnings: string[]): EvidenceVolume[] {
+  if (live.description.fileSystem !== 'ntfs') return []
+  let shadowCopies: ShadowCopies | undefined
+  try {
+    shadowCopies = ShadowCopies.open(bytes)
+  } catch (error) {
+    if (!(error instanceof TrawlError)) throw error
+    live.description.shadowCopiesUnreadable = error.message
+    warnings.push(`${live.id}: shadow copies not read: ${error.message}`)
+    return []
+  }
+  if (!shadowCopies) return []
+  const {catalog} = shadowCopies
+  live.description.shadowCopies = catalog.shadowCopies
+  for (const warning of catalog.warnings) warnings.push(`${live.id}: ${warning}`)
+  const wanted = catalog.shadowCopies.filter((copy) => selection === 'all' || (Array.isArray(selection) && selection.includes(copy.number)))
+  return wanted.map((copy) => {
+    const description: VolumeDescription = {
+      ...live.description,
+      size: Math.min(copy.volumeSize, bytes.size),
+      snapshot: {
+        of: live.id,
+        number: copy.number,
+        createdAt: copy.createdAt,
+        storeId: copy.storeId,
+        ...(copy.shadowCopyId ? {shadowCopyId: copy.shadowCopyId} : {}),
+        ...(copy.shadowCopySetId ? {shadowCopySetId: copy.shadowCopySetId} : {}),
+      },
+    }
+    delete description.shadowCopies
+    delete description.label
+    delete description.serial
+    const id = `${live.id}@vss${copy.number}`
+    if (!shadowCopies.check(copy.number)) {
+      warnings.push(`${id}: shadow copy ${copy.number} not read: ${copy.unreadable}`)
+      return {id, description, unreadable: `shadow copy ${copy.number} cannot be rebuilt: ${copy.unreadable}`}
+    }
+    return attachFileSystem(id, shadowCopies.snapshot(copy.number), description)
+  })
+}
+
 /** Opens an image path (any segment of it) as an evidence source. */
-export function openImageSource(path: string): ImageEvidenceSource {
+export function openImageSource(path: string, options: OpenOptions = {}): ImageEvidenceSource {
+  const selection = options.snapshots ?? 'none'
   const image = openImage(path)
   const warnings: string[] = [...(image.ewf?.warnings ?? []), ...(image.warnings ?? []), ...deviceWarnings(image.description)]
   try {
@@ -83,19 +132,19 @@ export function openImageSource(path: string): ImageEvidenceSource {
     if (volumeSystem.scheme === 'none') {
       // a Windows volume read in place is named by its drive letter, as the examiner knows it (files/C/...)
       const id = image.description.device?.driveLetter ?? 'vol'
-      volumes.push(attachFileSystem(id, image.source, {scheme: 'none', offset: 0, size: image.source.size}))
+      const live = attachFileSystem(id, image.source, {scheme: 'none', offset: 0, size: image.source.size})
+      volumes.push(live, ...shadowCopyVolumes(live, image.source, selection, warnings))
     } else {
       for (const partition of volumeSystem.partitions) {
         const bytes = partitionBytes(image.source, partition, warnings)
-        volumes.push(
-          attachFileSystem(`p${partition.index}`, bytes, {
-            scheme: partition.scheme,
-            index: partition.index,
-            offset: partition.offset,
-            size: partition.size,
-            partitionType: partition.scheme === 'mbr' ? partition.type : partition.description,
-          }),
-        )
+        const live = attachFileSystem(`p${partition.index}`, bytes, {
+          scheme: partition.scheme,
+          index: partition.index,
+          offset: partition.offset,
+          size: partition.size,
+          partitionType: partition.scheme === 'mbr' ? partition.type : partition.description,
+        })
+        volumes.push(live, ...shadowCopyVolumes(live, bytes, selection, warnings))
       }
     }
     return {
@@ -152,7 +201,7 @@ export const imageOpener: SourceOpener = {
       raw?.close()
     }
   },
-  async open(path) {
-    return openImageSource(path)
+  async open(path, options) {
+    return openImageSource(path, options)
   },
 }

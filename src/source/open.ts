@@ -5,7 +5,7 @@ import {SourceNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} f
 import {parseWindowsDevicePath} from '../image/device-path.js'
 import {directoryOpener} from './directory.js'
 import {imageOpener, openImageSource} from './image.js'
-import type {EvidenceSource, EvidenceVolume, SourceDescription, SourceOpener} from './types.js'
+import type {EvidenceSource, EvidenceVolume, OpenOptions, SourceDescription, SourceOpener} from './types.js'
 
 /**
  * Source openers, tried in order. A new image format adds its opener here;
@@ -18,9 +18,9 @@ const openers: SourceOpener[] = [directoryOpener, imageOpener]
  * volume or disk read in place (`C:`, `\\.\C:`, `\\.\PhysicalDrive0`; see image/device-path.ts).
  * `C:\` with its trailing separator is the folder, read through the file system.
  */
-export async function openSource(path: string): Promise<EvidenceSource> {
+export async function openSource(path: string, options: OpenOptions = {}): Promise<EvidenceSource> {
   // stat('C:') on Windows sees the current folder of drive C, and a device has no stat to trust
-  if (parseWindowsDevicePath(path)) return openImageSource(path)
+  if (parseWindowsDevicePath(path)) return openImageSource(path, options)
   try {
     await stat(path)
   } catch (error) {
@@ -28,12 +28,12 @@ export async function openSource(path: string): Promise<EvidenceSource> {
     throw new SourceNotFoundError(path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${errorMessage(error)})`)
   }
   for (const opener of openers) {
-    if (await opener.detect(path)) return opener.open(path)
+    if (await opener.detect(path)) return opener.open(path, options)
   }
   throw new UnsupportedFormatError(`${path}: not a directory or a disk image format trawl reads`)
 }
 
-export interface SourceListOptions {
+export interface SourceListOptions extends OpenOptions {
   /** Volumes of the machine left out, each with why: they go into the warnings, so the manifest accounts for them. */
   notCollected?: string[]
   /** How the list was made (the command run), for the manifest. */
@@ -64,7 +64,7 @@ export async function openSources(paths: string[], options: SourceListOptions = 
       const device = parseWindowsDevicePath(path)
       let source: EvidenceSource
       try {
-        source = await openSource(path)
+        source = await openSource(path, options)
       } catch (error) {
         if (!(error instanceof TrawlError)) throw error
         firstError ??= error

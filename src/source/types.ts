@@ -1,6 +1,7 @@
 import type {ReadOnlyFileSystem} from '../fs/types.js'
 import type {DeviceKind, DeviceSizeMethod} from '../image/device.js'
 import type {VirtualDiskDescription} from '../image/parent-image.js'
+import type {ShadowCopy} from '../vss/shadow-copies.js'
 
 /**
  * An evidence source: a directory, or an image holding one or more volumes.
@@ -23,10 +24,43 @@ export interface VolumeDescription {
   serial?: string
   /** In a source of several volumes: the device or path this volume was read from (`\\.\C:`). */
   device?: string
+  /**
+   * NTFS volume with Volume Shadow Copies enabled: every snapshot its catalog lists, oldest
+   * first, whether or not this run reads it ([] when VSS is enabled but none is stored).
+   */
+  shadowCopies?: ShadowCopy[]
+  /** Why the shadow copy catalog of this volume could not be read (the volume itself reads on). */
+  shadowCopiesUnreadable?: string
+  /** A snapshot volume (`p2@vss1`): which shadow copy of which volume it is. */
+  snapshot?: SnapshotDescription
+}
+
+/** A volume as it was when a Volume Shadow Copy was made. */
+export interface SnapshotDescription {
+  /** The id of the live volume it is a snapshot of ('p2'). */
+  of: string
+  /** 1-based, oldest first. */
+  number: number
+  /** UTC, 100 ns precision. */
+  createdAt: string | null
+  storeId: string
+  shadowCopyId?: string
+  shadowCopySetId?: string
+}
+
+/** Which shadow copies a source opens as volumes: every one, none (listed only), or these numbers. */
+export type SnapshotSelection = 'all' | 'none' | number[]
+
+export interface OpenOptions {
+  /** Default 'none': each volume's shadow copies are listed in its description, not opened. */
+  snapshots?: SnapshotSelection
 }
 
 export interface EvidenceVolume {
-  /** Short id used in bundle paths and records: 'dir', 'p1', 'p2', 'vol', or a drive letter 'C' for a Windows volume read in place. */
+  /**
+   * Short id used in bundle paths and records: 'dir', 'p1', 'p2', 'vol', or a drive letter 'C' for a Windows
+   * volume read in place; a snapshot of one adds '@vss' and its number ('p2@vss1').
+   */
   id: string
   description: VolumeDescription
   /** Present when trawl reads the volume's file system. */
@@ -92,5 +126,5 @@ export interface SourceOpener {
   readonly name: string
   /** True if this opener recognises `path` (read a few bytes, never write). */
   detect(path: string): Promise<boolean>
-  open(path: string): Promise<EvidenceSource>
+  open(path: string, options?: OpenOptions): Promise<EvidenceSource>
 }

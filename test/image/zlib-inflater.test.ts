@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {deflateSync, inflateSync} from 'node:zlib'
+import {deflateRawSync, deflateSync, inflateSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 import {ZlibInflater} from '../../src/image/zlib-inflater.js'
 
@@ -82,3 +82,23 @@ for (const native of [true, false]) {
     })
   })
 }
+
+describe('ZlibInflater for raw deflate streams (QCOW2 compressed clusters)', () => {
+  for (const native of [true, false]) {
+    it(`${native ? 'native handle' : 'inflateRawSync fallback'}: inflates raw streams one after another, ignores the sector tail after a stream's end, refuses a corrupt one`, () => {
+      const inflater = new ZlibInflater({native, raw: true})
+      expect(inflater.usesNativeHandle).toBe(native)
+      for (const d of chunks()) {
+        // QCOW2 stores whole 512-byte sectors: bytes of the next cluster may follow the stream
+        const stream = Buffer.concat([deflateRawSync(d), randomBytes(300)])
+        expect(inflater.inflate(stream, d.length).equals(d)).toBe(true)
+      }
+      const corrupt = deflateRawSync(chunks()[0])
+      corrupt[0] |= 0x06 // block type 3 is reserved
+      expect(() => inflater.inflate(corrupt, 32768)).toThrow(/invalid block type/)
+      // and a good stream after the corrupt one
+      expect(inflater.inflate(deflateRawSync(Buffer.from('after')), 5).toString()).toBe('after')
+      inflater.close()
+    })
+  }
+})

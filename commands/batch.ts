@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {runBatch} from '../src/batch/batch.js'
 import {renderBatchSummary} from '../src/batch/render.js'
 import {TrawlCommand} from '../src/cli/command.js'
-import {signerFlags, signerOptions} from '../src/cli/flags.js'
+import {parseSnapshotSelection, signerFlags, signerOptions, snapshotsFlag} from '../src/cli/flags.js'
 
 export default class Batch extends TrawlCommand {
   static override summary = 'Collect many disk images, one signed bundle per evidence item, resumable'
@@ -29,6 +29,7 @@ export default class Batch extends TrawlCommand {
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list or NSRL CSV); repeatable', multiple: true, multipleNonGreedy: true}),
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
+    ...snapshotsFlag,
     notes: Flags.string({description: 'notes recorded in every manifest'}),
     force: Flags.boolean({description: 'redo every item; existing bundles are kept as <item>.zip.replaced-<time>'}),
     'image-check': Flags.boolean({description: 'read each image whole to check its stored EWF hashes (raw: compute MD5/SHA-1)', default: true, allowNo: true}),
@@ -50,6 +51,7 @@ export default class Batch extends TrawlCommand {
       hashSets: flags.hashset,
       targets: flags.targets,
       definitions: flags.definitions,
+      snapshots: parseSnapshotSelection(flags.snapshots),
       notes: flags.notes,
       force: flags.force,
       imageCheck: flags['image-check'],

@@ -10,6 +10,7 @@ import {BundleZip} from '../bundle/zip-reader.js'
 import {MANIFEST_PATH, type Manifest} from '../bundle/manifest.js'
 import {verifyBundle} from '../bundle/verify.js'
 import {sha256File} from '../collect/run.js'
+import type {SnapshotSelection} from '../source/types.js'
 import {ExitCode, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
 import {terminalSafe} from '../terminal-text.js'
 import {nowIso} from '../time.js'
@@ -31,6 +32,8 @@ export interface BatchOptions extends SignerFiles {
   hashSets?: string[]
   targets?: string
   definitions?: string
+  /** Volume Shadow Copies to collect beside each live volume (default 'none'). */
+  snapshots?: SnapshotSelection
   notes?: string
   force?: boolean
   /** Read every image whole to check its stored (EWF) or compute its (raw) MD5/SHA-1 (default true). */
@@ -164,6 +167,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     passphraseEnv: options.passphraseEnv,
     targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
     definitions: options.definitions && resolve(options.definitions),
+    ...(options.snapshots ? {snapshots: options.snapshots} : {}),
     hashSets: (options.hashSets ?? []).map((p) => resolve(p)),
     imageCheck: options.imageCheck ?? true,
     commandLine: options.commandLine ?? process.argv.slice(1),

@@ -1,4 +1,5 @@
 import type {SignerFiles} from '../bundle/keys.js'
+import type {SnapshotSelection} from '../source/types.js'
 import type {BundleFacts} from './summary.js'
 
 /**
@@ -19,6 +20,8 @@ export interface WorkerJob extends SignerFiles {
   notes?: string
   targets?: string[]
   definitions?: string
+  /** Volume Shadow Copies to collect (collect --snapshots). */
+  snapshots?: SnapshotSelection
   hashSets: string[]
   imageCheck: boolean
   commandLine: string[]

@@ -112,6 +112,7 @@ async function run(job: WorkerJob): Promise<number> {
       signer: signerOptionsFrom(job),
       targets: job.targets,
       definitionsDir: job.definitions,
+      snapshots: job.snapshots,
       hashSets,
       commandLine: job.commandLine,
       recipients: job.recipients,

@@ -142,6 +142,23 @@ describeShared("trawl on plaso's vsstest: image info, ls and cat --snapshot, col
   })
 })
 
+describeShared('trawl batch --snapshots all', () => {
+  it('collects each snapshot of every item beside its live volume', async () => {
+    const dir = scratchDir('trawl-vss-batch-')
+    const keys = await makeKeys(join(dir, 'keys'))
+    const definitions = join(dir, 'definitions')
+    mkdirSync(definitions)
+    writeFileSync(join(definitions, 'notes.yaml'), DEFINITIONS)
+    const out = join(dir, 'out')
+    const run = await trawl(['batch', VSSTEST_QCOW2, '--out', out, '--case', 'VSS-B', '--examiner', 'E', ...keys.signArgs, '--definitions', definitions, '--snapshots', 'all', '--no-image-check'], {env: keys.env})
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('vol ntfs, vol@vss1 ntfs, vol@vss2 ntfs')
+    const manifest = manifestOf(join(out, 'plaso_vsstest.qcow2.zip'))
+    expect(manifest.source.volumes.map((v) => v.id)).toEqual(['vol', 'vol@vss1', 'vol@vss2'])
+    expect(manifest.entries.filter((e) => e.kind === 'copy').map((e) => e.path)).toContain('files/vol@vss1/syslog')
+  }, 120_000)
+})
+
 describe('an NTFS volume without Volume Shadow Copies', () => {
   it('image info says none; collect --snapshots all works as without it', async () => {
     const dir = scratchDir('trawl-novss-')

@@ -10,7 +10,7 @@ export interface FileSystemDriver {
   /** True if the volume's first bytes hold this file system (boot sector signature). */
   detect(volume: ByteSource): boolean
   /** Opens the volume read-only. Throws CorruptImageError for a file system too damaged to read. */
-  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string}
+  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string; readonly notes?: readonly string[]}
 }
 
 /**

@@ -27,6 +27,8 @@ export interface PartitionInfo {
   serial?: string
   /** True when trawl reads the file system. */
   readable: boolean
+  /** How the file system was read, where it matters (journal not replayed, local times). */
+  notes?: string[]
   unreadable?: string
 }
 
@@ -78,6 +80,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
         ...(d.label ? {label: d.label} : {}),
         ...(d.serial ? {serial: d.serial} : {}),
         readable: volume.fs !== undefined,
+        ...(d.notes ? {notes: d.notes} : {}),
         ...(volume.unreadable ? {unreadable: volume.unreadable} : {}),
       }
     })
@@ -158,6 +161,7 @@ export function formatImageInfo(info: ImageInfo): string {
     const type = p.description ? ` ${p.description}${p.name ? ` "${p.name}"` : ''}` : ''
     const fs = `${p.fileSystem}${p.label ? ` label "${p.label}"` : ''}${p.serial ? ` serial ${p.serial}` : ''}`
     lines.push(`  ${p.id}${p.slot ? ` [${p.slot}]` : ''}:${type} ${where}: ${fs}${p.readable ? '' : ` (${p.unreadable})`}`)
+    for (const note of p.notes ?? []) lines.push(`    note: ${note}`)
   }
   if (info.warnings.length > 0) {
     lines.push('', 'Warnings')

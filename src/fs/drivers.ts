@@ -1,5 +1,6 @@
 import type {ByteSource} from '../image/byte-source.js'
 import {extDriver} from '../ext/index.js'
+import {fatDriver} from '../fat/index.js'
 import {ntfsDriver} from '../ntfs/index.js'
 import type {ReadOnlyFileSystem} from './types.js'
 
@@ -17,4 +18,4 @@ export interface FileSystemDriver {
  * File-system drivers, tried in order on every volume. A new file system adds
  * its driver here; volumes it does not read are named, not guessed.
  */
-export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver]
+export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver, fatDriver]

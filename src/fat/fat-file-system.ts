@@ -236,6 +236,11 @@ export class FatFileSystem implements ReadOnlyFileSystem {
     return out
   }
 
+  /** The directory entry a path names (first cluster, raw attributes), undefined for the root. */
+  directoryEntry(path: string): FatDirectoryEntry | undefined {
+    return this.resolve(path).entry
+  }
+
   async stat(path: string): Promise<FileEntry> {
     const resolved = this.resolve(path)
     if (!resolved.entry) return {path: '', name: '', kind: 'directory', size: 0, times: {}, inode: String(ROOT_INODE)}

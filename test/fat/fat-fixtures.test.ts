@@ -1,12 +1,7 @@
-import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
-import {gunzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 import {FAT_LOCAL_TIME_NOTE, FatFileSystem, fatDriver} from '../../src/fat/index.js'
-import type {FileEntry, ReadOnlyFileSystem} from '../../src/fs/types.js'
 import {MemoryByteSource} from '../helpers/memory-source.js'
-import {REPO_ROOT} from '../helpers/shared.js'
+import {fatImage, golden, sha256Of, walk} from './fat-fixtures.js'
 
 /**
  * The fixtures of fixtures/fat/build.sh (mkfs.fat, then mtools writing VFAT long names),
@@ -16,33 +11,11 @@ import {REPO_ROOT} from '../helpers/shared.js'
  * volume's label instead.
  */
 
-const FIXTURES = join(REPO_ROOT, 'fixtures/fat')
 const images = [
   {name: 'fat12', kind: 'fat12', label: 'FAT12'},
   {name: 'fat16', kind: 'fat16', label: 'FAT16'},
   {name: 'fat32', kind: 'fat32', label: 'FAT32'},
 ]
-
-export function fatImage(name: string): Buffer {
-  return gunzipSync(readFileSync(join(FIXTURES, `${name}.img.gz`)))
-}
-const golden = (name: string) => readFileSync(join(FIXTURES, 'golden', name), 'utf8')
-
-export async function walk(fs: ReadOnlyFileSystem, dir = '', deleted = false): Promise<FileEntry[]> {
-  const out: FileEntry[] = []
-  for (const entry of await fs.list(dir, {deleted})) {
-    out.push(entry)
-    if (entry.kind === 'directory' && !entry.deleted) out.push(...(await walk(fs, entry.path, deleted)))
-  }
-  return out
-}
-
-async function sha256Of(fs: ReadOnlyFileSystem, path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of await fs.open(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 const tskInvention = (path: string) => /^\$(MBR|FAT1|FAT2|OrphanFiles)(\/|$)/.test(path) || path.endsWith('(Volume Label Entry)')
 
 function flsLines(text: string): string[] {

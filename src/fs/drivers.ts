@@ -1,4 +1,5 @@
 import type {ByteSource} from '../image/byte-source.js'
+import {exfatDriver} from '../exfat/index.js'
 import {extDriver} from '../ext/index.js'
 import {fatDriver} from '../fat/index.js'
 import {ntfsDriver} from '../ntfs/index.js'
@@ -18,4 +19,4 @@ export interface FileSystemDriver {
  * File-system drivers, tried in order on every volume. A new file system adds
  * its driver here; volumes it does not read are named, not guessed.
  */
-export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver, fatDriver]
+export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver, fatDriver, exfatDriver]

@@ -1,5 +1,7 @@
 import type {ByteSource} from '../image/byte-source.js'
+import {exfatDriver} from '../exfat/index.js'
 import {extDriver} from '../ext/index.js'
+import {fatDriver} from '../fat/index.js'
 import {ntfsDriver} from '../ntfs/index.js'
 import type {ReadOnlyFileSystem} from './types.js'
 
@@ -10,11 +12,11 @@ export interface FileSystemDriver {
   /** True if the volume's first bytes hold this file system (boot sector signature). */
   detect(volume: ByteSource): boolean
   /** Opens the volume read-only. Throws CorruptImageError for a file system too damaged to read. */
-  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string}
+  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string; readonly notes?: readonly string[]}
 }
 
 /**
  * File-system drivers, tried in order on every volume. A new file system adds
  * its driver here; volumes it does not read are named, not guessed.
  */
-export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver]
+export const fileSystemDrivers: FileSystemDriver[] = [ntfsDriver, extDriver, fatDriver, exfatDriver]

@@ -28,6 +28,8 @@ export interface PartitionInfo {
   serial?: string
   /** True when trawl reads the file system. */
   readable: boolean
+  /** How the file system was read, where it matters (journal not replayed, local times). */
+  notes?: string[]
   unreadable?: string
   /** NTFS: the volume's shadow copies, oldest first ([] when it has none). */
   shadowCopies?: SnapshotInfo[]
@@ -102,6 +104,7 @@ export async function imageInfo(path: string): Promise<ImageInfo> {
         ...(d.label ? {label: d.label} : {}),
         ...(d.serial ? {serial: d.serial} : {}),
         readable: volume.fs !== undefined,
+        ...(d.notes ? {notes: d.notes} : {}),
         ...(volume.unreadable ? {unreadable: volume.unreadable} : {}),
         ...(d.fileSystem === 'ntfs' && volume.fs ? {shadowCopies: snapshotsOf(volume, source.volumes)} : {}),
         ...(d.shadowCopiesUnreadable ? {shadowCopiesUnreadable: d.shadowCopiesUnreadable} : {}),
@@ -205,6 +208,7 @@ export function formatImageInfo(info: ImageInfo): string {
     const type = p.description ? ` ${p.description}${p.name ? ` "${p.name}"` : ''}` : ''
     const fs = `${p.fileSystem}${p.label ? ` label "${p.label}"` : ''}${p.serial ? ` serial ${p.serial}` : ''}`
     lines.push(`  ${p.id}${p.slot ? ` [${p.slot}]` : ''}:${type} ${where}: ${fs}${p.readable ? '' : ` (${p.unreadable})`}`)
+    for (const note of p.notes ?? []) lines.push(`    note: ${note}`)
     if (p.shadowCopiesUnreadable) lines.push(`    Shadow copies: cannot be read (${p.shadowCopiesUnreadable})`)
     else if (p.shadowCopies) lines.push(`    Shadow copies: ${p.shadowCopies.length === 0 ? 'none' : p.shadowCopies.length}`)
     for (const c of p.shadowCopies ?? []) {

@@ -60,6 +60,7 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
       volume.description.fileSystem = fs.kind
       if (fs.label !== undefined) volume.description.label = fs.label
       if (fs.serial !== undefined) volume.description.serial = fs.serial
+      if (fs.notes && fs.notes.length > 0) volume.description.notes = [...fs.notes]
     } catch (error) {
       if (!(error instanceof TrawlError)) throw error
       volume.unreadable = `file system ${driver.name} cannot be read: ${error.message}`

@@ -22,6 +22,8 @@ export interface VolumeDescription {
   fileSystem?: string
   label?: string
   serial?: string
+  /** How the file system was read where the examiner must know it (an ext journal not replayed; FAT times in local time). */
+  notes?: string[]
   /** In a source of several volumes: the device or path this volume was read from (`\\.\C:`). */
   device?: string
   /**

@@ -42,7 +42,7 @@ function trimLabel(text: string): string | undefined {
 }
 
 /** Boot sector of a FAT volume: a jump, a power-of-two sector size, sane BPB counts. */
-function fatKind(boot: Buffer): 'fat12' | 'fat16' | 'fat32' | undefined {
+export function fatKind(boot: Buffer): 'fat12' | 'fat16' | 'fat32' | undefined {
   if (boot.length < 512 || boot[510] !== 0x55 || boot[511] !== 0xaa) return undefined
   if (boot[0] !== 0xeb && boot[0] !== 0xe9) return undefined
   const bytesPerSector = boot.readUInt16LE(11)

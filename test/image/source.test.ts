@@ -35,10 +35,12 @@ describe('image evidence source', () => {
       expect(source.volumes.map((v) => v.description.offset)).toEqual(mmls.map((r) => r.start * 512))
       expect(source.volumes.map((v) => v.description.size)).toEqual(mmls.map((r) => r.length * 512))
       expect(source.volumes.map((v) => v.description.partitionType)).toEqual(['0x01', '0x07', '0x83', '0x01', '0x07'])
+      // the FAT12 primary (mkfs.fat, empty): read, with the note that its times are local
       expect(source.volumes[0]).toMatchObject({
-        description: {scheme: 'mbr', index: 1, fileSystem: 'fat12', label: 'MBRFAT', serial: '1234-ABCD'},
-        unreadable: 'file system fat12 is not read by trawl',
+        description: {scheme: 'mbr', index: 1, fileSystem: 'fat12', label: 'MBRFAT', serial: '1234-ABCD', notes: [expect.stringMatching(/local time .* no time zone/)]},
       })
+      expect(source.volumes[0].unreadable).toBeUndefined()
+      expect(await source.volumes[0].fs!.list('')).toEqual([])
       // the ext2 logical partition (mke2fs, empty): read, its one directory listed as fls lists it
       expect(source.volumes[2].description).toMatchObject({fileSystem: 'ext2', label: 'mbrext2', serial: '2f0e4b3a-5c6d-4e7f-8a9b-0c1d2e3f4a5b'})
       expect((await source.volumes[2].fs!.list('')).map((e) => [e.name, e.kind, e.inode])).toEqual([['lost+found', 'directory', '11']])

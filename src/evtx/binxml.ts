@@ -238,7 +238,9 @@ export class BinXmlReader {
   /** Reads a whole fragment (to end of stream or end of data) and resolves it into XML nodes. */
   fragment(): XmlNode[] {
     const nodes = this.nodes(false)
-    return resolveNodes(nodes, [], this.depth)
+    const out: XmlNode[] = []
+    resolveInto(nodes, [], this.depth, out)
+    return out
   }
 
   private get buf(): Buffer {
@@ -469,12 +471,11 @@ export class BinXmlReader {
 type ResolvedValue = EvtxValue | {type: 'binxml'; nodes: XmlNode[]}
 
 /** Substitutes values into template nodes; nested template instances are resolved with their own values. */
-function resolveNodes(nodes: TemplateNode[], values: ResolvedValue[], depth: number): XmlNode[] {
+function resolveInto(nodes: TemplateNode[], values: ResolvedValue[], depth: number, out: XmlNode[]): void {
   if (depth > MAX_DEPTH) throw new BinXmlError('templates nested too deeply', 0)
-  const out: XmlNode[] = []
   for (const node of nodes) {
     if (node.kind === 'instance') {
-      out.push(...resolveNodes(node.template.nodes, node.values as ResolvedValue[], depth + 1))
+      resolveInto(node.template.nodes, node.values as ResolvedValue[], depth + 1, out)
     } else if (node.kind === 'element') {
       const attributes: XmlAttribute[] = []
       for (const a of node.attributes) {
@@ -495,16 +496,7 @@ function resolveNodes(nodes: TemplateNode[], values: ResolvedValue[], depth: num
         }
       }
       const children: XmlNode[] = []
-      for (const child of node.children) {
-        if (child.kind === 'sub') {
-          const v = values[child.index]
-          if (v === undefined || v.type === 'null') continue
-          if (v.type === 'binxml') children.push(...v.nodes)
-          else children.push({kind: 'value', value: v})
-        } else {
-          children.push(...resolveNodes([child], values, depth))
-        }
-      }
+      resolveInto(node.children, values, depth, children)
       out.push({kind: 'element', name: node.name, attributes, children})
     } else if (node.kind === 'sub') {
       const v = values[node.index]
@@ -515,7 +507,6 @@ function resolveNodes(nodes: TemplateNode[], values: ResolvedValue[], depth: num
       out.push(node)
     }
   }
-  return out
 }
 
 function resolveContent(content: TemplateContent[], values: ResolvedValue[]): XmlContent[] {
@@ -579,7 +570,10 @@ export function contentText(content: XmlContent[] | XmlNode[]): string {
 
 const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', apos: "'"}
 
+const NEEDS_ESCAPE = /[&<>"]/
+
 function escapeXml(text: string, attribute: boolean): string {
+  if (!NEEDS_ESCAPE.test(text)) return text
   let out = text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
   if (attribute) out = out.replaceAll('"', '&quot;')
   return out

@@ -178,22 +178,27 @@ export class EvtxFile {
     }
   }
 
-  /** Whole 64 KiB blocks after the header (a trailing partial block is reported by `trailingBytes`). */
+  /** 64 KiB blocks after the header, the last one possibly cut short (a truncated copy). */
   get chunkSlots(): number {
-    return Math.max(0, Math.floor((this.size - FILE_HEADER_SIZE) / CHUNK_SIZE))
+    return Math.max(0, Math.ceil((this.size - FILE_HEADER_SIZE) / CHUNK_SIZE))
   }
 
+  /** Bytes of the last block when the file ends inside it (0 when the file ends on a chunk boundary). */
   get trailingBytes(): number {
-    return Math.max(0, this.size - FILE_HEADER_SIZE - this.chunkSlots * CHUNK_SIZE)
+    return Math.max(0, this.size - FILE_HEADER_SIZE) % CHUNK_SIZE
   }
 
-  /** Every 64 KiB block after the file header, whatever the header's chunk count says (a dirty file can hold more). */
-  *chunks(): Generator<{chunk: EvtxChunk; data: Buffer}> {
+  /**
+   * Every 64 KiB block after the file header, whatever the header's chunk count says (a dirty
+   * file can hold more). A last block cut short is read as far as it goes, the rest left zero:
+   * its checksums fail and the records that are whole are still read.
+   */
+  *chunks(): Generator<{chunk: EvtxChunk; data: Buffer; truncated: boolean}> {
     for (let i = 0; i < this.chunkSlots; i++) {
       const offset = FILE_HEADER_SIZE + i * CHUNK_SIZE
       const data = Buffer.alloc(CHUNK_SIZE)
-      readSync(this.fd, data, 0, CHUNK_SIZE, offset)
-      yield {chunk: parseChunkHeader(data, i, offset), data}
+      const read = readSync(this.fd, data, 0, CHUNK_SIZE, offset)
+      yield {chunk: parseChunkHeader(data, i, offset), data, truncated: read < CHUNK_SIZE}
     }
   }
 

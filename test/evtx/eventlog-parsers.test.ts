@@ -151,3 +151,22 @@ describe('channel handlers on built events (no licensed real log found)', () => 
     expect(handle(rdpClientLog, event('Microsoft-Windows-TerminalServices-ClientActiveXCore', 1024, {Name: 'Server Name', Value: 'fileserver.example.org', CustomLevel: 'Info'}))).toMatchObject({direction: 'outgoing', action: 'connecting', server: 'fileserver.example.org'})
   })
 })
+
+describe('a truncated Security log', () => {
+  it('cut 7 000 bytes into its only chunk, inside its sixth record: an error record says so, the whole records before the cut are still read', async () => {
+    const {copyFileSync, truncateSync, mkdtempSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const cut = join(mkdtempSync(join(tmpdir(), 'trawl-evtx-')), 'Security.evtx')
+    copyFileSync(join(FIX, 'Security_short_selected.evtx'), cut)
+    truncateSync(cut, 4096 + 7000)
+    const input = parserInputFor(cut)
+    const records = await parseAll(parser('eventlog-security'), input)
+    expect(records.filter((r) => r.type === 'error').map((r) => r.error)).toEqual(
+      expect.arrayContaining(['the file ends 7000 bytes into its last chunk (a truncated copy?): that chunk is read as far as it goes', expect.stringMatching(/^chunk 0 fails its record data checksum/)]),
+    )
+    const events = input.coverage[0]!.tables.find((t) => t.table === 'event records')!
+    expect(events.unexplained).toBe(0)
+    // the 4625 logon lies before the cut: it is still there
+    expect(records.filter((r) => r.type === 'system.logon').map((r) => r.eventId)).toEqual([4625])
+  })
+})

@@ -76,7 +76,7 @@ export async function* readEventLog(input: ParserInput, reader: ChannelReader): 
     const h = file.header
     if (!h.checksumValid) yield {type: 'error', source: input.source({offset: 0}), error: 'event log file header fails its checksum: header values (chunk count, flags) may be wrong; every chunk is read regardless'}
     if (h.dirty) yield {type: 'eventlog.state', source: input.source({offset: 0}), dirty: true, full: h.full, note: 'the log was not closed cleanly (dirty flag): the last chunk may hold records the header does not count'}
-    if (file.trailingBytes > 0) yield {type: 'error', source: input.source({offset: file.size - file.trailingBytes}), error: `${file.trailingBytes} bytes after the last whole chunk are not read (a truncated copy?)`}
+    if (file.trailingBytes > 0) yield {type: 'error', source: input.source({offset: file.size - file.trailingBytes}), error: `the file ends ${file.trailingBytes} bytes into its last chunk (a truncated copy?): that chunk is read as far as it goes`}
     for (const {chunk, data} of file.chunks()) {
       chunks.rows++
       if (chunk.state === 'empty') {

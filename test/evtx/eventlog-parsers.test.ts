@@ -9,6 +9,7 @@ import type {ParsedRecord} from '../../src/parsers/types.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {evtxexportRecords, notation} from './oracle.js'
+import {syntheticEvtx, type SyntheticEvent} from './synthetic-evtx.js'
 
 const FIX = join(REPO_ROOT, 'fixtures/evtx')
 const RCM = '2-vss_0-Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx'
@@ -168,5 +169,47 @@ describe('a truncated Security log', () => {
     expect(events.unexplained).toBe(0)
     // the 4625 logon lies before the cut: it is still there
     expect(records.filter((r) => r.type === 'system.logon').map((r) => r.eventId)).toEqual([4625])
+  })
+})
+
+describe('channel parsers on synthetic logs (test/evtx/synthetic-evtx.ts: no licensed real WLAN, NetworkProfile or RDPClient log)', () => {
+  async function syntheticLog(name: string, events: SyntheticEvent[]): Promise<string> {
+    const {mkdtempSync, writeFileSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const path = join(mkdtempSync(join(tmpdir(), 'trawl-evtx-')), `synthetic-${name}`)
+    writeFileSync(path, syntheticEvtx(events))
+    return path
+  }
+  const wlan = (eventId: number, recordId: number, time: string, data: Record<string, string>): SyntheticEvent => ({provider: 'Microsoft-Windows-WLAN-AutoConfig', eventId, recordId, time, channel: 'Microsoft-Windows-WLAN-AutoConfig/Operational', computer: 'LAPTOP-7', data})
+
+  it('WLAN AutoConfig: connected and disconnected with SSID (XML specials kept), BSSID and times at 100 ns; other ids excluded by id', async () => {
+    const path = await syntheticLog('Microsoft-Windows-WLAN-AutoConfig%4Operational.evtx', [
+      wlan(8001, 1, '2024-03-01T08:15:02.1234567Z', {InterfaceGuid: '{0D3A1B2C-0000-4000-8000-000000000001}', InterfaceDescription: 'Intel(R) Wi-Fi 6 AX201', ConnectionMode: 'Automatic connection with a profile', ProfileName: 'Hotel & Spa <5G>', SSID: 'Hotel & Spa <5G>', BSSType: 'Infrastructure', BSSID: 'a4:2b:b0:11:22:33'}),
+      wlan(11004, 2, '2024-03-01T08:15:03Z', {SSID: 'Hotel & Spa <5G>'}),
+      wlan(8003, 3, '2024-03-01T09:40:00Z', {ProfileName: 'Hotel & Spa <5G>', SSID: 'Hotel & Spa <5G>', Reason: 'The network is disconnected by the user.'}),
+    ])
+    const input = parserInputFor(path)
+    const records = (await parseAll(parser('eventlog-wlan'), input)).filter((r) => r.type === 'network.wlan-event')
+    expect(records.map((r) => [r.action, r.ssid, r.bssid, r.time, r.eventRecordId, r.source.table, r.source.rowid])).toEqual([
+      ['connected', 'Hotel & Spa <5G>', 'a4:2b:b0:11:22:33', '2024-03-01T08:15:02.1234567Z', '1', 'chunk 0', '1'],
+      ['disconnected', 'Hotel & Spa <5G>', null, '2024-03-01T09:40:00.0000000Z', '3', 'chunk 0', '3'],
+    ])
+    expect(records[1]!.reason).toBe('The network is disconnected by the user.')
+    expect(input.coverage[0]!.tables.find((t) => t.table === 'event records')).toMatchObject({rows: 3, parsed: 2, excluded: [{reason: 'event 11004: not an event this parser reads', rows: 1}], unexplained: 0})
+  })
+
+  it('NetworkProfile 10000/10001 and RDPClient 1024/1102: network names and outgoing RDP servers', async () => {
+    const np = (eventId: number, recordId: number, name: string): SyntheticEvent => ({provider: 'Microsoft-Windows-NetworkProfile', eventId, recordId, time: '2024-03-02T10:00:00.5Z', channel: 'Microsoft-Windows-NetworkProfile/Operational', computer: 'LAPTOP-7', data: {Name: name, Description: name, Guid: '{5737EAEA-782D-4E67-A998-BF231E4C1753}', Type: '0', State: '1', Category: '0'}})
+    const profile = await parseAll(parser('eventlog-network-profile'), parserInputFor(await syntheticLog('Microsoft-Windows-NetworkProfile%4Operational.evtx', [np(10000, 7, 'Hotel & Spa <5G> 2'), np(10001, 8, 'Hotel & Spa <5G> 2')])))
+    expect(profile.filter((r) => r.type === 'network.connection-event').map((r) => [r.action, r.networkName])).toEqual([
+      ['connected', 'Hotel & Spa <5G> 2'],
+      ['disconnected', 'Hotel & Spa <5G> 2'],
+    ])
+    const rdp = (eventId: number, recordId: number, value: string): SyntheticEvent => ({provider: 'Microsoft-Windows-TerminalServices-ClientActiveXCore', eventId, recordId, time: '2024-03-02T11:00:00Z', channel: 'Microsoft-Windows-TerminalServices-RDPClient/Operational', computer: 'LAPTOP-7', data: {Name: 'Server Name', Value: value, CustomLevel: 'Info'}})
+    const client = await parseAll(parser('eventlog-rdp-client'), parserInputFor(await syntheticLog('Microsoft-Windows-TerminalServices-RDPClient%4Operational.evtx', [rdp(1024, 1, 'fileserver.example.org'), rdp(1102, 2, '203.0.113.9')])))
+    expect(client.filter((r) => r.type === 'network.rdp-event').map((r) => [r.direction, r.action, r.server])).toEqual([
+      ['outgoing', 'connecting', 'fileserver.example.org'],
+      ['outgoing', 'connection-initiated', '203.0.113.9'],
+    ])
   })
 })

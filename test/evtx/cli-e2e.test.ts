@@ -61,16 +61,18 @@ describeShared('event logs and IE index.dat end to end from the CLI', () => {
       expect(r.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/)
     }
     expect(of('network.rdp-event', `${LOGS}/${RCM}`).map((r) => r.account)).toContain('mpowers')
-    // the damaged RDP log: its checksum failures and damaged records are error records, not silence
-    expect(of('error', `${LOGS}/${RCM}`).length).toBe(4)
+    // the damaged RDP log: its checksum failures, damaged records and the records its chunk headers
+    // declare but that are gone are error records, not silence
+    expect(of('error', `${LOGS}/${RCM}`).length).toBe(6)
   })
 
   it('the summary and manifest.json account for every chunk, event record, hash-table entry and index.dat record', () => {
     expect(stdout).toMatch(/^eventlog-security +1 +631 +0$/m)
     expect(stdout).toMatch(/^ {4}event records: 630 \/ 2261 \(excluded: 620 event 4907/m)
-    expect(stdout).toMatch(/^ {4}event records: 5 \/ 1797 \(excluded: 1790 event 261: not an event this parser reads; 2 damaged record or stretch \(error record\)\)$/m)
+    // the RDP log lost 97 records to overwriting: the run does not claim every record was accounted for
+    expect(stdout).toMatch(/^ {4}event records: 5 \/ 1894 \(excluded: 1790 event 261: not an event this parser reads; 2 damaged record or stretch \(error record\)\) {2}97 UNEXPLAINED$/m)
+    expect(stdout).toContain('WITH ROWS NOT ACCOUNTED FOR')
     expect(stdout).toMatch(/^ {4}hash table entries: 15 \/ 510 \(excluded: 495 never used or freed \(no record\)\)$/m)
-    expect(stdout).not.toContain('UNEXPLAINED')
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'})) as {coverage: CoverageAccount[]}
     expect(manifest.coverage.map((c) => [c.parser, c.store])).toEqual(
       expect.arrayContaining([
@@ -80,7 +82,7 @@ describeShared('event logs and IE index.dat end to end from the CLI', () => {
         ['internet-explorer-index', 'msiecf'],
       ]),
     )
-    for (const account of manifest.coverage) for (const t of account.tables) expect(t.unexplained, `${account.file} ${t.table}`).toBe(0)
+    for (const account of manifest.coverage) for (const t of account.tables) expect(t.unexplained, `${account.file} ${t.table}`).toBe(account.file.includes('RemoteConnectionManager') && t.table === 'event records' ? 97 : 0)
   })
 
   it('the bundle verifies', async () => {

@@ -5,8 +5,7 @@
  * (a damaged chunk or record). The coverage account says which, so nothing read is lost
  * silently. The handlers know the channels; this module knows the file.
  */
-import {EvtxFile, type EvtxRecord} from '../../evtx/evtx-file.js'
-import {chunkRecords} from '../../evtx/evtx-file.js'
+import {CHUNK_SIZE, chunkRecords, EvtxFile, type EvtxRecord} from '../../evtx/evtx-file.js'
 import {eventFields, type EventFields} from '../../evtx/event.js'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {CoverageAccount, TableCoverage} from '../coverage.js'
@@ -93,9 +92,15 @@ export async function* readEventLog(input: ParserInput, reader: ChannelReader): 
         const which = [!chunk.headerChecksumValid ? 'header' : '', !chunk.dataChecksumValid ? 'record data' : ''].filter(Boolean).join(' and ')
         yield {type: 'error', source: input.source({table: `chunk ${chunk.index}`, offset: chunk.offset}), error: `chunk ${chunk.index} fails its ${which} checksum: its records were read one by one, each checked on its own, and may include overwritten or partly written ones`}
       }
+      // the chunk header numbers its records (first..last): those not found are lost to damage or
+      // overwritten (a shadow copy's chunk rewritten by a newer log) and are counted as such
+      let inRange = 0
+      let damaged = 0
       for (const item of chunkRecords(data, chunk)) {
         records.rows++
+        if (item.kind === 'record' && item.record.recordId >= chunk.firstRecordId && item.record.recordId <= chunk.lastRecordId) inRange++
         if (item.kind === 'damage') {
+          damaged++
           records.exclude('damaged record or stretch (error record)')
           yield {type: 'error', source: input.source({table: `chunk ${chunk.index}`, offset: item.damage.offset, ...(item.damage.recordId !== undefined ? {rowid: String(item.damage.recordId)} : {})}), error: item.damage.message}
           continue
@@ -113,6 +118,15 @@ export async function* readEventLog(input: ParserInput, reader: ChannelReader): 
         }
         records.parsed++
         yield {...provenance(input, event, item.record), type: reader.type, ...made}
+      }
+      const declared = chunk.lastRecordId - chunk.firstRecordId + 1n
+      // a header that fails its checksum, or declares more records than a chunk can hold, says nothing reliable
+      if (chunk.headerChecksumValid && declared > 0n && declared <= BigInt(Math.floor(CHUNK_SIZE / 28))) {
+        const missing = Number(declared) - inRange - damaged
+        if (missing > 0) {
+          records.rows += missing
+          yield {type: 'error', source: input.source({table: `chunk ${chunk.index}`, offset: chunk.offset}), error: `chunk ${chunk.index}: its header declares records ${chunk.firstRecordId}-${chunk.lastRecordId} (${declared}); ${inRange} of them were found and ${damaged} stretches were damaged: ${missing} declared records are not in the chunk (lost to damage or overwritten)`}
+        }
       }
     }
   } finally {

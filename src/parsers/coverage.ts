@@ -44,7 +44,8 @@ export interface TableCoverage {
 export interface CoverageAccount {
   /** The parser that read the store. */
   parser: string
-  store: 'sqlite' | 'registry'
+  /** sqlite/registry: tables and keys; evtx: chunks and event records of an event log; msiecf: hash-table entries and records of an index.dat. */
+  store: 'sqlite' | 'registry' | 'evtx' | 'msiecf'
   /** Bundle path of the copy that was read. */
   file: string
   sourcePath?: string

@@ -33,7 +33,7 @@ function whoMatches(path: string) {
 describe('artifacts/browser.yaml', () => {
   it('names only browser parsers that exist, with WAL and journal companions', () => {
     const ids = new Set(browserParsers.map((p) => p.id))
-    expect([...ids].sort()).toEqual(['chromium-history', 'firefox-downloads', 'firefox-places'])
+    expect([...ids].sort()).toEqual(['chromium-history', 'firefox-downloads', 'firefox-places', 'internet-explorer-index'])
     expect(new Set(definitions.map((d) => d.id)).size).toBe(definitions.length)
     for (const definition of definitions) {
       expect(ids.has(definition.parser)).toBe(true)

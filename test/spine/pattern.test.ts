@@ -44,7 +44,7 @@ describe('artifact path patterns', () => {
 
   it('loads the shipped definitions, each category represented', () => {
     const all = loadDefinitions()
-    expect(new Set(all.map((d) => d.category))).toEqual(new Set(['browser', 'chat', 'media', 'network']))
+    expect(new Set(all.map((d) => d.category))).toEqual(new Set(['browser', 'chat', 'media', 'network', 'system']))
     expect(selectDefinitions(all, ['browser']).every((d) => d.category === 'browser')).toBe(true)
     expect(() => selectDefinitions(all, ['no-such-artifact'])).toThrow(/unknown artifact/)
   })

@@ -2,8 +2,11 @@
 import type {Parser} from '../types.js'
 import {chromiumHistoryParser} from './chromium.js'
 import {firefoxDownloadsParser, firefoxPlacesParser} from './firefox.js'
+import {internetExplorerIndexParser} from './internet-explorer.js'
 
 export {chromiumHistoryParser} from './chromium.js'
 export {firefoxDownloadsParser, firefoxPlacesParser} from './firefox.js'
 
-export const browserParsers: Parser[] = [chromiumHistoryParser, firefoxPlacesParser, firefoxDownloadsParser]
+export {internetExplorerIndexParser} from './internet-explorer.js'
+
+export const browserParsers: Parser[] = [chromiumHistoryParser, firefoxPlacesParser, firefoxDownloadsParser, internetExplorerIndexParser]

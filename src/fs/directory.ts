@@ -181,16 +181,19 @@ function exactPath(path: string): string | undefined {
   return segments.length === 0 || segments.includes('..') ? undefined : segments.join('/')
 }
 
+/** O_NONBLOCK: a file swapped for a FIFO after it was listed must not hold the process in open() (regular files ignore it). */
+const O_NONBLOCK: number = (constants as Record<string, number>).O_NONBLOCK ?? 0
+
 function openNoAtimeSync(full: string): number {
   if (O_NOATIME !== 0) {
     try {
-      return openSync(full, constants.O_RDONLY | O_NOATIME)
+      return openSync(full, constants.O_RDONLY | O_NOATIME | O_NONBLOCK)
     } catch (error) {
       // EPERM: O_NOATIME needs the file's owner or root; fall back to a plain read-only open
       if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
     }
   }
-  return openSync(full, constants.O_RDONLY)
+  return openSync(full, constants.O_RDONLY | O_NONBLOCK)
 }
 
 async function openNoAtime(full: string) {

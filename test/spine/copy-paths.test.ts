@@ -212,6 +212,9 @@ describe('small files read whole give the bundle the streamed copy gives', () =>
     // too large, a directory: open() streams (or refuses) those
     expect(await fs.readSmall('Users/Anna/f8', MiB - 2)).toBeUndefined()
     expect(await fs.readSmall('Users/Anna', MiB)).toBeUndefined()
+    // a FIFO (a listed file swapped for one): not waited on, left to open()
+    execFileSync('mkfifo', [join(dir, 'Users/Anna/pipe')])
+    expect(await fs.readSmall('Users/Anna/pipe', MiB)).toBeUndefined()
     await expect(fs.readSmall('Users/Anna/missing', MiB)).rejects.toThrow()
     // stat of a path as listed is the entry the listing gave
     symlinkSync('f1', join(dir, 'Users/Anna/link'))

@@ -11,9 +11,14 @@ if (existsSync(kitManifest)) {
 }
 
 // `trawl --version` and `trawl --help` are answered from the manifest without loading oclif
-// (src/cli/fast-start.ts); everything else goes to oclif, which loads only the command run.
+// (src/cli/fast-start.ts), `trawl image verify IMAGE [--json]` runs without it
+// (src/cli/direct-start.ts); everything else goes to oclif, which loads only the command run.
 const {fastStart} = await import('../dist/src/cli/fast-start.js')
-if (!fastStart(process.argv.slice(2), new URL('../', import.meta.url))) {
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+const argv = process.argv.slice(2)
+if (!fastStart(argv, new URL('../', import.meta.url))) {
+  const {directStart} = await import('../dist/src/cli/direct-start.js')
+  if (!(await directStart(argv))) {
+    const {execute} = await import('@oclif/core')
+    await execute({dir: import.meta.url})
+  }
 }

@@ -18,14 +18,51 @@ export function isoFromTicks(value: bigint, unitsPerSecond: bigint, epochSeconds
     seconds -= 1n
   }
   seconds += epochSecondsFrom1970
-  const date = new Date(Number(seconds) * 1000)
-  if (Number.isNaN(date.getTime())) throw new RangeError(`time out of range: ${value} ticks`)
-  const base = date.toISOString().slice(0, 19)
+  const base = isoSeconds(Number(seconds), value)
   if (digits === 0) return `${base}Z`
-  // scale the remainder to `digits` decimal places
-  const scale = 10n ** BigInt(digits)
-  const fraction = (remainder * scale) / unitsPerSecond
+  // scale the remainder to `digits` decimal places (every base here has 10^digits units a second: nothing to scale)
+  const fraction = unitsPerSecond === POWERS_OF_TEN[digits] ? remainder : (remainder * 10n ** BigInt(digits)) / unitsPerSecond
   return `${base}.${fraction.toString().padStart(digits, '0')}Z`
+}
+
+const POWERS_OF_TEN = [1n, 10n, 100n, 1000n, 10_000n, 100_000n, 1_000_000n, 10_000_000n, 100_000_000n, 1_000_000_000n]
+const SECONDS_PER_DAY = 86_400
+/** Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar. */
+const DAYS_0000_03_01_TO_1970 = 719_468
+/** 9999-12-31T23:59:59Z: later (and earlier than 0000) years need the extended form that Date writes. */
+const LAST_FOUR_DIGIT_SECOND = 253_402_300_799
+const FIRST_FOUR_DIGIT_SECOND = -62_167_219_200
+
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`)
+
+/**
+ * YYYY-MM-DDTHH:MM:SS of whole seconds since 1970, computed in integers (the civil-from-days
+ * algorithm, H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"): the Date object
+ * and toISOString it replaces took about 3 µs a call, and a directory listing needs four
+ * per file. Years outside 0000-9999 go through Date as before (and are cut at 19 characters as before).
+ */
+function isoSeconds(seconds: number, ticks: bigint): string {
+  if (seconds < FIRST_FOUR_DIGIT_SECOND || seconds > LAST_FOUR_DIGIT_SECOND) {
+    const date = new Date(seconds * 1000)
+    if (Number.isNaN(date.getTime())) throw new RangeError(`time out of range: ${ticks} ticks`)
+    return date.toISOString().slice(0, 19)
+  }
+  const days = Math.floor(seconds / SECONDS_PER_DAY)
+  let rest = seconds - days * SECONDS_PER_DAY
+  const hour = Math.floor(rest / 3600)
+  rest -= hour * 3600
+  const minute = Math.floor(rest / 60)
+  const second = rest - minute * 60
+  const z = days + DAYS_0000_03_01_TO_1970
+  const era = Math.floor(z / 146_097)
+  const dayOfEra = z - era * 146_097
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365)
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}`
 }
 
 function toBigInt(value: bigint | number): bigint {

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {TrawlCommand} from '../../src/cli/command.js'
-import {ExitCode} from '../../src/errors.js'
-import {formatVerification, verifyImage} from '../../src/image/verify.js'
+import {runImageVerify} from '../../src/cli/image-verify.js'
 
 export default class ImageVerify extends TrawlCommand {
   static override summary = 'Recompute the MD5 and SHA-1 of the media data and compare them with the hashes stored in an EWF image'
@@ -16,19 +15,8 @@ export default class ImageVerify extends TrawlCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImageVerify)
-    // A terabyte takes hours: show progress on a terminal, never in redirected output.
-    let shown = -1
-    const onProgress = process.stderr.isTTY
-      ? (done: number, total: number) => {
-          const percent = Math.floor((done / total) * 100)
-          if (percent !== shown) process.stderr.write(`\rverifying ${percent}%`)
-          shown = percent
-        }
-      : undefined
-    const result = await verifyImage(args.image, {onProgress})
-    if (onProgress) process.stderr.write('\r\x1b[K')
-    if (flags.json) this.printJson(result)
-    else this.print(result, formatVerification)
-    if (result.verdict === 'mismatch') this.exit(ExitCode.invalid)
+    // the same body runs without oclif when bin/run.js starts it directly (src/cli/direct-start.ts)
+    const code = await runImageVerify(args.image, flags.json, {log: (text) => this.log(text)})
+    if (code !== 0) this.exit(code)
   }
 }

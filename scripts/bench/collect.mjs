@@ -106,7 +106,7 @@ function runTrawl(set, signArgs) {
   const out = join(BENCH, 'out.zip')
   rmSync(out, {force: true})
   const extra = [...(set.targets ? ['--targets', set.targets] : []), ...(set.definitions ? ['--definitions', set.definitions] : [])]
-  const t = timed(process.execPath, [BIN, 'collect', '--source', set.source, '--case', 'bench', '--examiner', 'Bench', ...signArgs, ...extra, '--out', out])
+  const t = timed(process.execPath, [BIN, 'collect', '--source', set.source, '--allow-same-volume', '--case', 'bench', '--examiner', 'Bench', ...signArgs, ...extra, '--out', out])
   const bundleBytes = statSync(out).size
   rmSync(out, {force: true})
   return {...t, bundleBytes}

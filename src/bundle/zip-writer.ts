@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {close, closeSync, openSync, write} from 'node:fs'
+import {close, closeSync, openSync, write, writeFileSync} from 'node:fs'
 import {Readable} from 'node:stream'
 import {crc32, createDeflateRaw, deflateRawSync, type DeflateRaw} from 'node:zlib'
 import {OutputNotWritableError, errorMessage} from '../errors.js'
@@ -248,6 +248,40 @@ export class BundleZipWriter {
     return {path, size: data.length, ...digestsOf(data)}
   }
 
+  /**
+   * A small file read whole (ReadOnlyFileSystem.readSmall), laid out byte for byte as
+   * addStream lays out a source that yields `data` as its one chunk: a local header with
+   * a data descriptor, stored or deflated as its first bytes decide, the working copy
+   * written from the same buffer. One deflate call, one hash call per digest and no
+   * stream per file: for 100 000 files of 4 KiB the streams cost more than the bytes.
+   */
+  async addWhole(path: string, data: Buffer, options: {copyTo?: string} = {}): Promise<WrittenEntry> {
+    this.claim(path)
+    const name = Buffer.from(path, 'utf8')
+    const offset = this.position
+    const zip64 = offset >= MAX32
+    const method = data.length === 0 || shouldStore(data) ? 0 : 8
+    const version = zip64 ? VERSION_ZIP64 : VERSION_DESCRIPTOR
+    const crc = crc32(data) >>> 0
+    const body = method === 8 ? deflateRawSync(data, {level: DEFLATE_LEVEL}) : data
+    this.localHeader(name, FLAG_DESCRIPTOR, method, version, 0, 0, 0, zip64)
+    this.emit(body)
+    this.emit(dataDescriptor(zip64, crc, body.length, data.length))
+    this.central.push({name, flags: this.flags(name, FLAG_DESCRIPTOR), method, version, crc, compressedSize: body.length, size: data.length, offset, zip64Sizes: zip64})
+    const digests = digestsOf(data)
+    if (options.copyTo !== undefined) {
+      try {
+        writeFileSync(options.copyTo, data, {flag: 'wx'})
+      } catch (error) {
+        // the working copy is on the output medium: failing to write it is an output failure
+        this.fail(error as Error)
+      }
+    }
+    if (this.queued > MAX_QUEUED_BYTES) await this.drained(MAX_QUEUED_BYTES / 2)
+    if (this.failure) throw this.failure
+    return {path, size: data.length, ...digests}
+  }
+
   /** SHA-256 of the whole file, once finalized: every byte as it was written, hashed as it was produced. */
   sha256: string | undefined
 
@@ -455,6 +489,21 @@ function centralRecord(r: CentralRecord): Buffer {
     fields.forEach((value, i) => record.writeBigUInt64LE(value, 50 + r.name.length + 8 * i))
   }
   return record
+}
+
+/** The data descriptor after a streamed entry (APPNOTE 4.3.9; 8-byte sizes under ZIP64, 4.3.9.2). */
+function dataDescriptor(zip64: boolean, crc: number, compressedSize: number, size: number): Buffer {
+  const descriptor = Buffer.alloc(zip64 ? 24 : 16)
+  descriptor.writeUInt32LE(SIG_DESCRIPTOR, 0)
+  descriptor.writeUInt32LE(crc >>> 0, 4)
+  if (zip64) {
+    descriptor.writeBigUInt64LE(BigInt(compressedSize), 8)
+    descriptor.writeBigUInt64LE(BigInt(size), 16)
+  } else {
+    descriptor.writeUInt32LE(compressedSize, 8)
+    descriptor.writeUInt32LE(size, 12)
+  }
+  return descriptor
 }
 
 function writeAll(fd: number, data: Buffer, position: number): Promise<void> {

@@ -29,7 +29,7 @@ import {
   type RunError,
 } from '../bundle/manifest.js'
 import {RecordStore} from '../bundle/records.js'
-import {BundleZipWriter} from '../bundle/zip-writer.js'
+import {BundleZipWriter, type WrittenEntry} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {ListingCache} from '../fs/listing-cache.js'
@@ -136,6 +136,14 @@ export interface CollectResult {
   /** SHA-256 of the encrypted file (.zip.p7m) as written. */
   encryptedSha256?: string
 }
+
+/**
+ * Files up to this size are read whole where the source can (ReadOnlyFileSystem.readSmall).
+ * Below the directory source's 1 MiB read size and the digest pool's 1 MiB threshold, so
+ * the streamed copy of such a file is one chunk hashed inline: the two paths see the
+ * same first bytes when they decide to store or deflate.
+ */
+const WHOLE_READ_BYTES = (1 << 20) - 1
 
 /** Bytes of a candidate file handed to a parser's content check. */
 const HEAD_BYTES = 4096
@@ -506,17 +514,8 @@ class CollectionRun {
       }
     }
     const name = this.names.claim(bundlePathFor(volume.id, entry.path, stream))
-    const label = stream === undefined ? entry.path : `${entry.path}:${stream}`
-    let input: Readable
-    try {
-      input = await fs.open(entry.path, stream === undefined ? undefined : {stream})
-    } catch (error) {
-      this.error({artifact: definition.id, volume: volume.id, path: label, message: `cannot read ${label}: ${errorMessage(error)}`}, definition)
-      this.notCollectedEntry(definition, volume, {...entry, path: label}, unreadable(error))
-      return undefined
-    }
-    // the working copy for the parser is written from the same chunks as the entry
-    const written = await this.writer.addStream(name, input, {expectedSize, copyTo: copyPath})
+    const written = (await this.copyWhole(fs, entry, name, copyPath, stream)) ?? (await this.copyStreamed(fs, entry, name, copyPath, stream, definition, volume))
+    if (!written) return undefined
     const sourceInfo = await this.copySource(fs, entry, volume, written.size, stream)
     if (written.readError) {
       // the bytes read before the failure stay in the bundle, listed and flagged: nothing collected is lost
@@ -535,6 +534,46 @@ class CollectionRun {
     this.bytes += written.size
     // a file that could not be read whole is not handed to a parser
     return written.readError ? undefined : {entry: manifestEntry, copyPath}
+  }
+
+  /**
+   * A small file read whole, where the source can (a directory): the same entry bytes,
+   * digests and working copy as the streamed copy, without a stream per file. Anything
+   * unusual (not a regular file, grown past the limit, any error) is left to the streamed
+   * copy, which reads it again and reports it as it always has.
+   */
+  private async copyWhole(fs: ReadOnlyFileSystem, entry: FileEntry, name: string, copyPath: string | undefined, stream: string | undefined): Promise<WrittenEntry | undefined> {
+    if (stream !== undefined || !fs.readSmall || entry.size > WHOLE_READ_BYTES) return undefined
+    let data: Buffer | undefined
+    try {
+      data = await fs.readSmall(entry.path, WHOLE_READ_BYTES)
+    } catch {
+      return undefined
+    }
+    return data && this.writer.addWhole(name, data, {copyTo: copyPath})
+  }
+
+  private async copyStreamed(
+    fs: ReadOnlyFileSystem,
+    entry: FileEntry,
+    name: string,
+    copyPath: string | undefined,
+    stream: string | undefined,
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+  ): Promise<WrittenEntry | undefined> {
+    const label = stream === undefined ? entry.path : `${entry.path}:${stream}`
+    let input: Readable
+    try {
+      input = await fs.open(entry.path, stream === undefined ? undefined : {stream})
+    } catch (error) {
+      this.error({artifact: definition.id, volume: volume.id, path: label, message: `cannot read ${label}: ${errorMessage(error)}`}, definition)
+      this.notCollectedEntry(definition, volume, {...entry, path: label}, unreadable(error))
+      return undefined
+    }
+    const expectedSize = stream === undefined ? entry.size : entry.streams?.find((s) => s.name === stream)?.size
+    // the working copy for the parser is written from the same chunks as the entry
+    return this.writer.addStream(name, input, {expectedSize, copyTo: copyPath})
   }
 
   /**

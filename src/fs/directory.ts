@@ -1,4 +1,4 @@
-import {constants, createReadStream, type BigIntStats} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, type BigIntStats} from 'node:fs'
 import {lstat, open, readdir, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Readable} from 'node:stream'
@@ -37,7 +37,58 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
   }
 
   async stat(path: string): Promise<FileEntry> {
+    // a path spelled as the listing spells it is found with one lstat (resolve's, reused)
+    const exact = exactPath(path)
+    if (exact !== undefined) {
+      let stats: BigIntStats | undefined
+      try {
+        stats = lstatSync(join(this.root, exact), {bigint: true, throwIfNoEntry: false})
+      } catch {
+        // not readable as spelled: resolve and report it as before
+      }
+      if (stats) return this.entryOf(exact, stats)
+    }
     return this.entry(await this.resolve(path))
+  }
+
+  /**
+   * The whole file in one synchronous open, fstat, read and close, without a trip through
+   * libuv's thread pool for each (eight awaited calls per file made collecting 100 000
+   * small files mostly waiting). The bytes are those open() would stream: the same file,
+   * read from offset 0 to end of file.
+   */
+  async readSmall(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    const exact = exactPath(path)
+    const full = join(this.root, exact ?? (await this.resolve(path)))
+    let fd: number
+    try {
+      fd = openNoAtimeSync(full)
+    } catch (error) {
+      // not as spelled (a case-insensitive path): resolve it as open() does
+      if (exact === undefined || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      fd = openNoAtimeSync(join(this.root, await this.resolve(path)))
+    }
+    try {
+      const stats = fstatSync(fd)
+      if (!stats.isFile() || stats.size > maxBytes) return undefined
+      // one byte more than the size, so that a file that grew is seen to have grown
+      let buffer = Buffer.allocUnsafe(stats.size + 1)
+      let filled = 0
+      for (;;) {
+        if (filled === buffer.length) {
+          if (filled > maxBytes) return undefined
+          const larger = Buffer.allocUnsafe(Math.min(maxBytes + 1, buffer.length * 2))
+          buffer.copy(larger)
+          buffer = larger
+        }
+        const read = readSync(fd, buffer, filled, buffer.length - filled, filled)
+        if (read === 0) break
+        filled += read
+      }
+      return filled > maxBytes ? undefined : buffer.subarray(0, filled)
+    } finally {
+      closeSync(fd)
+    }
   }
 
   async open(path: string, options?: {stream?: string}): Promise<Readable> {
@@ -64,9 +115,8 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
    */
   private async resolve(path: string): Promise<string> {
     const segments = splitPath(path)
-    const exact = segments.join('/')
-    // '..' never names an entry of a listing: it stays outside the fast path (and is not found below)
-    if (exact !== '' && !segments.includes('..')) {
+    const exact = exactPath(path)
+    if (exact !== undefined) {
       try {
         await lstat(join(this.root, exact))
         return exact
@@ -97,11 +147,17 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
     const full = join(this.root, path)
     let stats: BigIntStats
     try {
-      stats = await lstat(full, {bigint: true})
+      // synchronous: a listing of n files awaited n lstats one after another, each a round trip
+      stats = lstatSync(full, {bigint: true})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path)
       throw new TrawlError(`cannot stat ${path}: ${errorMessage(error)}`, ExitCode.source)
     }
+    return this.entryOf(path, stats)
+  }
+
+  private async entryOf(path: string, stats: BigIntStats): Promise<FileEntry> {
+    const full = join(this.root, path)
     const kind = kindOf(stats)
     const entry: FileEntry = {
       path,
@@ -117,6 +173,27 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
     if (special) entry.attributes = [special]
     return entry
   }
+}
+
+/** The path as spelled, when it may be tried as is: '..' never names an entry of a listing (it stays outside the fast path, and is not found case-insensitively either). */
+function exactPath(path: string): string | undefined {
+  const segments = splitPath(path)
+  return segments.length === 0 || segments.includes('..') ? undefined : segments.join('/')
+}
+
+/** O_NONBLOCK: a file swapped for a FIFO after it was listed must not hold the process in open() (regular files ignore it). */
+const O_NONBLOCK: number = (constants as Record<string, number>).O_NONBLOCK ?? 0
+
+function openNoAtimeSync(full: string): number {
+  if (O_NOATIME !== 0) {
+    try {
+      return openSync(full, constants.O_RDONLY | O_NOATIME | O_NONBLOCK)
+    } catch (error) {
+      // EPERM: O_NOATIME needs the file's owner or root; fall back to a plain read-only open
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+    }
+  }
+  return openSync(full, constants.O_RDONLY | O_NONBLOCK)
 }
 
 async function openNoAtime(full: string) {

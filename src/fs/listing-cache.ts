@@ -10,11 +10,15 @@ import type {FileEntry, ListOptions, ReadOnlyFileSystem} from './types.js'
 export class ListingCache implements ReadOnlyFileSystem {
   private readonly listings = new Map<string, FileEntry[]>()
   private kept = 0
+  /** The inner source's whole-file read, where it has one (not cached: bytes are read every time). */
+  readonly readSmall?: (path: string, maxBytes: number) => Promise<Buffer | undefined>
 
   constructor(
     private readonly inner: ReadOnlyFileSystem,
     private readonly maxEntries = 200_000,
-  ) {}
+  ) {
+    if (inner.readSmall) this.readSmall = inner.readSmall.bind(inner)
+  }
 
   get kind(): string {
     return this.inner.kind

@@ -65,5 +65,13 @@ export interface ReadOnlyFileSystem {
   stat(path: string): Promise<FileEntry>
   /** Streams the bytes of a file's default stream, or of the named alternate stream. */
   open(path: string, options?: {stream?: string}): Promise<Readable>
+  /**
+   * The whole default stream of a small regular file in one call, or undefined when it is
+   * not a regular file or holds more than `maxBytes` (open() streams those). The bytes are
+   * the ones open() would stream; a source offers it when it can answer without the
+   * per-call round trips of a stream (a directory: one open, read and close, no thread
+   * pool). Throws where open() would; callers then take open() for its exact error.
+   */
+  readSmall?(path: string, maxBytes: number): Promise<Buffer | undefined>
   close?(): Promise<void>
 }

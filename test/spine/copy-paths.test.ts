@@ -1,14 +1,15 @@
 import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {isAlreadyCompressed, sampleEntropy, shouldStore} from '../../src/bundle/compressibility.js'
-import {digestsOf} from '../../src/bundle/hash.js'
+import {MultiHash, digestsOf} from '../../src/bundle/hash.js'
 import {verifyBundle} from '../../src/bundle/verify.js'
 import {BundleZip} from '../../src/bundle/zip-reader.js'
 import {BundleZipWriter, bufferStream} from '../../src/bundle/zip-writer.js'
 import {collect} from '../../src/collect/collect.js'
+import {DirectoryFileSystem} from '../../src/fs/directory.js'
 import {makeKeys, scratchDir} from '../helpers/cli.js'
 
 /**
@@ -149,6 +150,87 @@ describe('the bundle ZIP writer', () => {
     await writer.finalize()
     expect(readFileSync(copy).equals(data)).toBe(true)
     expect(written.sha256).toBe(digestsOf(data).sha256)
+  })
+})
+
+/** Small files of every kind the two paths must agree on: empty, tiny, text, random, a picture head, up to one byte under 1 MiB. */
+function smallFiles(): Array<[string, Buffer]> {
+  return [
+    ['files/C/empty.dat', Buffer.alloc(0)],
+    ['files/C/one.txt', Buffer.from('x')],
+    ['files/C/short.txt', Buffer.from('see you there\n')],
+    ['files/C/random-4k.bin', randomBytes(4096)],
+    ['files/C/text-4k.txt', Buffer.from('pier 7 at 23:00; '.repeat(241))],
+    ['files/C/Δημήτρης/φωτο.jpg', Buffer.concat([JPEG_HEAD, randomBytes(70_000)])],
+    ['files/C/sqlite.db', Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(60_000, 0), randomBytes(3000)])],
+    ['files/C/text-1m.txt', Buffer.from('Meeting at the harbour, pier 7. '.repeat(32768)).subarray(0, MiB - 1)],
+    ['files/C/random-1m.bin', randomBytes(MiB - 1)],
+  ]
+}
+
+describe('small files read whole give the bundle the streamed copy gives', () => {
+  it('writes the same archive, byte for byte, with the same digests and working copies', async () => {
+    const dir = scratchDir()
+    const streamed = new BundleZipWriter(join(dir, 'streamed.zip'))
+    const whole = new BundleZipWriter(join(dir, 'whole.zip'))
+    for (const [i, [path, data]] of smallFiles().entries()) {
+      const a = await streamed.addStream(path, bufferStream(data), {expectedSize: data.length, copyTo: join(dir, `streamed-${i}`)})
+      const b = await whole.addWhole(path, data, {copyTo: join(dir, `whole-${i}`)})
+      expect(b, path).toEqual(a)
+      expect(b).toMatchObject({size: data.length, ...digestsOf(data)})
+      expect(readFileSync(join(dir, `whole-${i}`)).equals(data), path).toBe(true)
+    }
+    await streamed.finalize()
+    await whole.finalize()
+    expect(readFileSync(join(dir, 'whole.zip')).equals(readFileSync(join(dir, 'streamed.zip')))).toBe(true)
+    expect(whole.sha256).toBe(streamed.sha256)
+    execFileSync('unzip', ['-tq', join(dir, 'whole.zip')])
+  })
+
+  it('a working copy that cannot be made fails the bundle as the streamed copy does', async () => {
+    const dir = scratchDir()
+    writeFileSync(join(dir, 'taken'), 'already here')
+    const writer = new BundleZipWriter(join(dir, 'z.zip'))
+    await expect(writer.addWhole('files/C/a.txt', Buffer.from('a'), {copyTo: join(dir, 'taken')})).rejects.toThrow(/cannot write output/)
+    expect(writer.error).toBeDefined()
+  })
+
+  it('reads from a directory source the bytes open() streams, and leaves to open() what is not a small regular file', async () => {
+    const dir = scratchDir()
+    const fs = new DirectoryFileSystem(dir)
+    mkdirSync(join(dir, 'Users/Anna'), {recursive: true})
+    const files = smallFiles()
+    for (const [i, [, data]] of files.entries()) writeFileSync(join(dir, 'Users/Anna', `f${i}`), data)
+    for (const [i] of files.entries()) {
+      const path = `Users/Anna/f${i}`
+      const streamed: Buffer[] = []
+      for await (const chunk of await fs.open(path)) streamed.push(chunk as Buffer)
+      expect((await fs.readSmall(path, MiB - 1))!.equals(Buffer.concat(streamed)), path).toBe(true)
+    }
+    // spelled in another case, as a definition may spell it: resolved as open() resolves it
+    expect((await fs.readSmall('users/anna/F2', MiB))!.toString()).toBe('see you there\n')
+    // too large, a directory: open() streams (or refuses) those
+    expect(await fs.readSmall('Users/Anna/f8', MiB - 2)).toBeUndefined()
+    expect(await fs.readSmall('Users/Anna', MiB)).toBeUndefined()
+    // a FIFO (a listed file swapped for one): not waited on, left to open()
+    execFileSync('mkfifo', [join(dir, 'Users/Anna/pipe')])
+    expect(await fs.readSmall('Users/Anna/pipe', MiB)).toBeUndefined()
+    await expect(fs.readSmall('Users/Anna/missing', MiB)).rejects.toThrow()
+    // stat of a path as listed is the entry the listing gave
+    symlinkSync('f1', join(dir, 'Users/Anna/link'))
+    // (but for the link's access time: reading the link for its target touches it)
+    const withoutAccess = ({times: {accessed: _accessed, ...times}, ...entry}: Awaited<ReturnType<typeof fs.stat>>) => ({...entry, times})
+    for (const entry of await fs.list('Users/Anna')) expect(withoutAccess(await fs.stat(entry.path))).toEqual(withoutAccess(entry))
+    expect((await fs.stat('USERS/anna/LINK')).linkTarget).toBe('f1')
+  })
+
+  it('hashes a whole buffer as the streaming hash does', () => {
+    for (const data of [Buffer.alloc(0), randomBytes(1), randomBytes(4096), randomBytes(MiB + 3)]) {
+      const hash = new MultiHash()
+      hash.update(data.subarray(0, 7))
+      hash.update(data.subarray(7))
+      expect(digestsOf(data)).toEqual(hash.digest())
+    }
   })
 })
 

@@ -1,8 +1,9 @@
 import {spawn} from 'node:child_process'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {wrap} from '../../src/cli/fast-start.js'
-import {trawl} from '../helpers/cli.js'
+import {runProcess, scratchDir, trawl} from '../helpers/cli.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 
 /** oclif itself answering, as bin/run.js did before it answered --version and --help without it. */
@@ -16,6 +17,44 @@ function oclif(args: string[], env: Record<string, string> = {}): Promise<string
     child.on('close', () => resolve(out))
   })
 }
+
+/** oclif running a command, with its exit code and stderr. */
+function oclifRun(args: string[]) {
+  const script = `process.argv = [process.argv[0], 'trawl', ...${JSON.stringify(args)}]; import('@oclif/core').then((m) => m.execute({dir: ${JSON.stringify(`file://${join(REPO_ROOT, 'bin/run.js')}`)}}))`
+  return runProcess(process.execPath, ['--input-type=module', '-e', script], {cwd: REPO_ROOT})
+}
+
+describe('trawl image verify started without oclif', () => {
+  const e01 = join(REPO_ROOT, 'fixtures/sample/sample.E01')
+
+  it('prints what the oclif command prints, text and JSON, with the same exit code', async () => {
+    for (const args of [['image', 'verify', e01], ['image', 'verify', e01, '--json'], ['image', 'verify', '--json', e01]]) {
+      const direct = await trawl(args)
+      expect(direct, args.join(' ')).toEqual(await oclifRun(args))
+      expect(direct.code).toBe(0)
+    }
+    expect((await trawl(['image', 'verify', e01])).stdout).toMatch(/^Verified: the media data matches/m)
+  })
+
+  it('reports a bad image as the oclif command does: one line, the same exit code', async () => {
+    // an E01 cut short after its first section
+    const cut = join(scratchDir(), 'cut.E01')
+    writeFileSync(cut, readFileSync(e01).subarray(0, 200))
+    for (const args of [['image', 'verify', join(REPO_ROOT, 'fixtures/no-such.E01')], ['image', 'verify', cut]]) {
+      const direct = await trawl(args)
+      expect(direct, args.join(' ')).toEqual(await oclifRun(args))
+      expect(direct.code).not.toBe(0)
+    }
+  })
+
+  it('leaves every other form to oclif (help, two images, unknown flags)', async () => {
+    for (const args of [['image', 'verify', '--help'], ['image', 'verify', e01, e01], ['image', 'verify', e01, '--jsn'], ['image', 'verify']]) {
+      const direct = await trawl(args)
+      const viaOclif = await oclifRun(args)
+      expect({code: direct.code, stdout: direct.stdout}, args.join(' ')).toEqual({code: viaOclif.code, stdout: viaOclif.stdout})
+    }
+  })
+})
 
 describe('trawl --version and --help answered without loading oclif', () => {
   it('prints the same version line as oclif', async () => {

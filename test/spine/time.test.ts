@@ -29,4 +29,21 @@ describe('time bases to ISO 8601 UTC at full precision', () => {
     expect(unixNanosToIso(1n)).toBe('1970-01-01T00:00:00.000000001Z')
     expect(unixNanosToIso(-1n)).toBe('1969-12-31T23:59:59.999999999Z')
   })
+
+  it('formats every second as the Date-based formatting did (days, leap years, centuries, both sides of 1970)', () => {
+    const viaDate = (seconds: bigint) => `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}Z`
+    const edges = [0n, -1n, 59n, 86_399n, 86_400n, 951_782_400n /* 2000-02-29 */, 4_107_542_400n /* 2100-02-28 */, 4_107_628_800n /* 2100-03-01 */,
+      -62_167_219_200n /* 0000-01-01 */, 253_402_300_799n /* 9999-12-31T23:59:59 */, -2_208_988_800n /* 1900-01-01 */, 1_764_766_800n]
+    let x = 0x2545f491n
+    for (let i = 0; i < 20_000; i++) {
+      // a spread of seconds from year 0 to 9999 (xorshift)
+      x ^= (x << 13n) & 0xffffffffffffn
+      x ^= x >> 7n
+      x ^= (x << 17n) & 0xffffffffffffn
+      edges.push((x % 315_569_520_000n) - 62_167_219_200n)
+    }
+    for (const seconds of edges) expect(unixNanosToIso(seconds * 1_000_000_000n).slice(0, 19) + 'Z', String(seconds)).toBe(viaDate(seconds))
+    // FILETIME's last second (year 30828) keeps the form it had
+    expect(filetimeToIso(0x7fffffffffffffffn)).toBe(`${viaDate(0x7fffffffffffffffn / 10_000_000n - 11_644_473_600n).slice(0, 19)}.4775807Z`)
+  })
 })

@@ -2,6 +2,7 @@
 // 1 000 000 listed hashes against a linear scan of the same list, same run, same queries; and the
 // cost of hashing a picture (decode + PDQ) for the picture sizes of the fixtures.
 import {randomBytes} from 'node:crypto'
+import {performance} from 'node:perf_hooks'
 import {readFileSync} from 'node:fs'
 import {join, dirname} from 'node:path'
 import {fileURLToPath} from 'node:url'

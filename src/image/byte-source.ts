@@ -31,6 +31,21 @@ export function readThroughInto(source: {readonly size: number; readInto(offset:
   return done === wanted ? buffer : buffer.subarray(0, done)
 }
 
+/**
+ * Splits the virtual range [offset, end) at the blocks of a block-mapped disk image
+ * (VHD, VHDX): `read` gets each block's number, the offset within it, where the piece
+ * goes in the output (from `offset`), and its length.
+ */
+export function forEachBlockPiece(offset: number, end: number, blockSize: number, read: (block: number, within: number, at: number, take: number) => void): void {
+  for (let position = offset; position < end; ) {
+    const block = Math.floor(position / blockSize)
+    const within = position - block * blockSize
+    const take = Math.min(blockSize - within, end - position)
+    read(block, within, position - offset, take)
+    position += take
+  }
+}
+
 /** A single file opened read-only ('r': never created, never written). */
 export class FileByteSource implements ByteSource {
   /**

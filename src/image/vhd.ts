@@ -1,6 +1,6 @@
 import {realpathSync} from 'node:fs'
 import {CorruptImageError, ParentImageMismatchError, UnsupportedFormatError} from '../errors.js'
-import {FileByteSource} from './byte-source.js'
+import {FileByteSource, forEachBlockPiece} from './byte-source.js'
 import type {ByteSource} from './byte-source.js'
 import {checkChain, findParentImage, formatStoredGuid} from './parent-image.js'
 import type {ParentImageDescription, ParentLocation, VirtualDiskDescription} from './parent-image.js'
@@ -358,14 +358,7 @@ export class VhdImage implements ByteSource {
       this.fileInto(offset, out, 0, out.length, () => `fixed VHD data at ${offset}`)
       return out
     }
-    const blockSize = this.dynamicHeader!.blockSize
-    for (let position = offset; position < end; ) {
-      const block = Math.floor(position / blockSize)
-      const within = position - block * blockSize
-      const take = Math.min(blockSize - within, end - position)
-      this.readBlock(block, within, out, position - offset, take)
-      position += take
-    }
+    forEachBlockPiece(offset, end, this.dynamicHeader!.blockSize, (block, within, at, take) => this.readBlock(block, within, out, at, take))
     return out
   }
 

@@ -1,6 +1,6 @@
 import {realpathSync} from 'node:fs'
 import {CorruptImageError, ParentImageMismatchError, UnsupportedFormatError} from '../errors.js'
-import {FileByteSource} from './byte-source.js'
+import {FileByteSource, forEachBlockPiece} from './byte-source.js'
 import type {ByteSource} from './byte-source.js'
 import {crc32c} from './crc32c.js'
 import {checkChain, findParentImage, formatMixedEndianGuid} from './parent-image.js'
@@ -564,14 +564,7 @@ export class VhdxImage implements ByteSource {
     const end = Math.min(this.size, offset + length)
     if (offset >= end) return Buffer.alloc(0)
     const out = Buffer.allocUnsafe(end - offset)
-    const blockSize = this.metadata.blockSize
-    for (let position = offset; position < end; ) {
-      const block = Math.floor(position / blockSize)
-      const within = position - block * blockSize
-      const take = Math.min(blockSize - within, end - position)
-      this.readBlock(block, within, out, position - offset, take)
-      position += take
-    }
+    forEachBlockPiece(offset, end, this.metadata.blockSize, (block, within, at, take) => this.readBlock(block, within, out, at, take))
     return out
   }
 

@@ -39,7 +39,8 @@ async function listing(path: string): Promise<string[]> {
 async function entriesOf(path: string): Promise<FileEntry[]> {
   const source = openImageSource(path)
   try {
-    const volume = source.volumes.find((v) => v.fs)!
+    // the NTFS partition (p3): gpt.raw's FAT partition is read too, since the FAT driver
+    const volume = source.volumes.find((v) => v.fs && v.description.fileSystem === 'ntfs')!
     const entries: FileEntry[] = []
     for await (const entry of walkVolume(volume.fs!, undefined, {recursive: true})) entries.push(entry)
     return entries

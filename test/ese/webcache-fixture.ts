@@ -56,6 +56,9 @@ const entry = (values: Record<string, number | bigint | string | Buffer>) => ({
   ...values,
 })
 
+/** iedownload's ResponseHeaders: a binary head, then the source URL and the saved path as NUL-terminated UTF-16 (layout as plaso's msie_webcache reads it). */
+const DOWNLOAD_HEADERS = Buffer.concat([Buffer.from('0200000000001000', 'hex'), Buffer.from('https://download.example.org/tools/setup.exe\0C:\\Users\\Administrator\\Downloads\\setup.exe\0', 'utf16le')])
+
 export function webcacheTables(): TableSpec[] {
   return [
     {
@@ -88,7 +91,7 @@ export function webcacheTables(): TableSpec[] {
       name: 'Container_3',
       columns: CONTAINER,
       rows: [
-        entry({EntryId: 1n, ContainerId: 3n, AccessCount: 1, CreationTime: 133370578000000000n, AccessedTime: 133370578123456789n, ModifiedTime: 133370578123456789n, Url: 'iedownload:https://download.example.org/tools/setup.exe', Filename: 'setup.exe', FileExtension: 'exe', FileSize: 1048576n}),
+        entry({EntryId: 1n, ContainerId: 3n, AccessCount: 1, CreationTime: 133370578000000000n, AccessedTime: 133370578123456789n, ModifiedTime: 133370578123456789n, Url: 'iedownload:https://download.example.org/tools/setup.exe', Filename: 'setup.exe', FileExtension: 'exe', FileSize: 1048576n, ResponseHeaders: DOWNLOAD_HEADERS}),
       ],
     },
     {

@@ -2,8 +2,9 @@
 import type {Parser} from '../types.js'
 import {chromiumHistoryParser} from './chromium.js'
 import {firefoxDownloadsParser, firefoxPlacesParser} from './firefox.js'
+import {webcacheParser} from './webcache.js'
 
 export {chromiumHistoryParser} from './chromium.js'
 export {firefoxDownloadsParser, firefoxPlacesParser} from './firefox.js'
 
-export const browserParsers: Parser[] = [chromiumHistoryParser, firefoxPlacesParser, firefoxDownloadsParser]
+export const browserParsers: Parser[] = [chromiumHistoryParser, firefoxPlacesParser, firefoxDownloadsParser, webcacheParser]

@@ -44,8 +44,8 @@ export interface TableCoverage {
 export interface CoverageAccount {
   /** The parser that read the store. */
   parser: string
-  /** sqlite/registry: tables and keys; evtx: chunks and event records of an event log; msiecf: hash-table entries and records of an index.dat. */
-  store: 'sqlite' | 'registry' | 'evtx' | 'msiecf'
+  /** sqlite/registry: tables and keys; evtx: chunks and event records of an event log; msiecf: hash-table entries and records of an index.dat; ese: tables of an ESE database. */
+  store: 'sqlite' | 'registry' | 'evtx' | 'msiecf' | 'ese'
   /** Bundle path of the copy that was read. */
   file: string
   sourcePath?: string
@@ -365,4 +365,97 @@ export class RegistryCoverage {
 /** Subkeys and values a key node declares it has. */
 function declaredRows(key: RegistryKey): number {
   return key.node.subkeyCount + key.node.valueCount
+}
+
+/** The row counts an ESE coverage account needs of its database (src/ese/database.ts). */
+export interface EseTableCounts {
+  /** Every table of the database, in catalog order, with its rows as the reader walked them. */
+  tables: Array<{name: string; rows: number}>
+}
+
+/**
+ * Keeps the account of one ESE database (SRUDB.dat, WebCacheV01.dat) while a parser
+ * reads it, as SqliteCoverage does for SQLite: known tables with their rows, parsed
+ * rows (by a key unique in the table), rows excluded with a reason; every other table
+ * is listed with its row count. `bookkeeping` names tables that are the engine's or the
+ * application's own (MSysObjects, a checkpoint table): listed, their rows excluded as such.
+ */
+export class EseCoverage {
+  private readonly known = new Map<string, KnownTable>()
+
+  constructor(
+    private readonly counts: EseTableCounts,
+    private readonly bookkeeping: (table: string) => string | undefined,
+  ) {}
+
+  table(name: string): this {
+    if (!this.known.has(name)) {
+      const found = this.counts.tables.find((t) => t.name === name)
+      this.known.set(name, {rows: found ? found.rows : 0, parsed: new RowKeySet(), excluded: new Map(), unresolved: new Map(), absent: !found})
+    }
+    return this
+  }
+
+  parsed(table: string, key: string | number): void {
+    this.entry(table).parsed.add(key)
+  }
+
+  exclude(table: string, reason: string, rows = 1): void {
+    if (rows <= 0) return
+    const excluded = this.entry(table).excluded
+    excluded.set(reason, (excluded.get(reason) ?? 0) + rows)
+  }
+
+  unresolved(table: string, reason: string, rows = 1): void {
+    if (rows <= 0) return
+    const unresolved = this.entry(table).unresolved
+    unresolved.set(reason, (unresolved.get(reason) ?? 0) + rows)
+  }
+
+  /** Excludes every row of `table` not parsed or excluded yet, for `reason` (a lookup table). */
+  excludeRest(table: string, reason: string): void {
+    const t = this.entry(table)
+    const accounted = t.parsed.size + [...t.excluded.values()].reduce((a, n) => a + n, 0)
+    this.exclude(table, reason, (t.rows ?? 0) - accounted)
+  }
+
+  account(meta: Omit<CoverageAccount, 'store' | 'tables'>): CoverageAccount {
+    const tables: TableCoverage[] = []
+    for (const [name, t] of this.known) {
+      const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
+      const unresolved = [...t.unresolved].map(([reason, rows]) => ({reason, rows}))
+      const accounted = t.parsed.size + excluded.reduce((a, e) => a + e.rows, 0)
+      tables.push({
+        table: name,
+        known: true,
+        rows: t.rows,
+        parsed: t.parsed.size,
+        excluded,
+        unexplained: Math.max(0, (t.rows ?? 0) - accounted),
+        ...(t.absent ? {absent: true} : {}),
+        ...(unresolved.length > 0 ? {unresolved} : {}),
+      })
+    }
+    for (const {name, rows} of this.counts.tables) {
+      if (this.known.has(name)) continue
+      const reason = this.bookkeeping(name)
+      const looksLike = reason ? undefined : renamedFrom(name, this.known.keys())
+      tables.push({
+        table: name,
+        known: false,
+        rows,
+        parsed: 0,
+        excluded: reason && rows > 0 ? [{reason, rows}] : [],
+        unexplained: 0,
+        ...(looksLike ? {looksLike} : {}),
+      })
+    }
+    return {...meta, store: 'ese', tables}
+  }
+
+  private entry(table: string): KnownTable {
+    const entry = this.known.get(table)
+    if (!entry) throw new Error(`coverage: table ${table} was not registered before use`)
+    return entry
+  }
 }

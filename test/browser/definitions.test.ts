@@ -33,13 +33,19 @@ function whoMatches(path: string) {
 describe('artifacts/browser.yaml', () => {
   it('names only browser parsers that exist, with WAL and journal companions', () => {
     const ids = new Set(browserParsers.map((p) => p.id))
-    expect([...ids].sort()).toEqual(['chromium-history', 'firefox-downloads', 'firefox-places', 'internet-explorer-index'])
+    expect([...ids].sort()).toEqual(['chromium-history', 'firefox-downloads', 'firefox-places', 'ie-webcache', 'internet-explorer-index'])
     expect(new Set(definitions.map((d) => d.id)).size).toBe(definitions.length)
     for (const definition of definitions) {
-      expect(ids.has(definition.parser)).toBe(true)
       expect(definition.category).toBe('browser')
-      expect(definition.companions).toEqual(['-wal', '-journal'])
+      // WebCache's transaction logs are collected by a definition of their own, without a parser
+      if (definition.id === 'ie-webcache-logs') {
+        expect(definition.parser).toBeUndefined()
+        continue
+      }
+      expect(ids.has(definition.parser)).toBe(true)
       expect(definition.attributes.browser).toBeTruthy()
+      // SQLite databases come with their -wal and -journal; WebCache (ESE) has none of that kind
+      expect(definition.companions ?? []).toEqual(definition.parser === 'ie-webcache' ? [] : ['-wal', '-journal'])
     }
   })
 

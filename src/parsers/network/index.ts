@@ -7,6 +7,7 @@ import {hostsFileParser} from './hosts-file.js'
 import {registryNtuserParser} from './registry-ntuser.js'
 import {registrySoftwareParser} from './registry-software.js'
 import {registrySystemParser} from './registry-system.js'
+import {srumParser} from './srum.js'
 import {wlanProfileParser} from './wlan-profile.js'
 
-export const networkParsers: Parser[] = [registrySystemParser, registrySoftwareParser, registryNtuserParser, wlanProfileParser, hostsFileParser]
+export const networkParsers: Parser[] = [registrySystemParser, registrySoftwareParser, registryNtuserParser, wlanProfileParser, hostsFileParser, srumParser]

@@ -25,6 +25,9 @@ export interface CertificateSummary {
   validTo: string
   sha256Fingerprint: string
   keyBits?: number
+  /** 'rsa' or 'ec' (node's asymmetricKeyType), and the curve of an EC key ('prime256v1', 'secp384r1'). */
+  keyType?: string
+  curve?: string
   selfSigned: boolean
 }
 
@@ -186,6 +189,8 @@ export function summarizeCertificate(cert: X509Certificate): CertificateSummary 
     validTo: new Date(cert.validTo).toISOString(),
     sha256Fingerprint: cert.fingerprint256,
     keyBits: key.asymmetricKeyDetails?.modulusLength,
+    keyType: key.asymmetricKeyType,
+    ...(key.asymmetricKeyDetails?.namedCurve ? {curve: key.asymmetricKeyDetails.namedCurve} : {}),
     selfSigned: isSelfIssued(cert) && cert.verify(key),
   }
 }

@@ -185,7 +185,7 @@ export function renderCertificate(summary: CertificateSummary): string {
     `Serial:       ${summary.serialNumber}`,
     `Valid from:   ${summary.validFrom}`,
     `Valid to:     ${summary.validTo}`,
-    `Key:          RSA ${summary.keyBits ?? '?'} bits`,
+    `Key:          ${summary.keyType === 'ec' ? `EC ${summary.curve ?? '?'}` : `RSA ${summary.keyBits ?? '?'} bits`}`,
     `SHA-256:      ${summary.sha256Fingerprint}`,
   ].join('\n')
 }

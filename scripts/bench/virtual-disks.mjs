@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// QCOW2 and VMDK read throughput of trawl against qemu-img on the same generated disks, in the
+// VHD, VHDX, QCOW2 and VMDK read throughput of trawl against qemu-img on the same generated disks, in the
 // same run: trawl reading the whole virtual disk (as image cat / collect read it), `trawl image
 // verify` started as an examiner starts it (the same reads plus MD5 and SHA-1), and `qemu-img
 // convert -O raw` of the same image (the reference reader, writing the raw copy to .bench/).
 //
-//   npm run build && node scripts/bench/qcow-vmdk.mjs [--mib 256]
+//   npm run build && node scripts/bench/virtual-disks.mjs [--mib 256]
 //
 // The raw disk and its conversions are generated into .bench/ (gitignored) and reused: each MiB
 // is half random bytes, a quarter text and a quarter zeros, and one 2 MiB stretch in eight is left
-// zero so sparse disks have unallocated clusters and grains, as a real one does.
+// zero so sparse and dynamic disks have unallocated clusters, grains and blocks, as a real one does.
 import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync} from 'node:fs'
@@ -23,7 +23,7 @@ const option = (name, fallback) => {
 }
 const mib = Number(option('mib', '256'))
 const bench = join(root, '.bench')
-const raw = join(bench, `qcow-vmdk-${mib}.raw`)
+const raw = join(bench, `virtual-disks-${mib}.raw`)
 const detect = join(root, 'dist/src/image/detect.js')
 
 if (!existsSync(detect)) {
@@ -53,6 +53,10 @@ if (!existsSync(raw)) {
 }
 
 const disks = [
+  {name: 'VHD dynamic', file: `vhd-${mib}-dynamic.vhd`, qemuFormat: 'vpc', options: ['-o', 'force_size=on']},
+  {name: 'VHD fixed', file: `vhd-${mib}-fixed.vhd`, qemuFormat: 'vpc', options: ['-o', 'subformat=fixed,force_size=on']},
+  {name: 'VHDX dynamic', file: `vhd-${mib}-dynamic.vhdx`, qemuFormat: 'vhdx', options: ['-o', 'subformat=dynamic']},
+  {name: 'VHDX fixed', file: `vhd-${mib}-fixed.vhdx`, qemuFormat: 'vhdx', options: ['-o', 'subformat=fixed']},
   {name: 'QCOW2 v3', file: `qcow-${mib}.qcow2`, qemuFormat: 'qcow2', options: []},
   {name: 'QCOW2 v2 zlib', file: `qcow-${mib}-c.qcow2`, qemuFormat: 'qcow2', options: ['-c', '-o', 'compat=0.10']},
   {name: 'QCOW2 ext-L2', file: `qcow-${mib}-xl2.qcow2`, qemuFormat: 'qcow2', options: ['-o', 'extended_l2=on']},
@@ -86,9 +90,9 @@ console.log(Number(process.hrtime.bigint() - start) / 1e9)
 image.source.close()
 `
 
-const out = join(bench, 'qcow-vmdk-qemu-out.raw')
+const out = join(bench, 'virtual-disks-qemu-out.raw')
 const rate = (seconds) => `${(mib / seconds).toFixed(0).padStart(5)} MiB/s`
-console.log(`QCOW2/VMDK whole-disk reads, ${mib} MiB disk (one run each, warm page cache)`)
+console.log(`VHD/VHDX/QCOW2/VMDK whole-disk reads, ${mib} MiB disk (one run each, warm page cache)`)
 // the same two measures on the raw disk: what the container costs over reading the bytes as they are
 spawnSync('cat', [raw], {stdio: 'ignore'})
 const rawRead = Number(timed(process.execPath, ['--input-type=module', '-e', readScript(raw)]).stdout.trim())

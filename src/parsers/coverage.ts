@@ -168,42 +168,24 @@ export function renamedFrom(name: string, known: Iterable<string>): string | und
 }
 
 /**
- * Keeps the account of one SQLite database while a parser reads it. The parser
- * registers each table it reads (`table`), marks each row that became part of a record
- * (`parsed`, by rowid or another key unique in that table), and states why other rows
- * were not turned into records (`exclude` with a count, or `excludeWhere` with the SQL
- * condition that selects them). `account()` adds every other table of the database.
+ * The known tables of one database while a parser reads it: rows counted when the table
+ * is registered, rows parsed (by a key unique in the table), excluded with a reason, and
+ * records pointing at rows not found. SqliteCoverage and EseCoverage add how a store counts
+ * its tables and lists the tables the parser does not read.
  */
-export class SqliteCoverage {
-  private readonly known = new Map<string, KnownTable>()
-
-  constructor(private readonly db: SqliteDatabase) {}
-
-  /** Registers a table the parser reads; its rows are counted now, on the same copy the parser reads. */
-  table(name: string): this {
-    if (!this.known.has(name)) {
-      const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) !== undefined
-      const counted = exists ? this.count(name) : {rows: 0}
-      this.known.set(name, {...counted, parsed: new RowKeySet(), excluded: new Map(), unresolved: new Map(), absent: !exists})
-    }
-    return this
-  }
-
-  /** Whether the registered table exists in this database. */
-  has(name: string): boolean {
-    return this.known.get(name)?.absent === false
-  }
+abstract class KnownTables {
+  protected readonly known = new Map<string, KnownTable>()
 
   /** A row of `table` became (part of) a record. */
   parsed(table: string, key: unknown): void {
     if (key === null || key === undefined) return
-    // integer keys (rowids) kept as numbers: a set of small integers costs a fraction of one of strings
+    // integer keys (rowids) kept as numbers: RowKeySet holds them in a bitmap
     const k = typeof key === 'number' ? key : typeof key === 'bigint' && key <= BigInt(Number.MAX_SAFE_INTEGER) && key >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(key) : String(key)
     this.entry(table).parsed.add(k)
   }
 
   /** `rows` rows of `table` are not turned into records, for `reason` (a stated design decision). */
-  exclude(table: string, reason: string, rows: number): void {
+  exclude(table: string, reason: string, rows = 1): void {
     if (rows <= 0) return
     const excluded = this.entry(table).excluded
     excluded.set(reason, (excluded.get(reason) ?? 0) + rows)
@@ -227,14 +209,8 @@ export class SqliteCoverage {
     this.exclude(table, reason, t.rows - accounted)
   }
 
-  /** Excludes the rows that `where` selects (an SQL condition on `table`), counting them. */
-  excludeWhere(table: string, reason: string, where: string): void {
-    const row = this.db.prepare(`SELECT count(*) AS n FROM ${quoteIdentifier(table)} WHERE ${where}`).get() as {n: number | bigint}
-    this.exclude(table, reason, Number(row.n))
-  }
-
-  /** The account: known tables first, in the order registered, then every other table of the database. */
-  account(meta: Omit<CoverageAccount, 'store' | 'tables'>): CoverageAccount {
+  /** The account of the known tables, in the order registered. */
+  protected knownTables(): TableCoverage[] {
     const tables: TableCoverage[] = []
     for (const [name, t] of this.known) {
       const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
@@ -252,6 +228,52 @@ export class SqliteCoverage {
         ...(unresolved.length > 0 ? {unresolved} : {}),
       })
     }
+    return tables
+  }
+
+  protected entry(table: string): KnownTable {
+    const entry = this.known.get(table)
+    if (!entry) throw new Error(`coverage: table ${table} was not registered before use`)
+    return entry
+  }
+}
+
+/**
+ * Keeps the account of one SQLite database while a parser reads it. The parser
+ * registers each table it reads (`table`), marks each row that became part of a record
+ * (`parsed`, by rowid or another key unique in that table), and states why other rows
+ * were not turned into records (`exclude` with a count, or `excludeWhere` with the SQL
+ * condition that selects them). `account()` adds every other table of the database.
+ */
+export class SqliteCoverage extends KnownTables {
+  constructor(private readonly db: SqliteDatabase) {
+    super()
+  }
+
+  /** Registers a table the parser reads; its rows are counted now, on the same copy the parser reads. */
+  table(name: string): this {
+    if (!this.known.has(name)) {
+      const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(name) !== undefined
+      const counted = exists ? this.count(name) : {rows: 0}
+      this.known.set(name, {...counted, parsed: new RowKeySet(), excluded: new Map(), unresolved: new Map(), absent: !exists})
+    }
+    return this
+  }
+
+  /** Whether the registered table exists in this database. */
+  has(name: string): boolean {
+    return this.known.get(name)?.absent === false
+  }
+
+  /** Excludes the rows that `where` selects (an SQL condition on `table`), counting them. */
+  excludeWhere(table: string, reason: string, where: string): void {
+    const row = this.db.prepare(`SELECT count(*) AS n FROM ${quoteIdentifier(table)} WHERE ${where}`).get() as {n: number | bigint}
+    this.exclude(table, reason, Number(row.n))
+  }
+
+  /** The account: known tables first, in the order registered, then every other table of the database. */
+  account(meta: Omit<CoverageAccount, 'store' | 'tables'>): CoverageAccount {
+    const tables = this.knownTables()
     const knownLower = new Set([...this.known.keys()].map((n) => n.toLowerCase()))
     const others = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{name: string}>
     for (const {name} of others) {
@@ -271,12 +293,6 @@ export class SqliteCoverage {
       })
     }
     return {...meta, store: 'sqlite', tables}
-  }
-
-  private entry(table: string): KnownTable {
-    const entry = this.known.get(table)
-    if (!entry) throw new Error(`coverage: table ${table} was not registered before use`)
-    return entry
   }
 
   private count(name: string): {rows: number | null; error?: string} {
@@ -380,13 +396,13 @@ export interface EseTableCounts {
  * is listed with its row count. `bookkeeping` names tables that are the engine's or the
  * application's own (MSysObjects, a checkpoint table): listed, their rows excluded as such.
  */
-export class EseCoverage {
-  private readonly known = new Map<string, KnownTable>()
-
+export class EseCoverage extends KnownTables {
   constructor(
     private readonly counts: EseTableCounts,
     private readonly bookkeeping: (table: string) => string | undefined,
-  ) {}
+  ) {
+    super()
+  }
 
   table(name: string): this {
     if (!this.known.has(name)) {
@@ -396,46 +412,8 @@ export class EseCoverage {
     return this
   }
 
-  parsed(table: string, key: string | number): void {
-    this.entry(table).parsed.add(key)
-  }
-
-  exclude(table: string, reason: string, rows = 1): void {
-    if (rows <= 0) return
-    const excluded = this.entry(table).excluded
-    excluded.set(reason, (excluded.get(reason) ?? 0) + rows)
-  }
-
-  unresolved(table: string, reason: string, rows = 1): void {
-    if (rows <= 0) return
-    const unresolved = this.entry(table).unresolved
-    unresolved.set(reason, (unresolved.get(reason) ?? 0) + rows)
-  }
-
-  /** Excludes every row of `table` not parsed or excluded yet, for `reason` (a lookup table). */
-  excludeRest(table: string, reason: string): void {
-    const t = this.entry(table)
-    const accounted = t.parsed.size + [...t.excluded.values()].reduce((a, n) => a + n, 0)
-    this.exclude(table, reason, (t.rows ?? 0) - accounted)
-  }
-
   account(meta: Omit<CoverageAccount, 'store' | 'tables'>): CoverageAccount {
-    const tables: TableCoverage[] = []
-    for (const [name, t] of this.known) {
-      const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
-      const unresolved = [...t.unresolved].map(([reason, rows]) => ({reason, rows}))
-      const accounted = t.parsed.size + excluded.reduce((a, e) => a + e.rows, 0)
-      tables.push({
-        table: name,
-        known: true,
-        rows: t.rows,
-        parsed: t.parsed.size,
-        excluded,
-        unexplained: Math.max(0, (t.rows ?? 0) - accounted),
-        ...(t.absent ? {absent: true} : {}),
-        ...(unresolved.length > 0 ? {unresolved} : {}),
-      })
-    }
+    const tables = this.knownTables()
     for (const {name, rows} of this.counts.tables) {
       if (this.known.has(name)) continue
       const reason = this.bookkeeping(name)
@@ -451,11 +429,5 @@ export class EseCoverage {
       })
     }
     return {...meta, store: 'ese', tables}
-  }
-
-  private entry(table: string): KnownTable {
-    const entry = this.known.get(table)
-    if (!entry) throw new Error(`coverage: table ${table} was not registered before use`)
-    return entry
   }
 }

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {UsageError} from '../src/errors.js'
 import {TrawlCommand} from '../src/cli/command.js'
 import {parseSnapshotSelection, signerFlags, signerOptions, snapshotsFlag} from '../src/cli/flags.js'
 import {renderCollectSummary} from '../src/cli/render.js'
@@ -27,6 +28,7 @@ export default class Collect extends TrawlCommand {
     targets: Flags.string({description: 'comma-separated artifact ids or categories (default: all)'}),
     hashset: Flags.string({description: 'known-file hash set (MD5/SHA-1/SHA-256 list, NSRL CSV or RDS SQLite) to flag matching files; repeatable', multiple: true}),
     phashset: Flags.string({description: 'list of known pictures by PDQ perceptual hash (64 hex digits per line, optional label) to flag pictures within --phash-threshold bits; repeatable', multiple: true}),
+    phash: Flags.boolean({description: 'PDQ perceptual hash of every JPEG and PNG picture (about 1 s of CPU per 8-megapixel photo; --no-phash to skip)', default: true, allowNo: true}),
     'phash-threshold': Flags.integer({description: 'PDQ Hamming distance up to which a picture matches a --phashset entry (default 31, as PDQ recommends)', min: 0, max: 128}),
     live: Flags.boolean({description: 'also record the running machine\'s network state (documented commands run by absolute path, each with a timeout)'}),
     definitions: Flags.string({description: 'folder of artifact definitions (YAML) to use instead of the shipped ones'}),
@@ -39,6 +41,7 @@ export default class Collect extends TrawlCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Collect)
+    if (!flags.phash && flags.phashset?.length) throw new UsageError('--phashset matches perceptual hashes: it cannot be used with --no-phash')
     const result = await runCollect({
       source: flags.source,
       out: flags.out,
@@ -55,6 +58,7 @@ export default class Collect extends TrawlCommand {
       hashSets: flags.hashset,
       phashSets: flags.phashset,
       phashThreshold: flags['phash-threshold'],
+      perceptualHash: flags.phash,
       recipients: flags.recipient,
       workDir: flags['work-dir'],
       commandLine: process.argv.slice(1),

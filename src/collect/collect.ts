@@ -86,6 +86,8 @@ export interface CollectOptions {
   phashSets?: PhashSet[]
   /** PDQ match threshold in bits (default 31). */
   phashThreshold?: number
+  /** False: no PDQ hash of pictures (--no-phash), for speed in the field; --phashset then matches nothing, and is refused. */
+  perceptualHash?: boolean
   commandLine?: string[]
   onProgress?: (progress: CollectProgress) => void
   /** Aborting stops after the current file and seals what was collected as incomplete. */
@@ -728,6 +730,7 @@ class CollectionRun {
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
+      perceptualHash: this.options.perceptualHash !== false,
     }
     try {
       for await (const record of parser.parse(input)) {

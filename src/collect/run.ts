@@ -23,6 +23,8 @@ export interface RunCollectOptions extends SignerFiles {
   /** PDQ lists of known pictures, and the match threshold in bits. */
   phashSets?: string[]
   phashThreshold?: number
+  /** False: pictures get no PDQ hash (collect --no-phash). */
+  perceptualHash?: boolean
   /** Record the running machine's network state too. */
   live?: boolean
   /** A folder of artifact definitions to use instead of the shipped ones. */
@@ -82,6 +84,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       hashSets,
       phashSets,
       phashThreshold: options.phashThreshold,
+      perceptualHash: options.perceptualHash,
       signal: controller.signal,
       onProgress: showProgress ? (p) => process.stderr.write(`\r${terminalSafe(progressLine(p))}\x1b[K`) : undefined,
     })

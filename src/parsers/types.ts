@@ -68,6 +68,11 @@ export interface ParserInput {
    * or hive; see coverage.ts): what it holds, what became records, and why the rest did not.
    */
   reportCoverage(account: CoverageAccount): void
+  /**
+   * False when the examiner asked for no perceptual hashes (collect --no-phash): decoding
+   * every picture costs about a second of CPU per 8-megapixel photo. Default true.
+   */
+  perceptualHash?: boolean
 }
 
 /** An extra file a parser contributes to the bundle once collection ends (a map, a report). */

@@ -551,7 +551,7 @@ async function perceptualHash(input: ParserInput, format: PictureFormat, sha256:
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
   for await (const record of parseExifOnly(input)) {
     yield record
-    if (record.type === 'media.exif') yield await perceptualHash(input, record.format as PictureFormat, record.sha256 as string, record.size as number)
+    if (record.type === 'media.exif' && input.perceptualHash !== false) yield await perceptualHash(input, record.format as PictureFormat, record.sha256 as string, record.size as number)
   }
 }
 
@@ -584,7 +584,7 @@ async function* parseExifOnly(input: ParserInput): AsyncIterable<ParsedRecord> {
       error: `EXIF unreadable: ${result.message}`,
     }
     // the picture may still be a picture: its perceptual hash does not need its EXIF
-    yield await perceptualHash(input, format, hash.sha256, hash.size)
+    if (input.perceptualHash !== false) yield await perceptualHash(input, format, hash.sha256, hash.size)
     return
   }
   if ('note' in result) {

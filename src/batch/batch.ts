@@ -318,23 +318,32 @@ async function prepareEncryptedItem(
   return undefined
 }
 
-/** Items earlier runs finished (summary*.json), by item name, with the SHA-256 of their bundle file. */
-function loadPreviousRows(dir: string): Map<string, ItemSummary> {
-  const rows = new Map<string, ItemSummary>()
+/**
+ * The rows of earlier runs' summaries (summary*.json, one per shard) in `dir`. An unreadable
+ * old summary gives none: its items are redone and its image checks not reused.
+ */
+function previousSummaryRows(dir: string): ItemSummary[] {
   let names: string[] = []
   try {
     names = readdirSync(dir).filter((n) => /^summary(\.shard-\d+-of-\d+)?\.json$/.test(n))
   } catch {
-    return rows
+    return []
   }
+  const rows: ItemSummary[] = []
   for (const name of names) {
     try {
-      const previous = JSON.parse(readFileSync(join(dir, name), 'utf8')) as BatchSummary
-      for (const row of previous.items ?? []) if ((row.status === 'ok' || row.status === 'skipped') && row.bundleSha256) rows.set(row.item, row)
+      rows.push(...((JSON.parse(readFileSync(join(dir, name), 'utf8')) as BatchSummary).items ?? []))
     } catch {
-      // an unreadable old summary: its items are redone
+      // unreadable: as if that run had not happened
     }
   }
+  return rows
+}
+
+/** Items earlier runs finished, by item name, with the SHA-256 of their bundle file. */
+function loadPreviousRows(dir: string): Map<string, ItemSummary> {
+  const rows = new Map<string, ItemSummary>()
+  for (const row of previousSummaryRows(dir)) if ((row.status === 'ok' || row.status === 'skipped') && row.bundleSha256) rows.set(row.item, row)
   return rows
 }
 
@@ -398,25 +407,10 @@ async function waitForLock(lock: string, progress: BatchProgress): Promise<strin
   return undefined
 }
 
-/** Image checks of earlier runs (summary*.json), by item and bundle hash, so a skipped item keeps its check. */
+/** Image checks of earlier runs, by item and bundle hash, so a skipped item keeps its check. */
 function loadPreviousImageChecks(dir: string): Map<string, ImageCheck> {
   const checks = new Map<string, ImageCheck>()
-  let names: string[] = []
-  try {
-    names = readdirSync(dir).filter((n) => /^summary(\.shard-\d+-of-\d+)?\.json$/.test(n))
-  } catch {
-    return checks
-  }
-  for (const name of names) {
-    try {
-      const previous = JSON.parse(readFileSync(join(dir, name), 'utf8')) as BatchSummary
-      for (const row of previous.items ?? []) {
-        if (row.imageCheck && row.bundleSha256) checks.set(`${row.item}\0${row.bundleSha256}`, row.imageCheck)
-      }
-    } catch {
-      // an unreadable old summary only costs the reuse of its checks
-    }
-  }
+  for (const row of previousSummaryRows(dir)) if (row.imageCheck && row.bundleSha256) checks.set(`${row.item}\0${row.bundleSha256}`, row.imageCheck)
   return checks
 }
 

@@ -1,9 +1,11 @@
 /**
  * Chat databases: Skype classic, Viber, iPhone backups (Messages, WhatsApp), Apple Messages
  * and WhatsApp iOS databases found as files, Android WhatsApp, SMS/MMS and Google Messages,
- * Signal Desktop (SQLCipher, decrypted natively).
+ * Signal Desktop (SQLCipher, decrypted natively); WhatsApp Desktop and Telegram Desktop files
+ * reported as the encrypted stores they are.
  */
 import type {Parser} from '../types.js'
+import {encryptedAppFileParser} from './encrypted-app-files.js'
 import {androidSmsParser, googleMessagesParser} from './android-messages.js'
 import {messagesDbParser} from './imessage.js'
 import {iphoneBackupParser} from './iphone-backup.js'
@@ -13,4 +15,4 @@ import {viberAndroidParser, viberDesktopParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, encryptedAppFileParser]

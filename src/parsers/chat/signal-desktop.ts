@@ -87,6 +87,7 @@ function protectedKeyRecord(input: ParserInput, config: CollectedFile, localStat
     }
   }
   const user = input.captures.user ?? null
+  const keyProtection = `Electron safeStorage: config.json "encryptedKey" (AES-256-GCM, version prefix ${prefix ?? 'unknown'}) under the key in Local State os_crypt.encrypted_key, which is DPAPI-protected`
   return {
     type: 'chat.encrypted-store',
     source: input.source(),
@@ -95,7 +96,10 @@ function protectedKeyRecord(input: ParserInput, config: CollectedFile, localStat
     user,
     encrypted: true,
     cipher: 'SQLCipher 4 (AES-256-CBC, HMAC-SHA512 per page)',
-    keyProtection: 'Electron safeStorage: config.json "encryptedKey" (AES-256-GCM, version prefix ' + (prefix ?? 'unknown') + ') under the key in Local State os_crypt.encrypted_key, which is DPAPI-protected',
+    role: 'message database',
+    format: 'SQLCipher database',
+    keyProtection,
+    encryption: `SQLCipher 4 under a key kept by ${keyProtection}`,
     localStateKey: localState ? (osCrypt === 'DPAPI' ? 'DPAPI blob' : osCrypt === null ? 'absent or unreadable' : `unexpected prefix ${JSON.stringify(osCrypt)}`) : 'Local State not found',
     unlockWith: [
       `${signalDir}/config.json (encryptedKey)`,

@@ -2,7 +2,7 @@
  * Modern messengers on a Windows-like volume, from the CLI: Signal Desktop read (decrypted
  * with config.json's key, WAL applied), a safeStorage-protected Signal reported, WhatsApp
  * Desktop and Telegram Desktop files collected byte-exact and reported as the encrypted
- * stores they are (fixtures/signal/build.sh, fixtures/messengers/build.sh).
+ * stores they are, Skype 8 s4l read (fixtures/signal, fixtures/messengers, fixtures/skype8).
  */
 import {execFileSync} from 'node:child_process'
 import {cpSync, readFileSync} from 'node:fs'
@@ -21,6 +21,7 @@ describe('modern messengers end to end from the CLI', () => {
     const volume = join(dir, 'volume')
     cpSync(join(REPO_ROOT, 'fixtures/signal/windows'), volume, {recursive: true})
     cpSync(join(REPO_ROOT, 'fixtures/messengers/windows'), volume, {recursive: true})
+    cpSync(join(REPO_ROOT, 'fixtures/skype8/windows'), volume, {recursive: true})
     const bundle = join(dir, 'messengers.zip')
     const result = await trawl(['collect', '--allow-same-volume', '--source', volume, '--out', bundle, '--case', 'MS-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
     expect(result.stderr).toBe('')
@@ -69,6 +70,14 @@ describe('modern messengers end to end from the CLI', () => {
     }
     // the rest of tdata and the LevelDB log are collected too
     expect(entry('WhatsApp/IndexedDB/file__0.indexeddb.leveldb/000003.log')).toBeDefined()
+    // Skype 8 s4l: messages with their table and row
+    const skype = records.filter((r) => r.type === 'chat.message' && r.app === 'Skype')
+    expect(skype.map((m) => [m.sender, m.source.table, m.source.rowid])).toEqual([
+      ['live:eve.recruit', 'messagesv12', 1],
+      ['live:dana.example', 'messagesv12', 2],
+      ['live:eve.recruit', 'messagesv12', 3],
+    ])
+    expect(records.some((r) => r.type === 'error' && r.parser === 'skype-s4l' && r.source.rowid === 4)).toBe(true)
     // the report names the encrypted stores
     const report = execFileSync('unzip', ['-p', bundle, 'report.html'], {encoding: 'utf8'})
     expect(report).toContain('Encrypted messenger stores')

@@ -1,7 +1,7 @@
 /**
  * Chat databases: Skype classic, Viber, iPhone backups (Messages, WhatsApp), Apple Messages
  * and WhatsApp iOS databases found as files, Android WhatsApp, SMS/MMS and Google Messages,
- * Signal Desktop (SQLCipher, decrypted natively); WhatsApp Desktop and Telegram Desktop files
+ * Skype 8+ s4l databases, Signal Desktop (SQLCipher, decrypted natively); WhatsApp Desktop and Telegram Desktop files
  * reported as the encrypted stores they are.
  */
 import type {Parser} from '../types.js'
@@ -11,8 +11,9 @@ import {messagesDbParser} from './imessage.js'
 import {iphoneBackupParser} from './iphone-backup.js'
 import {signalDesktopParser} from './signal-desktop.js'
 import {skypeMainParser} from './skype-main.js'
+import {skypeS4lParser} from './skype-s4l.js'
 import {viberAndroidParser, viberDesktopParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, encryptedAppFileParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, encryptedAppFileParser]

@@ -161,14 +161,14 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
   let accountAci: string | null = null
   if (coverage.has('items')) {
     try {
-    for (const row of db.prepare("SELECT id, json FROM items WHERE id IN ('number_id', 'uuid_id')").iterate() as Iterable<Record<string, unknown>>) {
-      // "+15551230000.1": the number (or ACI) and the device id
-      const value = text(jsonObject(row.json).value)?.replace(/\.\d+$/, '') ?? null
-      if (row.id === 'number_id') account = value
-      else accountAci = value
-      coverage.parsed('items', row.id)
-    }
-    coverage.excludeWhere('items', "the app's settings and keys (only number_id and uuid_id name the account)", "id NOT IN ('number_id', 'uuid_id')")
+      for (const row of db.prepare("SELECT id, json FROM items WHERE id IN ('number_id', 'uuid_id')").iterate() as Iterable<Record<string, unknown>>) {
+        // "+15551230000.1": the number (or ACI) and the device id
+        const value = text(jsonObject(row.json).value)?.replace(/\.\d+$/, '') ?? null
+        if (row.id === 'number_id') account = value
+        else accountAci = value
+        coverage.parsed('items', row.id)
+      }
+      coverage.excludeWhere('items', "the app's settings and keys (only number_id and uuid_id name the account)", "id NOT IN ('number_id', 'uuid_id')")
     } catch (error) {
       yield tableError(input, 'items', error)
     }
@@ -222,14 +222,14 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
   const attachmentRows = new Map<string, Record<string, unknown>[]>()
   if (coverage.has('message_attachments')) {
     try {
-    const cols = tableColumns(db, 'message_attachments')
-    const sql = `SELECT rowid AS _rowid, messageId, ${pick(cols, ['editHistoryIndex', 'attachmentType', 'orderInMessage', 'contentType', 'size', 'path', 'fileName', 'localKey', 'version', 'plaintextHash', 'caption', 'width', 'height'])} FROM message_attachments ORDER BY messageId, editHistoryIndex, attachmentType, orderInMessage`
-    for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
-      const id = text(row.messageId) ?? ''
-      const list = attachmentRows.get(id) ?? []
-      list.push(row)
-      attachmentRows.set(id, list)
-    }
+      const cols = tableColumns(db, 'message_attachments')
+      const sql = `SELECT rowid AS _rowid, messageId, ${pick(cols, ['editHistoryIndex', 'attachmentType', 'orderInMessage', 'contentType', 'size', 'path', 'fileName', 'localKey', 'version', 'plaintextHash', 'caption', 'width', 'height'])} FROM message_attachments ORDER BY messageId, editHistoryIndex, attachmentType, orderInMessage`
+      for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+        const id = text(row.messageId) ?? ''
+        const list = attachmentRows.get(id) ?? []
+        list.push(row)
+        attachmentRows.set(id, list)
+      }
     } catch (error) {
       yield tableError(input, 'message_attachments', error)
     }
@@ -255,67 +255,67 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
   const msgCols = tableColumns(db, 'messages')
   const msgSql = `SELECT rowid AS _rowid, id, ${pick(msgCols, ['json', 'conversationId', 'type', 'body', 'sent_at', 'received_at', 'received_at_ms', 'serverTimestamp', 'source', 'sourceServiceId', 'sourceDevice', 'readStatus', 'expireTimer', 'isErased', 'isViewOnce'])} FROM messages ORDER BY rowid`
   try {
-  for (const row of db.prepare(msgSql).iterate() as Iterable<Record<string, unknown>>) {
-    const id = text(row.id) ?? ''
-    const json = jsonObject(row.json)
-    const type = nonEmpty(row.type) ?? text(json.type)
-    const conv = conversations.get(text(row.conversationId) ?? '')
-    const receivedMs = integer(row.received_at_ms) ?? (integer(row.received_at) !== null && (integer(row.received_at) ?? 0) >= MILLIS_FLOOR ? integer(row.received_at) : null)
-    const source = input.source({table: 'messages', rowid: integer(row._rowid) ?? undefined})
-    coverage.parsed('messages', row._rowid)
-    if (type !== 'incoming' && type !== 'outgoing') {
-      yield {
-        type: 'chat.event',
-        source,
+    for (const row of db.prepare(msgSql).iterate() as Iterable<Record<string, unknown>>) {
+      const id = text(row.id) ?? ''
+      const json = jsonObject(row.json)
+      const type = nonEmpty(row.type) ?? text(json.type)
+      const conv = conversations.get(text(row.conversationId) ?? '')
+      const receivedMs = integer(row.received_at_ms) ?? (integer(row.received_at) !== null && (integer(row.received_at) ?? 0) >= MILLIS_FLOOR ? integer(row.received_at) : null)
+      const source = input.source({table: 'messages', rowid: integer(row._rowid) ?? undefined})
+      coverage.parsed('messages', row._rowid)
+      if (type !== 'incoming' && type !== 'outgoing') {
+        yield {
+          type: 'chat.event',
+          source,
+          app: APP,
+          account,
+          conversation: conv?.name ?? null,
+          messageId: id,
+          eventType: type,
+          author: handleOf(nonEmpty(row.sourceServiceId)),
+          at: safeTime(unixMillisToIso, row.sent_at),
+          body: nonEmpty(row.body),
+          details: Object.fromEntries(Object.entries(json).filter(([k]) => !['id', 'type', 'body', 'sent_at', 'conversationId', 'received_at', 'received_at_ms'].includes(k))),
+        }
+        for (const a of attachmentRows.get(id) ?? []) coverage.parsed('message_attachments', a._rowid)
+        continue
+      }
+      const direction: Direction = type
+      const sender = direction === 'outgoing' ? account : (nonEmpty(row.source) ?? handleOf(nonEmpty(row.sourceServiceId)) ?? conv?.handle ?? null)
+      const rows = attachmentRows.get(id)
+      const attachments: ChatAttachment[] = []
+      if (rows) {
+        for (const a of rows) {
+          attachments.push(await attachmentOf(a))
+          coverage.parsed('message_attachments', a._rowid)
+        }
+      } else if (Array.isArray(json.attachments)) {
+        // before schema 1360 (or not yet moved) the attachments live in the message's json
+        for (const a of json.attachments as Record<string, unknown>[]) if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a))
+      }
+      const quote = typeof json.quote === 'object' && json.quote !== null ? (json.quote as Record<string, unknown>) : null
+      yield chatMessage(source, {
         app: APP,
         account,
         conversation: conv?.name ?? null,
+        sender,
+        recipients: (conv?.members ?? []).filter((m) => m !== sender),
+        direction,
+        sentAt: safeTime(unixMillisToIso, row.sent_at),
+        body: text(row.body) ?? text(json.body),
+        attachments,
         messageId: id,
-        eventType: type,
-        author: handleOf(nonEmpty(row.sourceServiceId)),
-        at: safeTime(unixMillisToIso, row.sent_at),
-        body: nonEmpty(row.body),
-        details: Object.fromEntries(Object.entries(json).filter(([k]) => !['id', 'type', 'body', 'sent_at', 'conversationId', 'received_at', 'received_at_ms'].includes(k))),
-      }
-      for (const a of attachmentRows.get(id) ?? []) coverage.parsed('message_attachments', a._rowid)
-      continue
+        conversationId: text(row.conversationId),
+        receivedAt: safeTime(unixMillisToIso, receivedMs),
+        serverReceivedAt: safeTime(unixMillisToIso, row.serverTimestamp),
+        senderServiceId: nonEmpty(row.sourceServiceId),
+        senderDevice: integer(row.sourceDevice),
+        quote: quote ? {sentAt: safeTime(unixMillisToIso, quote.id), author: handleOf(text(quote.authorAci) ?? text(quote.author)), text: text(quote.text)} : null,
+        erased: row.isErased === null ? null : integer(row.isErased) === 1,
+        viewOnce: row.isViewOnce === null ? null : integer(row.isViewOnce) === 1,
+        expireTimer: integer(row.expireTimer),
+      })
     }
-    const direction: Direction = type
-    const sender = direction === 'outgoing' ? account : (nonEmpty(row.source) ?? handleOf(nonEmpty(row.sourceServiceId)) ?? conv?.handle ?? null)
-    const rows = attachmentRows.get(id)
-    const attachments: ChatAttachment[] = []
-    if (rows) {
-      for (const a of rows) {
-        attachments.push(await attachmentOf(a))
-        coverage.parsed('message_attachments', a._rowid)
-      }
-    } else if (Array.isArray(json.attachments)) {
-      // before schema 1360 (or not yet moved) the attachments live in the message's json
-      for (const a of json.attachments as Record<string, unknown>[]) if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a))
-    }
-    const quote = typeof json.quote === 'object' && json.quote !== null ? (json.quote as Record<string, unknown>) : null
-    yield chatMessage(source, {
-      app: APP,
-      account,
-      conversation: conv?.name ?? null,
-      sender,
-      recipients: (conv?.members ?? []).filter((m) => m !== sender),
-      direction,
-      sentAt: safeTime(unixMillisToIso, row.sent_at),
-      body: text(row.body) ?? text(json.body),
-      attachments,
-      messageId: id,
-      conversationId: text(row.conversationId),
-      receivedAt: safeTime(unixMillisToIso, receivedMs),
-      serverReceivedAt: safeTime(unixMillisToIso, row.serverTimestamp),
-      senderServiceId: nonEmpty(row.sourceServiceId),
-      senderDevice: integer(row.sourceDevice),
-      quote: quote ? {sentAt: safeTime(unixMillisToIso, quote.id), author: handleOf(text(quote.authorAci) ?? text(quote.author)), text: text(quote.text)} : null,
-      erased: row.isErased === null ? null : integer(row.isErased) === 1,
-      viewOnce: row.isViewOnce === null ? null : integer(row.isViewOnce) === 1,
-      expireTimer: integer(row.expireTimer),
-    })
-  }
   } catch (error) {
     yield tableError(input, 'messages', error)
   }

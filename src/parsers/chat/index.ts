@@ -16,4 +16,7 @@ import {viberAndroidParser, viberDesktopParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, encryptedAppFileParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser]
+
+/** Not readers: they report messenger files trawl collects but cannot read (so they refuse nothing). */
+export const chatFileReporters: Parser[] = [encryptedAppFileParser]

@@ -27,7 +27,7 @@
  * types other than incoming/outgoing (group changes, key changes, timers, calls, stories)
  * become chat.event records. Other tables (sessions, identityKeys, reactions, ...) are listed.
  */
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync} from 'node:fs'
 import {dirname, join, posix} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
 import {unixMillisToIso} from '../../time.js'
@@ -331,6 +331,17 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
   }
 }
 
+/** Signal's database never starts with the SQLite header: its first 16 bytes are the SQLCipher salt. */
+function isPlainSqlite(path: string): boolean {
+  const head = Buffer.alloc(16)
+  const fd = openSync(path, 'r')
+  try {
+    return readSync(fd, head, 0, 16, 0) === 16 && head.toString('latin1') === 'SQLite format 3\0'
+  } finally {
+    closeSync(fd)
+  }
+}
+
 export function isSignalDesktopDb(db: SqliteDatabase): boolean {
   return hasTable(db, 'conversations') && hasTable(db, 'messages') && tableColumns(db, 'messages').has('conversationid')
 }
@@ -339,6 +350,7 @@ export const signalDesktopParser: Parser = {
   id: 'signal-desktop',
   description: 'Signal Desktop db.sqlite (SQLCipher): decrypted with the key of config.json; conversations, contacts, messages with quotes and attachments; a DPAPI-protected key reported',
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
+    if (isPlainSqlite(input.copyPath)) throw new ParseError("not a Signal Desktop database: a plain SQLite file (Signal's db.sqlite is SQLCipher-encrypted)", input.sourcePath)
     const signalDir = posix.dirname(posix.dirname(input.sourcePath))
     const config = await input.collectRelated(`${signalDir}/config.json`)
     if (!config) throw new ParseError(`Signal's config.json (which holds the database key) is not in ${signalDir || '/'}: the database was collected, not read`, input.sourcePath)

@@ -2,14 +2,14 @@
  * Registers every parser. Each family's module exports its parsers; add one line per family.
  */
 import {browserParsers} from './browser/index.js'
-import {chatParsers} from './chat/index.js'
+import {chatFileReporters, chatParsers} from './chat/index.js'
 import {eventLogParsers} from './eventlog/index.js'
 import {mediaParsers} from './media/index.js'
 import {networkParsers} from './network/index.js'
 import {registerParser} from './registry.js'
 import type {Parser} from './types.js'
 
-const families: Parser[][] = [browserParsers, chatParsers, mediaParsers, networkParsers, eventLogParsers]
+const families: Parser[][] = [browserParsers, chatParsers, chatFileReporters, mediaParsers, networkParsers, eventLogParsers]
 
 let registered = false
 export function registerAllParsers(): void {

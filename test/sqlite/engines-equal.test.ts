@@ -123,7 +123,7 @@ describeKitNode('records are the same under better-sqlite3 and node:sqlite', (ki
     const parsersWithRecords = new Set(better.results.filter((r) => (r.records ?? []).length > 0).map((r) => r.parser))
     expect([...parsersWithRecords].sort()).toEqual([
       'android-sms', 'apple-messages', 'chromium-history', 'firefox-downloads', 'firefox-places', 'google-messages', 'iphone-backup',
-      'skype-main', 'viber-android', 'viber-desktop', 'whatsapp-android', 'whatsapp-ios',
+      'skype-main', 'skype-s4l', 'viber-android', 'viber-desktop', 'whatsapp-android', 'whatsapp-ios',
     ].filter((id) => sharedAvailable || !['android-sms', 'firefox-downloads', 'google-messages', 'viber-android'].includes(id)))
     const rdsv3 = better.results.find((r) => r.parser === 'hashset' && r.path === 'hashset/rdsv3.db')
     expect(rdsv3?.set).toMatchObject({format: 'nsrl-sqlite', counts: {md5: 2, sha1: 2, sha256: 2}})

@@ -5,7 +5,7 @@ import {snapshotFlag} from '../../src/cli/flags.js'
 import {BufferedOutput} from '../../src/cli/output.js'
 import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
 import {openSource} from '../../src/source/open.js'
-import {terminalSafeFields} from '../../src/terminal-text.js'
+import {terminalSafe, terminalSafeOutput} from '../../src/terminal-text.js'
 
 export default class ImageLs extends TrawlCommand {
   static override summary = "List a volume's files, like fls -r -p"
@@ -32,21 +32,18 @@ export default class ImageLs extends TrawlCommand {
     try {
       const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition, snapshot: flags.snapshot}
       if (flags.json) {
-        // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
-        let pending = ''
-        for await (const piece of listVolumeJson(source, args.path, options)) {
-          pending += piece
-          if (pending.length < 65536) continue
-          if (!this.write(pending)) await once(process.stdout, 'drain')
-          pending = ''
+        // streamed in pieces of about 64 KiB, every string escaped as it is laid out: the
+        // document of a large volume is never held whole, nor scanned a second time
+        for await (const piece of listVolumeJson(source, args.path, {...options, escape: terminalSafeOutput})) {
+          if (!process.stdout.write(piece)) await once(process.stdout, 'drain')
         }
-        this.write(`${pending}\n`)
+        process.stdout.write('\n')
       } else {
-        // every field escaped before formatting, then written in pieces of about 64 KiB (one system call per line was most of the time)
+        // every field escaped as it is formatted, then written in pieces of about 64 KiB (one system call per line was most of the time)
         const out = new BufferedOutput()
         const volume = chooseVolume(source, flags.partition, flags.snapshot)
         for await (const entry of walkVolume(volume.fs, args.path, options)) {
-          for (const line of formatFlsLines(terminalSafeFields(entry))) await out.write(`${line}\n`)
+          for (const line of formatFlsLines(entry, terminalSafe)) await out.write(`${line}\n`)
         }
         await out.flush()
       }

@@ -31,6 +31,13 @@
  * Cs: a lone surrogate (not a character at all; written out as U+FFFD it would hide what was there).
  */
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu
+/**
+ * Printable ASCII holds none of those: text that has nothing else (nearly every path and
+ * every piece of trawl's own JSON) is returned as it is, without the Unicode-class scan,
+ * which cost more than listing the volume in `image ls`.
+ */
+const OUTSIDE_PRINTABLE_ASCII = /[^\x20-\x7e]/
+const OUTSIDE_PRINTABLE_ASCII_OR_LAYOUT = /[^\x20-\x7e\n\t]/
 
 const SHORT: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
@@ -44,6 +51,7 @@ function escapeCharacter(character: string): string {
 
 /** One untrusted string made safe to show: every control, format and separator character escaped, newlines and tabs too. */
 export function terminalSafe(text: string): string {
+  if (!OUTSIDE_PRINTABLE_ASCII.test(text)) return text
   return text.replace(UNSAFE, escapeCharacter)
 }
 
@@ -54,6 +62,7 @@ export function terminalSafe(text: string): string {
  * (or {@link terminalSafeFields}), so that a newline in a name cannot start a line.
  */
 export function terminalSafeOutput(text: string): string {
+  if (!OUTSIDE_PRINTABLE_ASCII_OR_LAYOUT.test(text)) return text
   return text.replace(UNSAFE, (character) => (character === '\n' || character === '\t' ? character : escapeCharacter(character)))
 }
 

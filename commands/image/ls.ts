@@ -1,11 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {once} from 'node:events'
 import {TrawlCommand} from '../../src/cli/command.js'
 import {snapshotFlag} from '../../src/cli/flags.js'
-import {BufferedOutput} from '../../src/cli/output.js'
-import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../../src/image/listing.js'
-import {openSource} from '../../src/source/open.js'
-import {terminalSafeFields} from '../../src/terminal-text.js'
+import {runImageLs} from '../../src/cli/image-ls.js'
 
 export default class ImageLs extends TrawlCommand {
   static override summary = "List a volume's files, like fls -r -p"
@@ -28,30 +24,7 @@ export default class ImageLs extends TrawlCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ImageLs)
-    const source = await openSource(args.image, flags.snapshot === undefined ? {} : {snapshots: [flags.snapshot]})
-    try {
-      const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition, snapshot: flags.snapshot}
-      if (flags.json) {
-        // streamed in pieces of about 64 KiB: the document of a large volume is never held whole
-        let pending = ''
-        for await (const piece of listVolumeJson(source, args.path, options)) {
-          pending += piece
-          if (pending.length < 65536) continue
-          if (!this.write(pending)) await once(process.stdout, 'drain')
-          pending = ''
-        }
-        this.write(`${pending}\n`)
-      } else {
-        // every field escaped before formatting, then written in pieces of about 64 KiB (one system call per line was most of the time)
-        const out = new BufferedOutput()
-        const volume = chooseVolume(source, flags.partition, flags.snapshot)
-        for await (const entry of walkVolume(volume.fs, args.path, options)) {
-          for (const line of formatFlsLines(terminalSafeFields(entry))) await out.write(`${line}\n`)
-        }
-        await out.flush()
-      }
-    } finally {
-      await source.close()
-    }
+    // the same body runs without oclif when bin/run.js starts it directly (src/cli/direct-start.ts)
+    await runImageLs(args.image, args.path, flags)
   }
 }

@@ -1,5 +1,6 @@
 import {UnsupportedFormatError, UsageError} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import {indentedFlatJson, indentedJson, quote} from '../indented-json.js'
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
 
 /**
@@ -89,8 +90,9 @@ export async function* walkVolume(fs: ReadOnlyFileSystem, start: string | undefi
 async function* walkDirectory(fs: ReadOnlyFileSystem, dir: string, options: ListOptions, seen: Set<string>): AsyncGenerator<FileEntry> {
   const children = await fs.list(dir, {deleted: options.deleted ?? false})
   for (const child of children) {
+    // copied only to fill in a path the file system left out (each list() returns new entries)
     const path = child.path || join(dir, child.name)
-    yield {...child, path}
+    yield child.path ? child : {...child, path}
     if (!options.recursive || child.kind !== 'directory' || child.deleted) continue
     const identity = child.inode ? `inode:${child.inode.split('-')[0]}` : `path:${path.toLowerCase()}`
     if (seen.has(identity)) continue
@@ -130,16 +132,58 @@ export function toListedFile(entry: FileEntry): ListedFile {
   }
 }
 
+/**
+ * indentedJson(toListedFile(entry), 2, escape): the text of one entry in the listing
+ * document, laid out field by field without building the ListedFile (a 100 000-file
+ * volume is 80 MB of it). test/image/listing-json.test.ts compares the two.
+ */
+export function listedFileJson(entry: FileEntry, escape?: (json: string) => string): string {
+  // the values of a listed file's objects (times, streams) and arrays (attributes) sit 3 and 4 levels deep
+  const value = (item: unknown, depth: number): string | undefined => {
+    if (typeof item === 'string') return quote(item, escape)
+    if (typeof item === 'number') return Number.isFinite(item) ? String(item) : 'null'
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) return indentedFlatJson(item as Record<string, unknown>, depth, escape)
+    if (depth !== 3 || !Array.isArray(item) || Object.getPrototypeOf(item) !== Array.prototype || 'toJSON' in item) return indentedJson(item, depth, escape)
+    if (item.length === 0) return '[]'
+    let out = '['
+    for (let i = 0; i < item.length; i++) out += `${i === 0 ? '\n        ' : ',\n        '}${value(item[i], depth + 1) ?? 'null'}`
+    return `${out}\n      ]`
+  }
+  let out = ''
+  const field = (key: string, item: unknown): void => {
+    const text = value(item, 3)
+    if (text !== undefined) out += `${out === '' ? '{\n      "' : ',\n      "'}${key}": ${text}`
+  }
+  field('path', entry.path)
+  field('name', entry.name)
+  field('type', entry.kind)
+  field('size', entry.size)
+  if (entry.inode !== undefined) field('inode', entry.inode)
+  field('deleted', entry.deleted ?? false)
+  field('times', entry.times)
+  if (entry.fileNameTimes) field('fileNameTimes', entry.fileNameTimes)
+  field('streams', entry.streams ?? [])
+  if (entry.linkTarget !== undefined) field('linkTarget', entry.linkTarget)
+  if (entry.attributes) field('attributes', entry.attributes)
+  return out === '' ? '{}' : `${out}\n    }`
+}
+
 const KIND_LETTER: Record<FileEntry['kind'], string> = {file: 'r', directory: 'd', symlink: 'l', other: '-'}
 
-/** `fls -p` style lines: 'r/r 65-128-2:\tTest Directory/notes.txt', a deleted one with '*', one line per alternate stream. */
-export function formatFlsLines(entry: FileEntry): string[] {
+/**
+ * `fls -p` style lines: 'r/r 65-128-2:\tTest Directory/notes.txt', a deleted one with '*', one
+ * line per alternate stream. `escape` is applied to every string taken from the entry (the
+ * path, the inode and the stream names: nothing else of it is printed), so passing
+ * terminalSafe gives the lines of terminalSafeFields(entry) without copying the entry.
+ */
+export function formatFlsLines(entry: FileEntry, escape: (text: string) => string = (text) => text): string[] {
   const t = KIND_LETTER[entry.kind]
   const mark = entry.deleted ? '* ' : ''
-  const inode = entry.inode ?? '0'
-  const lines = [`${t}/${t} ${mark}${inode}:\t${entry.path}`]
+  const inode = entry.inode === undefined ? '0' : escape(entry.inode)
+  const path = escape(entry.path)
+  const lines = [`${t}/${t} ${mark}${inode}:\t${path}`]
   for (const stream of entry.streams ?? []) {
-    if (stream.name !== '') lines.push(`${t}/r ${mark}${inode}:\t${entry.path}:${stream.name}`)
+    if (stream.name !== '') lines.push(`${t}/r ${mark}${inode}:\t${path}:${escape(stream.name)}`)
   }
   return lines
 }
@@ -161,35 +205,34 @@ export async function listVolume(source: EvidenceSource, path: string | undefine
 
 /**
  * The same JSON document, text as JSON.stringify(listing, null, 2) writes it, in
- * pieces as the walk goes: a volume of a million files is never held whole.
+ * pieces of about 64 KiB as the walk goes: a volume of a million files is never held
+ * whole. `escape` is applied to the JSON text of every string in it (a path, a name):
+ * with terminalSafeOutput the pieces are the terminal-safe document without a second
+ * pass over all of it.
  */
-export async function* listVolumeJson(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number; snapshot?: number} = {}): AsyncGenerator<string> {
+export async function* listVolumeJson(
+  source: EvidenceSource,
+  path: string | undefined,
+  options: ListOptions & {partition?: number; snapshot?: number; escape?: (json: string) => string} = {},
+): AsyncGenerator<string> {
   const volume = chooseVolume(source, options.partition, options.snapshot)
   const head = {source: source.description.path, volume: volume.id, root: normalise(path)}
-  const opening = JSON.stringify(head, null, 2).slice(0, -2) // without the closing "\n}"
+  const opening = indentedJson(head, 0, options.escape)!.slice(0, -2) // without the closing "\n}"
+  // each entry laid out at the depth it has in the document ({"entries": [...]})
   let first = true
-  let batch: ListedFile[] = []
-  // entries are laid out by JSON.stringify a batch at a time, at the depth they have in the
-  // document ({"entries": [...]}), and cut out of that wrapper: the same text as one call
-  // over the whole listing, without re-indenting each entry's text
-  const flush = () => {
-    const text = JSON.stringify({entries: batch}, null, 2)
-    const piece = `${first ? `${opening},\n  "entries": [\n` : ',\n'}${text.slice(BATCH_HEAD.length, -BATCH_TAIL.length)}`
-    first = false
-    batch = []
-    return piece
-  }
+  let piece = ''
   for await (const entry of walkVolume(volume.fs, path, options)) {
-    batch.push(toListedFile(entry))
-    if (batch.length >= JSON_BATCH) yield flush()
+    piece += `${first ? `${opening},\n  "entries": [\n    ` : ',\n    '}${listedFileJson(entry, options.escape)}`
+    first = false
+    if (piece.length >= JSON_PIECE) {
+      yield piece
+      piece = ''
+    }
   }
-  if (batch.length > 0) yield flush()
-  yield first ? `${opening},\n  "entries": []\n}` : '\n  ]\n}'
+  yield first ? `${opening},\n  "entries": []\n}` : `${piece}\n  ]\n}`
 }
 
-const JSON_BATCH = 256
-const BATCH_HEAD = '{\n  "entries": [\n'
-const BATCH_TAIL = '\n  ]\n}'
+const JSON_PIECE = 65536
 
 /** Splits 'dir/file.txt:stream' into the path and the alternate stream name. */
 export function splitStreamPath(spec: string): {path: string; stream?: string} {

@@ -56,6 +56,45 @@ describe('trawl image verify started without oclif', () => {
   })
 })
 
+describe('trawl image ls started without oclif', () => {
+  const e01 = join(REPO_ROOT, 'fixtures/sample/sample.E01')
+
+  it('prints what the oclif command prints, lines and JSON, whole volume or one directory, with the same exit code', async () => {
+    const forms = [
+      ['image', 'ls', e01],
+      ['image', 'ls', e01, '-r'],
+      ['image', 'ls', '--recursive', e01, '--json'],
+      ['image', 'ls', e01, 'Users', '-r', '--json'],
+      ['image', 'ls', e01, '/users/'],
+    ]
+    for (const args of forms) {
+      const direct = await trawl(args)
+      expect(direct, args.join(' ')).toEqual(await oclifRun(args))
+      expect(direct.code).toBe(0)
+    }
+    expect((await trawl(['image', 'ls', e01, '-r'])).stdout.split('\n').length).toBeGreaterThan(50)
+  })
+
+  it('reports a missing path or image as the oclif command does', async () => {
+    for (const args of [
+      ['image', 'ls', e01, 'No/Such/Dir'],
+      ['image', 'ls', join(REPO_ROOT, 'fixtures/no-such.E01'), '-r'],
+    ]) {
+      const direct = await trawl(args)
+      expect(direct, args.join(' ')).toEqual(await oclifRun(args))
+      expect(direct.code).not.toBe(0)
+    }
+  })
+
+  it('leaves every other form to oclif (other flags, help, three arguments)', async () => {
+    for (const args of [['image', 'ls', e01, '-d'], ['image', 'ls', e01, '-r', '-r'], ['image', 'ls', '--help'], ['image', 'ls', e01, 'a', 'b'], ['image', 'ls']]) {
+      const direct = await trawl(args)
+      const viaOclif = await oclifRun(args)
+      expect({code: direct.code, stdout: direct.stdout}, args.join(' ')).toEqual({code: viaOclif.code, stdout: viaOclif.stdout})
+    }
+  })
+})
+
 describe('trawl --version and --help answered without loading oclif', () => {
   it('prints the same version line as oclif', async () => {
     const fast = await trawl(['--version'])

@@ -1,0 +1,43 @@
+import {once} from 'node:events'
+import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../image/listing.js'
+import {openSource} from '../source/open.js'
+import {terminalSafe, terminalSafeOutput} from '../terminal-text.js'
+import {BufferedOutput} from './output.js'
+
+export interface ImageLsOptions {
+  recursive: boolean
+  deleted: boolean
+  json: boolean
+  partition?: number
+  snapshot?: number
+}
+
+/**
+ * The body of `trawl image ls`, shared by the oclif command (commands/image/ls.ts) and
+ * the direct start (src/cli/direct-start.ts): the listing as fls lines or one JSON
+ * document, written to stdout in pieces of about 64 KiB, every field from the evidence
+ * made terminal-safe as it is laid out.
+ */
+export async function runImageLs(image: string, path: string | undefined, flags: ImageLsOptions): Promise<void> {
+  const source = await openSource(image, flags.snapshot === undefined ? {} : {snapshots: [flags.snapshot]})
+  try {
+    const options = {recursive: flags.recursive, deleted: flags.deleted, partition: flags.partition, snapshot: flags.snapshot}
+    if (flags.json) {
+      // the document of a large volume is never held whole, nor scanned a second time
+      for await (const piece of listVolumeJson(source, path, {...options, escape: terminalSafeOutput})) {
+        if (!process.stdout.write(piece)) await once(process.stdout, 'drain')
+      }
+      process.stdout.write('\n')
+    } else {
+      // one system call per line was most of the time: lines go out in pieces
+      const out = new BufferedOutput()
+      const volume = chooseVolume(source, flags.partition, flags.snapshot)
+      for await (const entry of walkVolume(volume.fs, path, options)) {
+        for (const line of formatFlsLines(entry, terminalSafe)) await out.write(`${line}\n`)
+      }
+      await out.flush()
+    }
+  } finally {
+    await source.close()
+  }
+}

@@ -1,0 +1,7 @@
+export {snappyDecompress, SnappyError} from './snappy.js'
+export {LevelDbFormatError, maskCrc, unmaskCrc} from './coding.js'
+export {parseLog, decodeBatch, LOG_BLOCK_SIZE} from './log.js'
+export {parseBlock, parseTable, readBlock, splitInternalKey} from './table.js'
+export {readLevelDb, currentView} from './database.js'
+export type {LevelDbContents, LevelDbFileRead} from './database.js'
+export type {LevelDbProblem, LevelDbRecord} from './types.js'

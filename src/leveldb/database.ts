@@ -72,9 +72,10 @@ export function readLevelDb(folder: string): LevelDbContents {
       continue
     }
     const bytes = readFileSync(path)
-    const parsed = kind === 'log' ? parseLog(bytes, name) : parseTable(bytes, name)
+    const table = kind === 'table' ? parseTable(bytes, name) : null
+    const parsed = table ?? parseLog(bytes, name)
     const read: LevelDbFileRead = {file: name, kind, bytes: bytes.length, records: parsed.records.length}
-    if ('blocks' in parsed) Object.assign(read, {blocks: parsed.blocks, compressedBlocks: parsed.compressedBlocks})
+    if (table) Object.assign(read, {blocks: table.blocks, compressedBlocks: table.compressedBlocks})
     out.read.push(read)
     out.records.push(...parsed.records)
     out.problems.push(...parsed.problems)

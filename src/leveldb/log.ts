@@ -25,6 +25,15 @@ export interface LogResult {
 export function parseLog(bytes: Uint8Array, file: string): LogResult {
   const records: LevelDbRecord[] = []
   const problems: LevelDbProblem[] = []
+  readLogRecords(bytes, file, problems, (data, at) => decodeBatch(data, file, at, records, problems))
+  return {records, problems}
+}
+
+/**
+ * Reassembles the user records of a file in log format (a .log, and the MANIFEST, whose
+ * records are version edits) and hands each to `visit` with the offset of its first fragment.
+ */
+export function readLogRecords(bytes: Uint8Array, file: string, problems: LevelDbProblem[], visit: (data: Uint8Array, offset: number) => void): void {
   let pending: Uint8Array[] | null = null
   let pendingAt = 0
   const dropPending = (why: string) => {
@@ -68,7 +77,7 @@ export function parseLog(bytes: Uint8Array, file: string): LogResult {
     pos += HEADER + length
     if (type === FULL) {
       dropPending('a whole record follows it')
-      decodeBatch(data, file, at, records, problems)
+      visit(data, at)
     } else if (type === FIRST) {
       dropPending('a new record starts before its last fragment')
       pending = [data]
@@ -80,7 +89,7 @@ export function parseLog(bytes: Uint8Array, file: string): LogResult {
       }
       ;(pending as Uint8Array[]).push(data)
       if (type === LAST) {
-        decodeBatch(Buffer.concat(pending), file, pendingAt, records, problems)
+        visit(Buffer.concat(pending), pendingAt)
         pending = null
       }
     } else {
@@ -89,7 +98,6 @@ export function parseLog(bytes: Uint8Array, file: string): LogResult {
     }
   }
   dropPending('the log ends before its last fragment')
-  return {records, problems}
 }
 
 /** Decodes one write batch into records; a damaged batch keeps the entries before the damage. */

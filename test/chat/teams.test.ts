@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {htmlText, teamsIndexedDbParser, teamsTime} from '../../src/parsers/chat/teams.js'
@@ -93,6 +94,21 @@ describe('Microsoft Teams IndexedDB (written by headless Chromium, fixtures/team
     const records = await parseAll(teamsIndexedDbParser, input)
     expect(records.filter((r) => r.type === 'error').map((r) => r.error)).toEqual([expect.stringContaining('MANIFEST-000001, named by CURRENT, is not there')])
     expect(records.filter((r) => r.type === 'chat.message')).toHaveLength(4)
+  })
+
+  it('a log damaged in its middle: error records name the damage, the records before it are read, nothing thrown', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'trawl-teams-'))
+    cpSync(FOLDER, copy, {recursive: true})
+    const log = readFileSync(join(copy, '000003.log'))
+    for (let i = Math.floor(log.length / 2); i < log.length; i += 97) log[i] ^= 0x5a
+    writeFileSync(join(copy, '000003.log'), log)
+    const double = collectFromFolder(`${VOLUME_FOLDER}/`, copy)
+    const input = parserInputFor(join(copy, 'CURRENT'), {sourcePath: `${VOLUME_FOLDER}/CURRENT`, bundlePath: `files/p1/${VOLUME_FOLDER}/CURRENT`, collectRelated: double.collectRelated})
+    const records = await parseAll(teamsIndexedDbParser, input)
+    const errors = records.filter((r) => r.type === 'error')
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors.every((e) => typeof e.error === 'string' && e.source.sourcePath !== undefined)).toBe(true)
+    expect(records.length).toBeGreaterThan(errors.length)
   })
 
   it('times and HTML as Teams writes them', () => {

@@ -7,11 +7,12 @@
  * next file number until the next compaction), so numbers are probed until 16 in a row beyond
  * the highest known are absent: that finds the current log, table files left behind by a
  * compaction, and older logs not yet removed. Each file is collected (copied and hashed) and
- * the copies gathered in one local folder for src/leveldb to read.
+ * the copies gathered in a folder of the run's working folder (beside the parser's working copy:
+ * on the stick or in memory, never on the evidence's machine) for src/leveldb to read.
  */
 import {copyFileSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join, posix} from 'node:path'
+import {dirname, join, posix} from 'node:path'
+import {ParseError} from '../errors.js'
 import {currentManifestName, readManifest} from '../leveldb/index.js'
 import type {LevelDbManifest} from '../leveldb/index.js'
 import type {ParserInput} from './types.js'
@@ -41,7 +42,8 @@ const pad = (n: number) => String(n).padStart(6, '0')
 
 export async function collectLevelDbFolder(input: ParserInput): Promise<CollectedLevelDb> {
   const sourceFolder = posix.dirname(input.sourcePath)
-  const folder = mkdtempSync(join(tmpdir(), 'trawl-leveldb-'))
+  if (!acceptsLevelDbCurrent(readFileSync(input.copyPath).subarray(0, 64))) throw new ParseError('not a LevelDB folder: its CURRENT file does not name a MANIFEST', input.sourcePath)
+  const folder = mkdtempSync(join(dirname(input.copyPath), 'trawl-leveldb-'))
   const out: CollectedLevelDb = {folder, sourceFolder, bundlePaths: new Map(), manifest: null, problems: [], dispose: () => rmSync(folder, {recursive: true, force: true})}
   const take = async (name: string): Promise<boolean> => {
     const file = await input.collectRelated(`${sourceFolder}/${name}`)

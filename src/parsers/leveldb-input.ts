@@ -42,7 +42,9 @@ const pad = (n: number) => String(n).padStart(6, '0')
 
 export async function collectLevelDbFolder(input: ParserInput): Promise<CollectedLevelDb> {
   const sourceFolder = posix.dirname(input.sourcePath)
-  if (!acceptsLevelDbCurrent(readFileSync(input.copyPath).subarray(0, 64))) throw new ParseError('not a LevelDB folder: its CURRENT file does not name a MANIFEST', input.sourcePath)
+  const current = readFileSync(input.copyPath)
+  const manifestName = acceptsLevelDbCurrent(current) ? currentManifestName(current) : null
+  if (!manifestName) throw new ParseError('not a LevelDB folder: its CURRENT file does not name a MANIFEST', input.sourcePath)
   const folder = mkdtempSync(join(dirname(input.copyPath), 'trawl-leveldb-'))
   const out: CollectedLevelDb = {folder, sourceFolder, bundlePaths: new Map(), manifest: null, problems: [], dispose: () => rmSync(folder, {recursive: true, force: true})}
   const take = async (name: string): Promise<boolean> => {
@@ -55,9 +57,7 @@ export async function collectLevelDbFolder(input: ParserInput): Promise<Collecte
   copyFileSync(input.copyPath, join(folder, 'CURRENT'))
   out.bundlePaths.set('CURRENT', input.bundlePath)
   let highest = 0
-  const manifestName = currentManifestName(readFileSync(input.copyPath))
-  if (!manifestName) out.problems.push(`${input.sourcePath} does not name a MANIFEST: file numbers probed from 1`)
-  else if (!(await take(manifestName))) out.problems.push(`${sourceFolder}/${manifestName}, named by CURRENT, is not there: file numbers probed from 1`)
+  if (!(await take(manifestName))) out.problems.push(`${sourceFolder}/${manifestName}, named by CURRENT, is not there: file numbers probed from 1`)
   else {
     out.manifest = readManifest(readFileSync(join(folder, manifestName)), manifestName)
     for (const p of out.manifest.problems) out.problems.push(`${manifestName} at byte ${p.offset}: ${p.message}`)

@@ -1,0 +1,162 @@
+import {createHash} from 'node:crypto'
+import {readFileSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {headerValue, parseCacheKey, readBlockfileCache, readSimpleEntry, readSimpleRealIndex} from '../../src/chromium-cache/index.js'
+import type {CacheEntry, CacheFolder} from '../../src/chromium-cache/index.js'
+import {REPO_ROOT} from '../helpers/shared.js'
+
+/**
+ * fixtures/chromium-cache/build.sh: the real Chromium (headless, fresh profile) fetched pictures,
+ * JSON and text with cacheable headers from a local server, once with the blockfile backend
+ * (Windows' and Windows Discord's) and once with the simple backend (Linux's); the server wrote
+ * what it served (golden/<backend>.json).
+ */
+const FIXTURE = join(REPO_ROOT, 'fixtures/chromium-cache')
+interface Served {path: string; url: string; contentType: string; size: number; sha256: string}
+const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]}
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+/** The fixture folder, with files replaced or removed by `changes` (the fixture itself is never written). */
+function folder(backend: string, changes: Record<string, Buffer | null> = {}): CacheFolder {
+  return {
+    read: (name) => {
+      if (name in changes) return changes[name] ?? undefined
+      try {
+        return readFileSync(join(FIXTURE, backend, name))
+      } catch {
+        return undefined
+      }
+    },
+  }
+}
+
+const body = (e: CacheEntry) => e.streams.find((s) => s.index === 1)?.data ?? null
+
+function expectGolden(entries: CacheEntry[], backend: string): void {
+  const {port, served} = golden(backend)
+  expect(served).toHaveLength(7)
+  for (const s of served) {
+    const e = entries.find((x) => x.key.url === s.url)
+    expect(e, s.url).toBeDefined()
+    expect(e!.key.key).toBe(`1/0/_dk_http://127.0.0.1 http://127.0.0.1 ${s.url}`)
+    expect(e!.response?.status).toBe(200)
+    expect(headerValue(e!.response, 'content-type')).toBe(s.contentType)
+    expect(headerValue(e!.response, 'last-modified')).toBe('Tue, 01 Dec 2026 10:00:00 GMT')
+    expect(body(e!)?.length).toBe(s.size)
+    expect(sha256(body(e!)!)).toBe(s.sha256)
+    expect(e!.problems).toEqual([])
+    expect(e!.keyHashValid).toBe(true)
+  }
+  // the browser's own favicon request, answered 404 by the server, is cached too
+  const favicon = entries.find((x) => x.key.url === `http://127.0.0.1:${port}/favicon.ico`)
+  expect(favicon?.response?.status).toBe(404)
+  expect(entries).toHaveLength(8)
+}
+
+describe('blockfile cache written by the real Chromium', () => {
+  it('reads every entry the server served: URL, content type, body SHA-256, from data_N blocks and f_ files', () => {
+    const cache = readBlockfileCache(folder('blockfile'))
+    expect(cache.backend).toBe('blockfile')
+    expect(cache.version).toBe(0x30000)
+    expect(cache.problems).toEqual([])
+    expect(cache.counts).toEqual({indexSlots: 8, indexedEntries: 8, declaredEntries: 8, unreadable: 0, orphans: 0})
+    expectGolden(cache.entries, 'blockfile')
+    for (const e of cache.entries) {
+      expect(e.selfHashValid).toBe(true)
+      expect(e.dirty).toBe(false)
+      expect(e.state).toBe('normal')
+      expect(e.created).toMatch(/^2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
+      expect(e.file).toBe('data_1')
+      expect(e.address).toMatch(/^0xa001[0-9a-f]{4}$/)
+    }
+    // the 30 173-byte picture is over the 16 KiB a block run holds: Chromium put it in f_000001
+    const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
+    expect(big.streams.find((s) => s.index === 1)).toMatchObject({file: 'f_000001', offset: 0, address: '0x80000001'})
+    expect(big.response?.requestTime! <= big.response?.responseTime!).toBe(true)
+  })
+
+  it('a data_1 cut short gives each entry it held a clear problem, not a crash', () => {
+    const data1 = readFileSync(join(FIXTURE, 'blockfile/data_1'))
+    const cache = readBlockfileCache(folder('blockfile', {data_1: data1.subarray(0, 8192 + 256 * 13 + 100)}))
+    const readable = cache.entries.length
+    expect(readable + cache.counts.unreadable).toBe(8)
+    expect(cache.counts.unreadable).toBeGreaterThan(0)
+    expect(cache.problems.filter((p) => p.kind === 'bad-address' && /past the end of data_1/.test(p.message))).toHaveLength(cache.counts.unreadable)
+    // an entry whose record survived but whose streams lay past the cut says so
+    const cut = cache.entries.filter((e) => e.problems.length > 0)
+    expect(cut.length).toBeGreaterThan(0)
+    for (const e of cut) expect(e.problems.join('\n')).toMatch(/past the end of data_1|truncated/)
+  })
+
+  it('a missing f_ file and a missing block file are named per entry and stream', () => {
+    const cache = readBlockfileCache(folder('blockfile', {f_000001: null, data_3: null}))
+    const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
+    expect(big.problems).toEqual(['stream 1: f_000001 is not in the folder'])
+    expect(body(big)).toBeNull()
+    expect(cache.entries).toHaveLength(8)
+  })
+
+  it('an entry no index slot reaches any more is recovered from its block as an orphan', () => {
+    const index = Buffer.from(readFileSync(join(FIXTURE, 'blockfile/index')))
+    const cat = readBlockfileCache(folder('blockfile')).entries.find((e) => e.key.url?.endsWith('cat.png'))!
+    const slot = Number.parseInt(cat.hash, 16) & (index.readInt32LE(28) - 1)
+    index.writeUInt32LE(0, 368 + slot * 4)
+    const cache = readBlockfileCache(folder('blockfile', {index}))
+    expect(cache.counts).toMatchObject({indexSlots: 7, indexedEntries: 7, orphans: 1})
+    const orphan = cache.entries.find((e) => !e.reachable)!
+    expect(orphan.key.url).toBe(cat.key.url)
+    expect(sha256(body(orphan)!)).toBe(sha256(body(cat)!))
+    expect(cache.problems.map((p) => p.kind).sort()).toEqual(['count', 'orphan'])
+  })
+
+  it('refuses a file that is no blockfile index', () => {
+    expect(() => readBlockfileCache(folder('blockfile', {index: Buffer.alloc(512)}))).toThrow(/not a blockfile cache index/)
+  })
+})
+
+describe('simple cache written by the real Chromium', () => {
+  const files = readdirSync(join(FIXTURE, 'simple')).filter((n) => n.endsWith('_0'))
+  const read = (name: string, data = readFileSync(join(FIXTURE, 'simple', name))) => readSimpleEntry(name, data)
+
+  it('reads every entry file: URL, content type, body SHA-256, CRCs valid, file name = hash of the key', () => {
+    const entries = files.map((n) => read(n))
+    expectGolden(entries, 'simple')
+    for (const e of entries) {
+      expect(e.file).toBe(`${e.hash}_0`)
+      for (const s of e.streams) expect(s.crcValid).toBe(true)
+    }
+  })
+
+  it('the-real-index names the entries as of its last write (here fewer than the folder holds)', () => {
+    const index = readSimpleRealIndex(readFileSync(join(FIXTURE, 'simple/index-dir/the-real-index')))
+    expect(index.problems).toEqual([])
+    expect(index.version).toBeGreaterThanOrEqual(8)
+    expect(index.entries.length).toBeLessThan(files.length)
+  })
+
+  it('a damaged body fails its CRC and a truncated file loses its EOF record: problems, not crashes', () => {
+    const name = files.find((n) => read(n).key.url?.endsWith('holiday.png'))!
+    const data = Buffer.from(readFileSync(join(FIXTURE, 'simple', name)))
+    const e = read(name)
+    const at = e.streams.find((s) => s.index === 1)!.offset! + 100
+    data[at] ^= 0xff
+    const damaged = read(name, data)
+    expect(damaged.streams.find((s) => s.index === 1)!.crcValid).toBe(false)
+    expect(damaged.problems.join('\n')).toMatch(/stream 1: its CRC-32 does not match/)
+    const truncated = read(name, data.subarray(0, 5000))
+    expect(truncated.problems.join('\n')).toMatch(/stream 0: no EOF record .*truncated/)
+    expect(truncated.response).toBeNull()
+  })
+})
+
+describe('cache keys', () => {
+  it('takes the URL out of a double key, as Discord\'s cache has them', () => {
+    expect(parseCacheKey('1/0/_dk_https://discord.com https://discord.com https://cdn.discordapp.com/attachments/1/2/a b.png')).toMatchObject({url: null})
+    expect(parseCacheKey('1/0/_dk_https://discord.com https://discord.com https://cdn.discordapp.com/attachments/1/2/ab.png')).toEqual({
+      key: '1/0/_dk_https://discord.com https://discord.com https://cdn.discordapp.com/attachments/1/2/ab.png',
+      url: 'https://cdn.discordapp.com/attachments/1/2/ab.png', topFrameSite: 'https://discord.com', frameSite: 'https://discord.com', marker: '_dk_', uploadId: 0,
+    })
+    expect(parseCacheKey('https://discord.com/api/v9/users/@me')).toMatchObject({url: 'https://discord.com/api/v9/users/@me', marker: null, topFrameSite: null})
+  })
+})

@@ -73,7 +73,7 @@ describe('blockfile cache written by the real Chromium', () => {
     // the 30 173-byte picture is over the 16 KiB a block run holds: Chromium put it in f_000001
     const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
     expect(big.streams.find((s) => s.index === 1)).toMatchObject({file: 'f_000001', offset: 0, address: '0x80000001'})
-    expect(big.response?.requestTime! <= big.response?.responseTime!).toBe(true)
+    expect(big.response!.requestTime! <= big.response!.responseTime!).toBe(true)
   })
 
   it('a data_1 cut short gives each entry it held a clear problem, not a crash', () => {

@@ -39,8 +39,9 @@ describe('Discord Local Storage written by the real Chromium', () => {
     mkdirSync(join(roaming, 'Local Storage'), {recursive: true})
     cpSync(join(FIXTURE, 'leveldb'), join(roaming, 'Local Storage/leveldb'), {recursive: true})
     writeFileSync(join(roaming, 'Local State'), JSON.stringify({os_crypt: {encrypted_key: Buffer.from('DPAPIinvented').toString('base64')}}))
-    mkdirSync(join(roaming, 'Cache/Cache_Data'), {recursive: true})
-    writeFileSync(join(roaming, 'Cache/Cache_Data/index'), Buffer.alloc(256))
+    mkdirSync(join(roaming, 'Cache'), {recursive: true})
+    // a blockfile cache the real Chromium wrote (fixtures/chromium-cache): the discord-cache parser refuses an index that is none
+    cpSync(join(REPO_ROOT, 'fixtures/chromium-cache/blockfile'), join(roaming, 'Cache/Cache_Data'), {recursive: true})
     const bundle = join(dir, 'discord.zip')
     const result = await trawl(['collect', '--allow-same-volume', '--source', volume, '--out', bundle, '--case', 'D-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
     expect(result.stderr).toBe('')

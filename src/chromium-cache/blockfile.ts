@@ -174,7 +174,7 @@ class Reader {
     if (selfHashValid === false) problems.push('the EntryStore\'s self hash does not match its bytes (damaged or overwritten)')
     if (!keyHashValid) problems.push('the stored key hash does not match the key')
     const stateValue = store.readInt32LE(20)
-    const rankings = this.rankings(store.readUInt32LE(8))
+    const rankings = this.rankings(store.readUInt32LE(8), addr.value)
     if (rankings.problem) problems.push(rankings.problem)
     const streams: CacheStream[] = []
     for (let i = 0; i < 4; i++) {
@@ -225,7 +225,7 @@ class Reader {
     }
   }
 
-  rankings(value: number): {lastUsed: string | null; lastModified: string | null; dirty: boolean; problem: string | null} {
+  rankings(value: number, entryAddress: number): {lastUsed: string | null; lastModified: string | null; dirty: boolean; problem: string | null} {
     const none = {lastUsed: null, lastModified: null, dirty: false}
     const addr = cacheAddress(value)
     if (!addr.initialized || addr.type !== 'rankings') return {...none, problem: `rankings node address ${addressHex(value)} is not a rankings address`}
@@ -233,6 +233,8 @@ class Reader {
     if ('error' in read) return {...none, problem: `rankings node: ${read.error}`}
     if (read.truncated) return {...none, problem: `rankings node at ${addressHex(value)} is truncated`}
     const node = read.data
+    const contents = node.readUInt32LE(24)
+    if (contents !== entryAddress) return {...none, problem: `rankings node at ${addressHex(value)} belongs to the entry at ${addressHex(contents)}, not this one`}
     // dirty holds the id of the run that opened the entry for writing; 0 once it was closed
     const dirty = node.readInt32LE(28)
     return {
@@ -288,7 +290,6 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
   const crash = index.readInt32LE(32)
   const created = webkitToIso(index.readBigUInt64LE(40))
   const reader = new Reader(folder, thisId)
-  if (crash !== 0) reader.problem('index', 32, 'dirty', 'the index header records a crash: Chromium did not close this cache cleanly')
   const slots = Math.min(tableLen, Math.floor((index.length - INDEX_HEADER_SIZE) / 4))
   if (slots < tableLen) reader.problem('index', index.length, 'truncated', `the index holds ${slots} of its ${tableLen} hash table slots`)
   let indexSlots = 0
@@ -307,6 +308,7 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
       seen.add(value)
       const entry = reader.entry(value, true)
       if (!entry) {
+        // the next link is inside the entry that could not be read: the rest of the chain is out of reach
         unreadable++
         break
       }
@@ -322,5 +324,5 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
   for (const o of orphans) reader.problem(o.file, o.offset, 'orphan', `entry ${o.address} (${o.key.url ?? o.key.key}) is in ${o.file} but no index slot reaches it (deleted, evicted, or written by a run that crashed)`)
   if (declaredEntries !== indexedEntries) reader.problem('index', 8, 'count', `the index header declares ${declaredEntries} entries, ${indexedEntries} were reached from its slots`)
   problems.push(...reader.problems)
-  return {backend: 'blockfile', version, created, entries: [...entries, ...orphans], problems, counts: {indexSlots, indexedEntries, declaredEntries, unreadable, orphans: orphans.length}}
+  return {backend: 'blockfile', version, created, openOrCrashed: crash !== 0, entries: [...entries, ...orphans], problems, counts: {indexSlots, indexedEntries, declaredEntries, unreadable, orphans: orphans.length}}
 }

@@ -81,6 +81,11 @@ export interface CacheContents {
   backend: 'blockfile' | 'simple'
   version: number
   created: string | null
+  /**
+   * Blockfile: the index header's crash flag, set while a run has the cache open and cleared
+   * when it closes it: true for a cache copied from a running app, or left by one that crashed.
+   */
+  openOrCrashed: boolean
   entries: CacheEntry[]
   problems: CacheProblem[]
   counts: CacheCounts

@@ -11,7 +11,7 @@ import {REPO_ROOT} from '../helpers/shared.js'
 import {gzipSync, brotliCompressSync} from 'node:zlib'
 
 const FIXTURE = join(REPO_ROOT, 'fixtures/chromium-cache')
-interface Served {path: string; url: string; contentType: string; size: number; sha256: string}
+interface Served {path: string; url: string; contentType: string; contentEncoding?: string; size: number; sha256: string; decodedSha256?: string}
 const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const CACHE = 'Users/ana/AppData/Roaming/discord/Cache/Cache_Data'
@@ -39,7 +39,7 @@ function inputFor(backend: string, name: string) {
 function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<string, Buffer>): void {
   const {served} = golden(backend)
   const cache = records.filter((r) => r.type === 'browser.cache')
-  expect(cache).toHaveLength(8)
+  expect(cache).toHaveLength(11)
   for (const s of served) {
     const r = cache.find((c) => c.url === s.url)!
     expect(r, s.url).toBeDefined()
@@ -53,7 +53,8 @@ function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<st
     expect(r.responseTime).toMatch(/\.\d{6}Z$/)
     if (/^image\/|json/.test(s.contentType)) {
       expect(body.extracted).toMatch(/^parsed\/discord-cache\/[0-9a-f]{64}\.(png|gif|json)$/)
-      expect(sha256(outputs.get(body.extracted!)!)).toBe(s.sha256)
+      expect(body.decodedSha256).toBe(s.decodedSha256 ?? s.sha256)
+      expect(sha256(outputs.get(body.extracted!)!)).toBe(s.decodedSha256 ?? s.sha256)
     } else expect(body.extracted).toBeNull()
   }
 }
@@ -65,17 +66,17 @@ describe('discord-cache parser over the real Chromium caches', () => {
     expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001'])
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const container = records.find((r) => r.type === 'browser.cache-container')!
-    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 8, declaredEntries: 8, orphanEntries: 0})
+    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 11, declaredEntries: 11, orphanEntries: 0, openOrCrashed: false})
     const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'blockfile', outputs)
-    // the 4 pictures and 2 JSON responses, each once (not the text file)
-    expect(outputs.size).toBe(6)
+    // the 6 pictures and 3 JSON responses, each once (not the text file)
+    expect(outputs.size).toBe(9)
     const big = records.find((r) => String(r.url).endsWith('holiday.png'))!
     expect(big.body).toMatchObject({file: `files/dir/${CACHE}/f_000001`, offset: 0, address: '0x80000001'})
     expect(big.source).toMatchObject({file: `files/dir/${CACHE}/data_1`, sourcePath: `${CACHE}/data_1`})
     expect(input.coverage).toHaveLength(1)
     expect(input.coverage[0]).toMatchObject({parser: 'discord-cache', store: 'chromium-cache', sourcePath: CACHE})
-    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 8, parsed: 8, unexplained: 0})
+    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 11, parsed: 11, unexplained: 0})
     expect(input.coverage[0].tables[1]).toMatchObject({rows: 0})
   })
 
@@ -136,7 +137,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const cache = records.filter((r) => r.type === 'browser.cache')
-    expect(cache).toHaveLength(8)
+    expect(cache).toHaveLength(11)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
     for (const s of golden('blockfile').served) {
       const r = cache.find((c) => c.url === s.url)!
@@ -145,13 +146,13 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
       expect(listing).toContain(r.source.file)
       if (body.extracted) {
         const bytes = execFileSync('unzip', ['-p', bundle, body.extracted])
-        expect(sha256(bytes)).toBe(s.sha256)
-        expect(manifest.entries.find((e: {path: string}) => e.path === body.extracted)).toMatchObject({sha256: s.sha256, kind: 'output'})
+        expect(sha256(bytes)).toBe(s.decodedSha256 ?? s.sha256)
+        expect(manifest.entries.find((e: {path: string}) => e.path === body.extracted)).toMatchObject({sha256: s.decodedSha256 ?? s.sha256, kind: 'output'})
       }
     }
-    expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(6)
+    expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(9)
     const coverage = manifest.coverage.find((c: {parser: string}) => c.parser === 'discord-cache')
-    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 8, parsed: 8, unexplained: 0})
+    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 11, parsed: 11, unexplained: 0})
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

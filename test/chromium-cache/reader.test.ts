@@ -13,7 +13,7 @@ import {REPO_ROOT} from '../helpers/shared.js'
  * what it served (golden/<backend>.json).
  */
 const FIXTURE = join(REPO_ROOT, 'fixtures/chromium-cache')
-interface Served {path: string; url: string; contentType: string; size: number; sha256: string}
+interface Served {path: string; url: string; contentType: string; contentEncoding?: string; size: number; sha256: string; decodedSha256?: string}
 const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
@@ -35,13 +35,14 @@ const body = (e: CacheEntry) => e.streams.find((s) => s.index === 1)?.data ?? nu
 
 function expectGolden(entries: CacheEntry[], backend: string): void {
   const {port, served} = golden(backend)
-  expect(served).toHaveLength(7)
+  expect(served).toHaveLength(10)
   for (const s of served) {
     const e = entries.find((x) => x.key.url === s.url)
     expect(e, s.url).toBeDefined()
     expect(e!.key.key).toBe(`1/0/_dk_http://127.0.0.1 http://127.0.0.1 ${s.url}`)
     expect(e!.response?.status).toBe(200)
     expect(headerValue(e!.response, 'content-type')).toBe(s.contentType)
+    expect(headerValue(e!.response, 'content-encoding')).toBe(s.contentEncoding ?? null)
     expect(headerValue(e!.response, 'last-modified')).toBe('Tue, 01 Dec 2026 10:00:00 GMT')
     expect(body(e!)?.length).toBe(s.size)
     expect(sha256(body(e!)!)).toBe(s.sha256)
@@ -51,7 +52,7 @@ function expectGolden(entries: CacheEntry[], backend: string): void {
   // the browser's own favicon request, answered 404 by the server, is cached too
   const favicon = entries.find((x) => x.key.url === `http://127.0.0.1:${port}/favicon.ico`)
   expect(favicon?.response?.status).toBe(404)
-  expect(entries).toHaveLength(8)
+  expect(entries).toHaveLength(11)
 }
 
 describe('blockfile cache written by the real Chromium', () => {
@@ -60,7 +61,8 @@ describe('blockfile cache written by the real Chromium', () => {
     expect(cache.backend).toBe('blockfile')
     expect(cache.version).toBe(0x30000)
     expect(cache.problems).toEqual([])
-    expect(cache.counts).toEqual({indexSlots: 8, indexedEntries: 8, declaredEntries: 8, unreadable: 0, orphans: 0})
+    expect(cache.openOrCrashed).toBe(false)
+    expect(cache.counts).toEqual({indexSlots: 11, indexedEntries: 11, declaredEntries: 11, unreadable: 0, orphans: 0})
     expectGolden(cache.entries, 'blockfile')
     for (const e of cache.entries) {
       expect(e.selfHashValid).toBe(true)
@@ -68,7 +70,7 @@ describe('blockfile cache written by the real Chromium', () => {
       expect(e.state).toBe('normal')
       expect(e.created).toMatch(/^2026-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
       expect(e.file).toBe('data_1')
-      expect(e.address).toMatch(/^0xa001[0-9a-f]{4}$/)
+      expect(e.address).toMatch(/^0xa[0-3]01[0-9a-f]{4}$/) // 256-byte blocks (type 2) of data_1, 1 to 4 of them
     }
     // the 30 173-byte picture is over the 16 KiB a block run holds: Chromium put it in f_000001
     const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
@@ -76,11 +78,28 @@ describe('blockfile cache written by the real Chromium', () => {
     expect(big.response!.requestTime! <= big.response!.responseTime!).toBe(true)
   })
 
+  it('copied while Chromium ran (a live collection): the crash flag is set, every entry is read', () => {
+    const cache = readBlockfileCache(folder('blockfile-live'))
+    expect(cache.openOrCrashed).toBe(true)
+    expect(cache.problems).toEqual([])
+    expectGolden(cache.entries, 'blockfile')
+  })
+
+  it('a key too long for the entry\'s blocks is read from its own block (long_key)', () => {
+    const cache = readBlockfileCache(folder('blockfile'))
+    const long = cache.entries.find((e) => e.key.url?.includes('/long.png'))!
+    expect(long.key.key.length).toBeGreaterThan(927)
+    expect(long.keyHashValid).toBe(true)
+    const signed = cache.entries.find((e) => e.key.url?.includes('/signed.png'))!
+    expect(signed.key.url).toMatch(/\?ex=6790e3a1&is=678f9221&hm=[0-9a-f]{64}&$/)
+    expect(signed.address).toMatch(/^0xa1/) // two blocks
+  })
+
   it('a data_1 cut short gives each entry it held a clear problem, not a crash', () => {
     const data1 = readFileSync(join(FIXTURE, 'blockfile/data_1'))
     const cache = readBlockfileCache(folder('blockfile', {data_1: data1.subarray(0, 8192 + 256 * 13 + 100)}))
     const readable = cache.entries.length
-    expect(readable + cache.counts.unreadable).toBe(8)
+    expect(readable + cache.counts.unreadable).toBe(11)
     expect(cache.counts.unreadable).toBeGreaterThan(0)
     expect(cache.problems.filter((p) => p.kind === 'bad-address' && /past the end of data_1/.test(p.message))).toHaveLength(cache.counts.unreadable)
     // an entry whose record survived but whose streams lay past the cut says so
@@ -94,7 +113,7 @@ describe('blockfile cache written by the real Chromium', () => {
     const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
     expect(big.problems).toEqual(['stream 1: f_000001 is not in the folder'])
     expect(body(big)).toBeNull()
-    expect(cache.entries).toHaveLength(8)
+    expect(cache.entries).toHaveLength(11)
   })
 
   it('an entry no index slot reaches any more is recovered from its block as an orphan', () => {
@@ -103,7 +122,7 @@ describe('blockfile cache written by the real Chromium', () => {
     const slot = Number.parseInt(cat.hash, 16) & (index.readInt32LE(28) - 1)
     index.writeUInt32LE(0, 368 + slot * 4)
     const cache = readBlockfileCache(folder('blockfile', {index}))
-    expect(cache.counts).toMatchObject({indexSlots: 7, indexedEntries: 7, orphans: 1})
+    expect(cache.counts).toMatchObject({indexSlots: 10, indexedEntries: 10, orphans: 1})
     const orphan = cache.entries.find((e) => !e.reachable)!
     expect(orphan.key.url).toBe(cat.key.url)
     expect(sha256(body(orphan)!)).toBe(sha256(body(cat)!))

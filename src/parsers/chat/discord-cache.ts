@@ -223,6 +223,8 @@ function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, fol
     entries: contents.counts.indexedEntries,
     declaredEntries: contents.counts.declaredEntries,
     orphanEntries: contents.counts.orphans,
+    openOrCrashed: contents.openOrCrashed,
+    ...(contents.openOrCrashed ? {note: 'the index header\'s crash flag is set: the cache was copied while the app had it open (a live collection), or the app did not close it cleanly; entries marked dirty were being written'} : {}),
     files: ['index', ...folder.files.keys()],
   }
   for (const p of contents.problems) {

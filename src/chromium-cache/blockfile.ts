@@ -290,6 +290,7 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
   const crash = index.readInt32LE(32)
   const created = webkitToIso(index.readBigUInt64LE(40))
   const reader = new Reader(folder, thisId)
+  if (![0x20000, 0x20001, 0x30000].includes(version)) reader.problem('index', 4, 'version', `index version ${addressHex(version)} is not 2.0, 2.1 or 3.0, the ones this reader knows: entries are read with the 3.0 layout`)
   const slots = Math.min(tableLen, Math.floor((index.length - INDEX_HEADER_SIZE) / 4))
   if (slots < tableLen) reader.problem('index', index.length, 'truncated', `the index holds ${slots} of its ${tableLen} hash table slots`)
   let indexSlots = 0

@@ -129,6 +129,25 @@ describe('blockfile cache written by the real Chromium', () => {
     expect(cache.problems.map((p) => p.kind).sort()).toEqual(['count', 'orphan'])
   })
 
+  it('an entry being written (dirty rankings node) and an EntryStore whose bytes changed say so', () => {
+    const clean = readBlockfileCache(folder('blockfile'))
+    const cat = clean.entries.find((e) => e.key.url?.endsWith('cat.png'))!
+    const data1 = Buffer.from(readFileSync(join(FIXTURE, 'blockfile/data_1')))
+    data1[cat.offset + 16] ^= 1 // refetch_count, inside what the self hash covers
+    const data0 = Buffer.from(readFileSync(join(FIXTURE, 'blockfile/data_0')))
+    const avatar = clean.entries.find((e) => e.key.url?.endsWith('a_5f0e.gif'))!
+    const rankings = data1.readUInt32LE(avatar.offset + 8) & 0xffff // first block of the rankings address, in data_0
+    data0.writeInt32LE(7, 8192 + rankings * 36 + 28)
+    const cache = readBlockfileCache(folder('blockfile', {data_0: data0, data_1: data1}))
+    const damaged = cache.entries.find((e) => e.key.url?.endsWith('cat.png'))!
+    expect(damaged.selfHashValid).toBe(false)
+    expect(damaged.problems).toEqual(['the EntryStore\'s self hash does not match its bytes (damaged or overwritten)'])
+    const dirty = cache.entries.find((e) => e.key.url?.endsWith('a_5f0e.gif'))!
+    expect(dirty.dirty).toBe(true)
+    expect(dirty.problems.join('\n')).toMatch(/open for writing .*dirty, run 7\)/)
+    expect(sha256(body(dirty)!)).toBe(sha256(body(avatar)!))
+  })
+
   it('refuses a file that is no blockfile index', () => {
     expect(() => readBlockfileCache(folder('blockfile', {index: Buffer.alloc(512)}))).toThrow(/not a blockfile cache index/)
   })

@@ -151,6 +151,8 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
       }
     }
     expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(9)
+    // data_0 ends in _0 but is no simple cache entry file: the definition's pattern does not name it
+    expect(manifest.notCollected ?? []).toEqual([])
     const coverage = manifest.coverage.find((c: {parser: string}) => c.parser === 'discord-cache')
     expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 11, parsed: 11, unexplained: 0})
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)

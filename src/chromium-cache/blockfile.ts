@@ -7,9 +7,12 @@
  * streams over 16 KiB. Layouts: disk_format.h, disk_format_base.h, addr.h.
  *
  * Every index slot's chain is followed (EntryStore.next links entries of one bucket). Then
- * every allocated 256-byte block not yet accounted for is tried as an EntryStore whose key hash
- * and self hash match: entries no slot reaches (deleted, evicted, left by a crash) are
- * reported as orphans, so nothing the block files hold as an entry is silently left out.
+ * every 256-byte block not yet accounted for, allocated or free, is tried as an EntryStore
+ * whose self hash matches: entries no slot reaches (evicted, doomed, deleted, left by a crash)
+ * are reported as orphans, so nothing the block files hold as an entry is silently left out.
+ * Chromium frees a deleted entry's blocks without wiping them; its streams' blocks may since
+ * hold another entry's bytes, so a stream in blocks a live entry uses is not read, and one in
+ * free blocks is marked as possibly overwritten.
  */
 import {BLOCK_FILE_HEADER_SIZE, addressHex, cacheAddress} from './addr.js'
 import type {CacheAddress} from './addr.js'
@@ -131,7 +134,7 @@ class Reader {
   }
 
   /** Reads the EntryStore at `value`; null (with a problem) when the address does not hold one. */
-  entry(value: number, reachable: boolean): CacheEntry | null {
+  entry(value: number, reachable: boolean, blocks: CacheEntry['blocks'] = null): CacheEntry | null {
     const addr = cacheAddress(value)
     const at = addressHex(value)
     if (!addr.initialized || addr.type !== 'block-256' || addr.reservedBitsSet) {
@@ -149,10 +152,29 @@ class Reader {
     }
     const whole = this.blocks(addr, addr.blocks * ENTRY_SIZE)
     const store = 'error' in whole ? first.data : whole.data
-    return this.parseEntry(store, addr, reachable)
+    return this.parseEntry(store, addr, reachable, blocks)
   }
 
-  parseEntry(store: Buffer, addr: CacheAddress, reachable: boolean): CacheEntry {
+  /** Blocks live entries use, frozen before orphans are read: an orphan's stream there was overwritten. */
+  private live: Map<string, Set<number>> | null = null
+
+  freezeLive(): void {
+    this.live = new Map([...this.used].map(([file, set]) => [file, new Set(set)]))
+  }
+
+  /** For an orphan's stream in block files: why its bytes cannot be trusted as the entry's, if they cannot. */
+  private orphanStream(value: number): string | null {
+    const addr = cacheAddress(value)
+    if (!this.live || addr.type === 'external' || !addr.initialized) return null
+    const live = this.live.get(addr.fileName)
+    for (let b = 0; b < addr.blocks; b++) if (live?.has(addr.startBlock + b)) return `its blocks (${addressHex(value)}) now hold data of an entry the index reaches: overwritten, not read`
+    const file = this.blockFile(addr.fileName)
+    if ('error' in file) return null
+    for (let b = 0; b < addr.blocks; b++) if (!file.header.allocated(addr.startBlock + b)) return `its blocks (${addressHex(value)}) are marked free: the bytes may have been overwritten since the entry was deleted`
+    return null
+  }
+
+  parseEntry(store: Buffer, addr: CacheAddress, reachable: boolean, blocks: CacheEntry['blocks']): CacheEntry {
     const problems: string[] = []
     const at = addressHex(addr.value)
     const hash = store.readUInt32LE(0)
@@ -189,8 +211,14 @@ class Reader {
         streams.push({index: i, size, file: null, offset: null, address: addressHex(value), data: null, problem: `stream ${i} of ${size} bytes has no address`})
         continue
       }
+      const doubt = reachable ? null : this.orphanStream(value)
+      if (doubt?.endsWith('not read')) {
+        const at = cacheAddress(value)
+        streams.push({index: i, size, file: at.fileName, offset: at.offset, address: addressHex(value), data: null, problem: doubt})
+        continue
+      }
       const d = this.data(value, size)
-      streams.push({index: i, size, file: d.file, offset: d.offset, address: addressHex(value), data: d.data, problem: d.problem})
+      streams.push({index: i, size, file: d.file, offset: d.offset, address: addressHex(value), data: d.data, problem: d.problem ?? doubt})
     }
     for (const s of streams) if (s.problem) problems.push(`stream ${s.index}: ${s.problem}`)
     let response = null
@@ -210,6 +238,7 @@ class Reader {
       offset: addr.offset,
       address: at,
       reachable,
+      blocks,
       state: STATES[stateValue] ?? String(stateValue),
       dirty: rankings.dirty,
       created: webkitToIso(store.readBigUInt64LE(24)),
@@ -259,7 +288,7 @@ class Reader {
       if ('error' in file || file.header.entrySize !== ENTRY_SIZE) continue
       const blocks = Math.floor((data.length - BLOCK_FILE_HEADER_SIZE) / ENTRY_SIZE)
       for (let b = 0; b < blocks; b++) {
-        if (this.isUsed(name, b) || !file.header.allocated(b)) continue
+        if (this.isUsed(name, b)) continue
         const o = BLOCK_FILE_HEADER_SIZE + b * ENTRY_SIZE
         const store = data.subarray(o, o + ENTRY_SIZE)
         const selfHash = store.readUInt32LE(SELF_HASH_OFFSET)
@@ -269,7 +298,7 @@ class Reader {
         const longKey = store.readUInt32LE(36)
         const blocksOfKey = longKey === 0 ? Math.min(4, Math.ceil((KEY_OFFSET + keyLen + 1) / ENTRY_SIZE)) : 1
         const value = (0x80000000 | (2 << 28) | ((blocksOfKey - 1) << 24) | (n << 16) | b) >>> 0
-        const entry = this.entry(value, false)
+        const entry = this.entry(value, false, file.header.allocated(b) ? 'allocated' : 'free')
         if (entry) found.push(entry)
       }
     }
@@ -321,8 +350,9 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
     }
   }
   const indexedEntries = entries.length
+  reader.freezeLive()
   const orphans = reader.orphans()
-  for (const o of orphans) reader.problem(o.file, o.offset, 'orphan', `entry ${o.address} (${o.key.url ?? o.key.key}) is in ${o.file} but no index slot reaches it (deleted, evicted, or written by a run that crashed)`)
+  for (const o of orphans) reader.problem(o.file, o.offset, 'orphan', `entry ${o.address} (${o.key.url ?? o.key.key}) is in ${o.file} but no index slot reaches it (${o.blocks === 'free' ? 'deleted: its blocks are marked free' : 'evicted, doomed, or written by a run that crashed'})`)
   if (declaredEntries !== indexedEntries) reader.problem('index', 8, 'count', `the index header declares ${declaredEntries} entries, ${indexedEntries} were reached from its slots`)
   problems.push(...reader.problems)
   return {backend: 'blockfile', version, created, openOrCrashed: crash !== 0, entries: [...entries, ...orphans], problems, counts: {indexSlots, indexedEntries, declaredEntries, unreadable, orphans: orphans.length}}

@@ -112,7 +112,7 @@ export function readSimpleEntry(name: string, data: Buffer, streamTwo?: Buffer):
     }
   }
   return {
-    backend: 'simple', key: parseCacheKey(keyText), hash, file: name, offset: 0, reachable: true, state: null, dirty: false,
+    backend: 'simple', key: parseCacheKey(keyText), hash, file: name, offset: 0, reachable: true, blocks: null, state: null, dirty: false,
     created: null, lastUsed: null, lastModified: null, reuseCount: null, refetchCount: null,
     streams, response, keyHashValid, selfHashValid: null, problems,
   }
@@ -135,8 +135,9 @@ export function readSimpleRealIndex(data: Buffer): {version: number; entries: Si
   const version = data.readUInt32LE(16)
   const count = Number(data.readBigUInt64LE(20))
   let p = 36 + (version >= 7 ? 4 : 0)
-  // version 8 and later keep 32-bit seconds and 256-byte chunks; older ones 64-bit time and size
-  const entrySize = version >= 8 ? 16 : 24
+  // each entry: the hash (uint64), last used (int64, microseconds since 1601), the size (uint64;
+  // from version 8 its low byte is in-memory data and the rest counts 256-byte chunks)
+  const entrySize = 24
   const entries: SimpleIndexEntry[] = []
   for (let i = 0; i < count; i++) {
     if (p + entrySize > data.length) {
@@ -144,10 +145,8 @@ export function readSimpleRealIndex(data: Buffer): {version: number; entries: Si
       break
     }
     const hash = data.readBigUInt64LE(p).toString(16).padStart(16, '0')
-    if (version >= 8) {
-      const seconds = data.readUInt32LE(p + 8)
-      entries.push({hash, lastUsed: seconds ? new Date(seconds * 1000).toISOString().replace('.000Z', 'Z') : null, size: (data.readUInt32LE(p + 12) >>> 8) * 256})
-    } else entries.push({hash, lastUsed: webkitToIso(data.readBigInt64LE(p + 8)), size: Number(data.readBigUInt64LE(p + 16))})
+    const size = data.readBigUInt64LE(p + 16)
+    entries.push({hash, lastUsed: webkitToIso(data.readBigInt64LE(p + 8)), size: version >= 8 ? Number((size & 0xffffffffn) >> 8n) * 256 : Number(size)})
     p += entrySize
   }
   const modified = p + 8 <= data.length ? webkitToIso(data.readBigInt64LE(p)) : null

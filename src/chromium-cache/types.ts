@@ -39,6 +39,12 @@ export interface CacheEntry {
   address?: string
   /** False for an entry found in a block file but reached from no index slot (deleted, evicted, or from a crashed run). */
   reachable: boolean
+  /**
+   * For an entry no slot reaches: 'allocated' when its blocks are still marked in use (evicted
+   * or doomed and not yet freed, or a crashed run's), 'free' when the block file marks them free
+   * (deleted; its bytes not yet overwritten). Null for an entry reached from the index.
+   */
+  blocks: 'allocated' | 'free' | null
   /** Blockfile EntryStore.state: normal, evicted, doomed. */
   state: string | null
   /** Blockfile: the rankings node marks the entry as being written (not closed cleanly). */

@@ -3,6 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {readSimpleRealIndex} from '../../src/chromium-cache/index.js'
 import {decodeBody, discordCacheParser, discordResource, extractedExtension} from '../../src/parsers/chat/discord-cache.js'
 import type {CollectedFile, ParsedRecord} from '../../src/parsers/types.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
@@ -15,6 +16,7 @@ interface Served {path: string; url: string; contentType: string; contentEncodin
 const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const CACHE = 'Users/ana/AppData/Roaming/discord/Cache/Cache_Data'
+const realIndexEntries = () => readSimpleRealIndex(readFileSync(join(FIXTURE, 'simple/index-dir/the-real-index'))).entries.length
 
 /** A parser input whose collectRelated hands out the fixture's files, as collection would copy them. */
 function inputFor(backend: string, name: string) {
@@ -39,7 +41,7 @@ function inputFor(backend: string, name: string) {
 function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<string, Buffer>): void {
   const {served} = golden(backend)
   const cache = records.filter((r) => r.type === 'browser.cache')
-  expect(cache).toHaveLength(11)
+  expect(cache).toHaveLength(12)
   for (const s of served) {
     const r = cache.find((c) => c.url === s.url)!
     expect(r, s.url).toBeDefined()
@@ -66,17 +68,17 @@ describe('discord-cache parser over the real Chromium caches', () => {
     expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001'])
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const container = records.find((r) => r.type === 'browser.cache-container')!
-    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 11, declaredEntries: 11, orphanEntries: 0, openOrCrashed: false})
+    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 12, declaredEntries: 12, orphanEntries: 0, openOrCrashed: false})
     const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'blockfile', outputs)
-    // the 6 pictures and 3 JSON responses, each once (not the text file)
-    expect(outputs.size).toBe(9)
+    // the 7 pictures and 3 JSON responses, each once (not the text file)
+    expect(outputs.size).toBe(10)
     const big = records.find((r) => String(r.url).endsWith('holiday.png'))!
     expect(big.body).toMatchObject({file: `files/dir/${CACHE}/f_000001`, offset: 0, address: '0x80000001'})
     expect(big.source).toMatchObject({file: `files/dir/${CACHE}/data_1`, sourcePath: `${CACHE}/data_1`})
     expect(input.coverage).toHaveLength(1)
     expect(input.coverage[0]).toMatchObject({parser: 'discord-cache', store: 'chromium-cache', sourcePath: CACHE})
-    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 11, parsed: 11, unexplained: 0})
+    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 12, parsed: 12, unexplained: 0})
     expect(input.coverage[0].tables[1]).toMatchObject({rows: 0})
   })
 
@@ -91,7 +93,7 @@ describe('discord-cache parser over the real Chromium caches', () => {
     expectRecords(records, 'simple', outputs)
     const {input} = inputFor('simple', 'index')
     const index = await parseAll(discordCacheParser, input)
-    expect(index).toMatchObject([{type: 'browser.cache-container', backend: 'simple', indexedEntries: 1}])
+    expect(index).toMatchObject([{type: 'browser.cache-container', backend: 'simple', indexedEntries: realIndexEntries()}])
   })
 
   it('refuses other files', () => {
@@ -137,7 +139,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const cache = records.filter((r) => r.type === 'browser.cache')
-    expect(cache).toHaveLength(11)
+    expect(cache).toHaveLength(12)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
     for (const s of golden('blockfile').served) {
       const r = cache.find((c) => c.url === s.url)!
@@ -150,11 +152,11 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
         expect(manifest.entries.find((e: {path: string}) => e.path === body.extracted)).toMatchObject({sha256: s.decodedSha256 ?? s.sha256, kind: 'output'})
       }
     }
-    expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(9)
+    expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(10)
     // data_0 ends in _0 but is no simple cache entry file: the definition's pattern does not name it
     expect(manifest.notCollected ?? []).toEqual([])
     const coverage = manifest.coverage.find((c: {parser: string}) => c.parser === 'discord-cache')
-    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 11, parsed: 11, unexplained: 0})
+    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 12, parsed: 12, unexplained: 0})
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 
@@ -174,9 +176,9 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const cache = records.filter((r) => r.type === 'browser.cache')
-    expect(cache).toHaveLength(11)
+    expect(cache).toHaveLength(12)
     for (const s of golden('simple').served) expect((cache.find((c) => c.url === s.url)!.body as {storedSha256: string}).storedSha256).toBe(s.sha256)
-    expect(records.filter((r) => r.type === 'browser.cache-container')).toMatchObject([{backend: 'simple', indexedEntries: 1}])
+    expect(records.filter((r) => r.type === 'browser.cache-container')).toMatchObject([{backend: 'simple', indexedEntries: realIndexEntries()}])
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

@@ -19,7 +19,7 @@ import type {CacheAddress} from './addr.js'
 import {persistentHash} from './hash.js'
 import {parseHttpResponseInfo} from './http-response.js'
 import {parseCacheKey} from './key.js'
-import {webkitToIso} from '../time.js'
+import {cacheTime} from './time.js'
 import type {CacheContents, CacheEntry, CacheFolder, CacheProblem, CacheStream} from './types.js'
 
 export const INDEX_MAGIC = 0xc103cac3
@@ -196,8 +196,8 @@ class Reader {
     if (selfHashValid === false) problems.push('the EntryStore\'s self hash does not match its bytes (damaged or overwritten)')
     if (!keyHashValid) problems.push('the stored key hash does not match the key')
     const stateValue = store.readInt32LE(20)
-    const rankings = this.rankings(store.readUInt32LE(8), addr.value)
-    if (rankings.problem) problems.push(rankings.problem)
+    const rankings = this.rankings(store.readUInt32LE(8), addr.value, problems)
+    const created = cacheTime(store.readBigUInt64LE(24), 'creation time', problems)
     const streams: CacheStream[] = []
     for (let i = 0; i < 4; i++) {
       const size = store.readInt32LE(40 + i * 4)
@@ -241,7 +241,7 @@ class Reader {
       blocks,
       state: STATES[stateValue] ?? String(stateValue),
       dirty: rankings.dirty,
-      created: webkitToIso(store.readBigUInt64LE(24)),
+      created,
       lastUsed: rankings.lastUsed,
       lastModified: rankings.lastModified,
       reuseCount: store.readInt32LE(12),
@@ -254,23 +254,28 @@ class Reader {
     }
   }
 
-  rankings(value: number, entryAddress: number): {lastUsed: string | null; lastModified: string | null; dirty: boolean; problem: string | null} {
+  /** The entry's rankings node: its times and dirty mark; what is wrong with it goes to `problems`. */
+  rankings(value: number, entryAddress: number, problems: string[]): {lastUsed: string | null; lastModified: string | null; dirty: boolean} {
     const none = {lastUsed: null, lastModified: null, dirty: false}
     const addr = cacheAddress(value)
-    if (!addr.initialized || addr.type !== 'rankings') return {...none, problem: `rankings node address ${addressHex(value)} is not a rankings address`}
+    const fail = (problem: string) => {
+      problems.push(problem)
+      return none
+    }
+    if (!addr.initialized || addr.type !== 'rankings') return fail(`rankings node address ${addressHex(value)} is not a rankings address`)
     const read = this.blocks(addr, RANKINGS_SIZE)
-    if ('error' in read) return {...none, problem: `rankings node: ${read.error}`}
-    if (read.truncated) return {...none, problem: `rankings node at ${addressHex(value)} is truncated`}
+    if ('error' in read) return fail(`rankings node: ${read.error}`)
+    if (read.truncated) return fail(`rankings node at ${addressHex(value)} is truncated`)
     const node = read.data
     const contents = node.readUInt32LE(24)
-    if (contents !== entryAddress) return {...none, problem: `rankings node at ${addressHex(value)} belongs to the entry at ${addressHex(contents)}, not this one`}
+    if (contents !== entryAddress) return fail(`rankings node at ${addressHex(value)} belongs to the entry at ${addressHex(contents)}, not this one`)
     // dirty holds the id of the run that opened the entry for writing; 0 once it was closed
     const dirty = node.readInt32LE(28)
+    if (dirty !== 0) problems.push(`the entry was open for writing when the cache was copied or the app stopped (dirty, run ${dirty}${dirty === this.thisId ? ', the last run' : ''}): its data may be incomplete`)
     return {
-      lastUsed: webkitToIso(node.readBigUInt64LE(0)),
-      lastModified: webkitToIso(node.readBigUInt64LE(8)),
+      lastUsed: cacheTime(node.readBigUInt64LE(0), 'rankings last used time', problems),
+      lastModified: cacheTime(node.readBigUInt64LE(8), 'rankings last modified time', problems),
       dirty: dirty !== 0,
-      problem: dirty !== 0 ? `the entry was open for writing when the cache was copied or the app stopped (dirty, run ${dirty}${dirty === this.thisId ? ', the last run' : ''}): its data may be incomplete` : null,
     }
   }
 
@@ -317,7 +322,7 @@ export function readBlockfileCache(folder: CacheFolder): CacheContents {
   const thisId = index.readInt32LE(20)
   const tableLen = index.readInt32LE(28) || DEFAULT_TABLE_LEN
   const crash = index.readInt32LE(32)
-  const created = webkitToIso(index.readBigUInt64LE(40))
+  const created = cacheTime(index.readBigUInt64LE(40), 'index creation time')
   const reader = new Reader(folder, thisId)
   if (![0x20000, 0x20001, 0x30000].includes(version)) reader.problem('index', 4, 'version', `index version ${addressHex(version)} is not 2.0, 2.1 or 3.0, the ones this reader knows: entries are read with the 3.0 layout`)
   const slots = Math.min(tableLen, Math.floor((index.length - INDEX_HEADER_SIZE) / 4))

@@ -8,7 +8,7 @@
  * to 4): the status line and each header, NUL-separated. What follows (certificate, socket
  * address, ALPN, ...) is not read here.
  */
-import {webkitToIso} from '../time.js'
+import {cacheTime} from './time.js'
 
 export interface CachedHttpResponse {
   version: number
@@ -54,9 +54,15 @@ export function parseHttpResponseInfo(data: Buffer): CachedHttpResponse {
   const extraFlags = flags & HAS_EXTRA_FLAGS ? int32('extra flags') : 0
   const version = flags & 0xff
   if (version < 1 || version > 3) throw new Error(`response info version ${version} is not one this reader knows (1-3)`)
-  const requestTime = webkitToIso(int64('request time'))
-  const responseTime = webkitToIso(int64('response time'))
-  const originalResponseTime = extraFlags & EXTRA_HAS_ORIGINAL_RESPONSE_TIME ? webkitToIso(int64('original response time')) : null
+  const time = (what: string) => {
+    const value = int64(what)
+    const iso = cacheTime(value, what)
+    if (iso === null && value !== 0n) throw new Error(`response info ${what} ${value} is not a time a date can hold (damaged)`)
+    return iso
+  }
+  const requestTime = time('request time')
+  const responseTime = time('response time')
+  const originalResponseTime = extraFlags & EXTRA_HAS_ORIGINAL_RESPONSE_TIME ? time('original response time') : null
   const length = int32('headers length')
   need(length, 'headers')
   const raw = data.subarray(p, p + length).toString('latin1')

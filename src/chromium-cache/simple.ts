@@ -14,7 +14,7 @@ import {crc32} from 'node:zlib'
 import {persistentHash} from './hash.js'
 import {parseHttpResponseInfo} from './http-response.js'
 import {parseCacheKey} from './key.js'
-import {webkitToIso} from '../time.js'
+import {cacheTime} from './time.js'
 import type {CacheEntry, CacheStream} from './types.js'
 
 export const SIMPLE_INITIAL_MAGIC = 0xfcfb6d1ba7725c30n
@@ -98,7 +98,8 @@ export function readSimpleEntry(name: string, data: Buffer, streamTwo?: Buffer):
     const file1 = `${name.slice(0, -2)}_1`
     const eof2 = readEof(streamTwo, streamTwo.length - EOF_SIZE)
     const start = HEADER_SIZE + (streamTwo.length >= HEADER_SIZE ? streamTwo.readUInt32LE(12) : 0)
-    if (typeof eof2 === 'string') streams.push({index: 2, size: 0, file: file1, offset: null, data: null, problem: `stream 2: ${eof2}`})
+    if (typeof eof2 !== 'string' && start > streamTwo.length - EOF_SIZE) streams.push({index: 2, size: 0, file: file1, offset: null, data: null, problem: `stream 2: the key of ${file1} runs into its EOF record`})
+    else if (typeof eof2 === 'string') streams.push({index: 2, size: 0, file: file1, offset: null, data: null, problem: `stream 2: ${eof2}`})
     else streams.push(stream(2, streamTwo, file1, start, streamTwo.length - EOF_SIZE - start, eof2))
   }
   for (const s of streams) if (s.problem) problems.push(s.problem)
@@ -146,9 +147,9 @@ export function readSimpleRealIndex(data: Buffer): {version: number; entries: Si
     }
     const hash = data.readBigUInt64LE(p).toString(16).padStart(16, '0')
     const size = data.readBigUInt64LE(p + 16)
-    entries.push({hash, lastUsed: webkitToIso(data.readBigInt64LE(p + 8)), size: version >= 8 ? Number((size & 0xffffffffn) >> 8n) * 256 : Number(size)})
+    entries.push({hash, lastUsed: cacheTime(data.readBigInt64LE(p + 8), `entry ${hash} last used time`, problems), size: version >= 8 ? Number((size & 0xffffffffn) >> 8n) * 256 : Number(size)})
     p += entrySize
   }
-  const modified = p + 8 <= data.length ? webkitToIso(data.readBigInt64LE(p)) : null
+  const modified = p + 8 <= data.length ? cacheTime(data.readBigInt64LE(p), 'index modification time', problems) : null
   return {version, entries, modified, problems}
 }

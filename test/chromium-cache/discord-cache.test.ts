@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {execFileSync} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {readSimpleRealIndex} from '../../src/chromium-cache/index.js'
@@ -19,16 +19,16 @@ const CACHE = 'Users/ana/AppData/Roaming/discord/Cache/Cache_Data'
 const realIndexEntries = () => readSimpleRealIndex(readFileSync(join(FIXTURE, 'simple/index-dir/the-real-index'))).entries.length
 
 /** A parser input whose collectRelated hands out the fixture's files, as collection would copy them. */
-function inputFor(backend: string, name: string) {
+function inputFor(backend: string, name: string, root = FIXTURE) {
   const collected: string[] = []
-  const input = parserInputFor(join(FIXTURE, backend, name), {
+  const input = parserInputFor(join(root, backend, name), {
     sourcePath: `${CACHE}/${name}`,
     bundlePath: `files/dir/${CACHE}/${name}`,
     attributes: {app: 'Discord'},
     captures: {user: 'ana'},
     collectRelated: async (path: string): Promise<CollectedFile | undefined> => {
       const rel = path.slice(CACHE.length + 1)
-      const local = join(FIXTURE, backend, rel)
+      const local = join(root, backend, rel)
       if (!path.startsWith(`${CACHE}/`) || !existsSync(local)) return undefined
       collected.push(rel)
       const data = readFileSync(local)
@@ -94,6 +94,27 @@ describe('discord-cache parser over the real Chromium caches', () => {
     const {input} = inputFor('simple', 'index')
     const index = await parseAll(discordCacheParser, input)
     expect(index).toMatchObject([{type: 'browser.cache-container', backend: 'simple', indexedEntries: realIndexEntries()}])
+  })
+
+  it('a data_1 cut short and a missing f_ file: error records per unreadable entry, problems per damaged one, counted in coverage', async () => {
+    const root = scratchDir()
+    cpSync(join(FIXTURE, 'blockfile'), join(root, 'blockfile'), {recursive: true})
+    const data1 = readFileSync(join(FIXTURE, 'blockfile/data_1'))
+    writeFileSync(join(root, 'blockfile/data_1'), data1.subarray(0, 8192 + 256 * 13 + 100))
+    rmSync(join(root, 'blockfile/f_000001'))
+    const {input} = inputFor('blockfile', 'index', root)
+    const records = await parseAll(discordCacheParser, input)
+    const errors = records.filter((r) => r.type === 'error')
+    expect(errors.length).toBeGreaterThan(0)
+    for (const e of errors) expect(e.error).toMatch(/^(bad-address: entry 0x[0-9a-f]{8}: .*past the end of data_1|count: the index header declares 12 entries)/)
+    const cache = records.filter((r) => r.type === 'browser.cache')
+    const unreadable = errors.filter((e) => String(e.error).startsWith('bad-address')).length
+    expect(cache.length + unreadable).toBe(12)
+    const holiday = cache.find((r) => String(r.url).endsWith('holiday.png'))!
+    expect(holiday.problems).toEqual(['stream 1: f_000001 is not in the folder'])
+    expect(holiday.body).toMatchObject({storedSha256: null, extracted: null, note: 'body not extracted: f_000001 is not in the folder'})
+    const damaged = cache.filter((r) => (r.problems as string[]).length > 0).length
+    expect(input.coverage[0].tables[0]).toMatchObject({rows: 12, parsed: cache.length, excluded: [{rows: unreadable}], unresolved: [{rows: damaged}], unexplained: 0})
   })
 
   it('refuses other files', () => {

@@ -65,9 +65,12 @@ export function readBlockFileHeader(data: Buffer): BlockFileHeader | null {
   }
 }
 
-/** The names of the files a blockfile folder holds, as far as its headers tell: index, data_N chains, f_ up to last_file. */
-export function blockfileNames(index: Buffer): {lastExternalFile: number} {
-  return {lastExternalFile: index.length >= 20 ? index.readInt32LE(16) : 0}
+/**
+ * The number of the last f_ file the cache created (IndexHeader.last_file): separate files are
+ * numbered from 1 upwards, so f_000001 to this name every one the folder can hold.
+ */
+export function lastExternalFile(index: Buffer): number {
+  return index.length >= 20 ? Math.max(index.readInt32LE(16), 0) : 0
 }
 
 class Reader {

@@ -5,7 +5,7 @@
  */
 export {addressHex, cacheAddress} from './addr.js'
 export type {CacheAddress} from './addr.js'
-export {BLOCK_MAGIC, INDEX_MAGIC, blockfileNames, isBlockfileIndex, readBlockFileHeader, readBlockfileCache} from './blockfile.js'
+export {BLOCK_MAGIC, INDEX_MAGIC, isBlockfileIndex, lastExternalFile, readBlockFileHeader, readBlockfileCache} from './blockfile.js'
 export {persistentHash} from './hash.js'
 export {headerValue, httpDateToIso, parseHttpResponseInfo} from './http-response.js'
 export type {CachedHttpResponse} from './http-response.js'

@@ -26,7 +26,7 @@ import {brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync} from 'nod
 import {createHash} from 'node:crypto'
 import {ParseError, errorMessage} from '../../errors.js'
 import {
-  headerValue, httpDateToIso, isBlockfileIndex, isSimpleCacheFile, readBlockFileHeader, readBlockfileCache, readSimpleEntry, readSimpleRealIndex, simpleEntryFileName,
+  headerValue, httpDateToIso, isBlockfileIndex, isSimpleCacheFile, lastExternalFile, readBlockFileHeader, readBlockfileCache, readSimpleEntry, readSimpleRealIndex, simpleEntryFileName,
 } from '../../chromium-cache/index.js'
 import type {CacheContents, CacheEntry, CacheFolder} from '../../chromium-cache/index.js'
 import type {TableCoverage} from '../coverage.js'
@@ -195,9 +195,8 @@ async function* parseBlockfile(input: ParserInput): AsyncGenerator<ParsedRecord>
     const header = readBlockFileHeader(folder.read(`data_${n}`)!)
     if (header && header.nextFile > 0) pending.push(header.nextFile)
   }
-  const index = folder.read('index')!
-  const lastFile = index.length >= 20 ? index.readInt32LE(16) : 0
-  const probe = Math.min(Math.max(lastFile, 0), MAX_EXTERNAL_FILES)
+  const lastFile = lastExternalFile(folder.read('index')!)
+  const probe = Math.min(lastFile, MAX_EXTERNAL_FILES)
   if (lastFile > MAX_EXTERNAL_FILES) collectionProblems.push(`the index names ${lastFile} as its last external file: only f_000001..f_${MAX_EXTERNAL_FILES.toString(16)} were looked for`)
   for (let n = 1; n <= probe; n++) await collect(`f_${n.toString(16).padStart(6, '0')}`)
   for (const problem of collectionProblems) yield {type: 'error', source: input.source(), parser: PARSER_ID, error: problem}

@@ -40,7 +40,7 @@ function inputFor(backend: string, name: string, root = FIXTURE) {
 
 function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<string, Buffer>): void {
   const {served} = golden(backend)
-  const cache = records.filter((r) => r.type === 'browser.cache')
+  const cache = records.filter((r) => r.type === 'chat.cache-entry')
   expect(cache).toHaveLength(12)
   for (const s of served) {
     const r = cache.find((c) => c.url === s.url)!
@@ -67,7 +67,7 @@ describe('discord-cache parser over the real Chromium caches', () => {
     const records = await parseAll(discordCacheParser, input)
     expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001'])
     expect(records.filter((r) => r.type === 'error')).toEqual([])
-    const container = records.find((r) => r.type === 'browser.cache-container')!
+    const container = records.find((r) => r.type === 'chat.cache-index')!
     expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 12, declaredEntries: 12, orphanEntries: 0, openOrCrashed: false})
     const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'blockfile', outputs)
@@ -93,7 +93,7 @@ describe('discord-cache parser over the real Chromium caches', () => {
     expectRecords(records, 'simple', outputs)
     const {input} = inputFor('simple', 'index')
     const index = await parseAll(discordCacheParser, input)
-    expect(index).toMatchObject([{type: 'browser.cache-container', backend: 'simple', indexedEntries: realIndexEntries()}])
+    expect(index).toMatchObject([{type: 'chat.cache-index', backend: 'simple', indexedEntries: realIndexEntries()}])
   })
 
   it('a data_1 cut short and a missing f_ file: error records per unreadable entry, problems per damaged one, counted in coverage', async () => {
@@ -107,7 +107,7 @@ describe('discord-cache parser over the real Chromium caches', () => {
     const errors = records.filter((r) => r.type === 'error')
     expect(errors.length).toBeGreaterThan(0)
     for (const e of errors) expect(e.error).toMatch(/^(bad-address: entry 0x[0-9a-f]{8}: .*past the end of data_1|count: the index header declares 12 entries)/)
-    const cache = records.filter((r) => r.type === 'browser.cache')
+    const cache = records.filter((r) => r.type === 'chat.cache-entry')
     const unreadable = errors.filter((e) => String(e.error).startsWith('bad-address')).length
     expect(cache.length + unreadable).toBe(12)
     const holiday = cache.find((r) => String(r.url).endsWith('holiday.png'))!
@@ -159,7 +159,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     for (const name of readdirSync(join(FIXTURE, 'blockfile'))) expect(listing).toContain(`files/dir/${CACHE}/${name}`)
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
-    const cache = records.filter((r) => r.type === 'browser.cache')
+    const cache = records.filter((r) => r.type === 'chat.cache-entry')
     expect(cache).toHaveLength(12)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
     for (const s of golden('blockfile').served) {
@@ -174,6 +174,9 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
       }
     }
     expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(10)
+    const report = execFileSync('unzip', ['-p', bundle, 'report.html'], {encoding: 'utf8'})
+    expect(report).toContain('Messenger HTTP cache entries')
+    expect(report).toContain(golden('blockfile').served[0].url)
     // data_0 ends in _0 but is no simple cache entry file: the definition's pattern does not name it
     expect(manifest.notCollected ?? []).toEqual([])
     const coverage = manifest.coverage.find((c: {parser: string}) => c.parser === 'discord-cache')
@@ -196,10 +199,10 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     expect(listing).toContain(`files/dir/${CACHE}/index-dir/the-real-index`)
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
-    const cache = records.filter((r) => r.type === 'browser.cache')
+    const cache = records.filter((r) => r.type === 'chat.cache-entry')
     expect(cache).toHaveLength(12)
     for (const s of golden('simple').served) expect((cache.find((c) => c.url === s.url)!.body as {storedSha256: string}).storedSha256).toBe(s.sha256)
-    expect(records.filter((r) => r.type === 'browser.cache-container')).toMatchObject([{backend: 'simple', indexedEntries: realIndexEntries()}])
+    expect(records.filter((r) => r.type === 'chat.cache-index')).toMatchObject([{backend: 'simple', indexedEntries: realIndexEntries()}])
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 })

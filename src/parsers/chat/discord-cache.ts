@@ -12,7 +12,7 @@
  * (a parser cannot list a folder, and index-dir/the-real-index is rewritten lazily, so it
  * names fewer entries than the folder holds); its `_1` and `_s` files are collected with it.
  *
- * One browser.cache record per entry: URL (from the double key), status, content type and
+ * One chat.cache-entry record per entry (and a chat.cache-index per cache): URL (from the double key), status, content type and
  * encoding, the HTTP dates, the cache's own times, the body's size and SHA-256 as stored,
  * where its bytes are (file and offset), and for pictures and JSON the body itself (decoded
  * when gzip, deflate or br) as a derived file of the bundle, parsed/discord-cache/<sha256>.<ext>.
@@ -212,7 +212,7 @@ async function* parseBlockfile(input: ParserInput): AsyncGenerator<ParsedRecord>
 function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, folderPath: string, contents: CacheContents): Generator<ParsedRecord> {
   const where = (file: string) => ({file: file === 'index' ? input.bundlePath : (folder.files.get(file)?.bundlePath ?? input.bundlePath), sourcePath: `${folderPath}/${file}`, volume: input.volume})
   yield {
-    type: 'browser.cache-container',
+    type: 'chat.cache-index',
     source: input.source({offset: 0}),
     app: input.attributes.app ?? 'Discord',
     user: input.captures.user ?? null,
@@ -280,7 +280,7 @@ async function* parseSimpleEntry(input: ParserInput, data: Buffer): AsyncGenerat
 async function* parseSimpleIndex(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const folderPath = posix.dirname(input.sourcePath)
   const real = await input.collectRelated(`${folderPath}/index-dir/the-real-index`)
-  const base = {type: 'browser.cache-container', app: input.attributes.app ?? 'Discord', user: input.captures.user ?? null, backend: 'simple'}
+  const base = {type: 'chat.cache-index', app: input.attributes.app ?? 'Discord', user: input.captures.user ?? null, backend: 'simple'}
   if (!real) {
     yield {...base, source: input.source({offset: 0}), realIndex: null, note: 'index-dir/the-real-index is not there: the entry files are read one by one as the definition matches them'}
     return
@@ -331,7 +331,7 @@ function entryRecord(input: ParserInput, entry: CacheEntry, where: Where): Parse
     }
   } else if (bodyStream?.problem) extractNote = `body not extracted: ${bodyStream.problem}`
   return {
-    type: 'browser.cache',
+    type: 'chat.cache-entry',
     source: {...where(entry.file), key: entry.key.key, offset: entry.offset, ...(entry.address ? {value: entry.address} : {})},
     app: input.attributes.app ?? 'Discord',
     user: input.captures.user ?? null,

@@ -41,9 +41,11 @@ const MAX_EXTRACTED_BYTES = 512 * 1024 * 1024
 
 /**
  * Bodies waiting to be written into the bundle by finalize, by bundle path (content-addressed,
- * so one picture cached under several URLs is written once).
+ * so one picture cached under several URLs is written once), with the number of records that
+ * name it: a body is let go when the finalize of every run that named it has written it (one run
+ * per process in practice; batch forks one per item).
  */
-const pendingBodies = new Map<string, Buffer>()
+const pendingBodies = new Map<string, {data: Buffer; records: number}>()
 let pendingBytes = 0
 
 export interface DiscordResource {
@@ -154,20 +156,18 @@ export const discordCacheParser: Parser = {
     else throw new ParseError('not a Chromium disk cache index or simple cache entry file', input.sourcePath)
   },
   finalize(records: ParsedRecord[]): BundleOutput[] {
-    const outputs: BundleOutput[] = []
-    const wanted = new Set<string>()
+    const outputs = new Map<string, Buffer>()
     for (const r of records) {
       const path = (r.body as {extracted?: string | null} | undefined)?.extracted
-      if (typeof path === 'string') wanted.add(path)
+      const pending = typeof path === 'string' ? pendingBodies.get(path) : undefined
+      if (!pending) continue
+      outputs.set(path!, pending.data)
+      if (--pending.records <= 0) {
+        pendingBodies.delete(path!)
+        pendingBytes -= pending.data.length
+      }
     }
-    for (const path of wanted) {
-      const data = pendingBodies.get(path)
-      if (!data) continue
-      outputs.push({path, data})
-      pendingBodies.delete(path)
-      pendingBytes -= data.length
-    }
-    return outputs
+    return [...outputs].map(([path, data]) => ({path, data}))
   },
 }
 
@@ -320,10 +320,13 @@ function entryRecord(input: ParserInput, entry: CacheEntry, where: Where): Parse
       const ext = extractedExtension(contentType, decoded.data)
       if (ext) {
         const path = `${DERIVED_FOLDER}/${decodedSha256}.${ext}`
-        if (pendingBodies.has(path)) extracted = path
-        else if (pendingBytes + decoded.data.length > MAX_EXTRACTED_BYTES) extractNote = `not extracted: this run already holds ${MAX_EXTRACTED_BYTES} bytes of extracted bodies; the bytes are in the collected ${bodyStream!.file} at byte ${bodyStream!.offset}`
+        const pending = pendingBodies.get(path)
+        if (pending) {
+          pending.records++
+          extracted = path
+        } else if (pendingBytes + decoded.data.length > MAX_EXTRACTED_BYTES) extractNote = `not extracted: this run already holds ${MAX_EXTRACTED_BYTES} bytes of extracted bodies; the bytes are in the collected ${bodyStream!.file} at byte ${bodyStream!.offset}`
         else {
-          pendingBodies.set(path, decoded.data)
+          pendingBodies.set(path, {data: decoded.data, records: 1})
           pendingBytes += decoded.data.length
           extracted = path
         }

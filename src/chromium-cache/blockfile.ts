@@ -32,6 +32,43 @@ const SELF_HASH_OFFSET = 92
 const RANKINGS_SIZE = 36
 const MAX_BLOCK_FILES = 256
 const STATES = ['normal', 'evicted', 'doomed']
+const PARENT_ENTRY = 1
+const CHILD_ENTRY = 2
+/** SparseHeader (disk_format_base.h): signature, magic, parent key length, last block and its length, 10 spare ints. */
+const SPARSE_HEADER_SIZE = 64
+const SPARSE_BLOCK = 1024
+const SPARSE_CHILD_SIZE = 1 << 20
+
+/**
+ * What stream 2 of a sparse entry says: for a parent, the children it has (a bitmap, bit n for
+ * child n); for a child, the 1 KiB blocks of its MiB that hold data, and the last block written
+ * with its length (a block written in part is not in the bitmap).
+ */
+export function sparseOf(flags: number, stream2: Buffer | null, child: number | null, problems: string[]): CacheEntry['sparse'] {
+  if (!(flags & (PARENT_ENTRY | CHILD_ENTRY))) return undefined
+  if (!stream2 || stream2.length < SPARSE_HEADER_SIZE) {
+    problems.push('sparse entry without its SparseHeader in stream 2: the fetched ranges are unknown')
+    return flags & PARENT_ENTRY ? {role: 'parent', children: []} : {role: 'child', child: child ?? 0, ranges: []}
+  }
+  if (stream2.readUInt32LE(8) !== INDEX_MAGIC) problems.push('the SparseHeader in stream 2 lacks its magic (0xC103CAC3)')
+  const bits: number[] = []
+  for (let byte = SPARSE_HEADER_SIZE; byte < stream2.length; byte++) for (let b = 0; b < 8; b++) if (stream2[byte] & (1 << b)) bits.push((byte - SPARSE_HEADER_SIZE) * 8 + b)
+  if (flags & PARENT_ENTRY) return {role: 'parent', children: bits}
+  const base = (child ?? 0) * SPARSE_CHILD_SIZE
+  const blocks = new Map<number, number>(bits.map((b) => [b, SPARSE_BLOCK]))
+  const lastBlock = stream2.readInt32LE(16)
+  const lastLength = stream2.readInt32LE(20)
+  if (lastBlock >= 0 && lastLength > 0 && !blocks.has(lastBlock)) blocks.set(lastBlock, Math.min(lastLength, SPARSE_BLOCK))
+  const ranges: Array<[number, number]> = []
+  for (const b of [...blocks.keys()].sort((x, y) => x - y)) {
+    const start = base + b * SPARSE_BLOCK
+    const end = start + blocks.get(b)!
+    const previous = ranges[ranges.length - 1]
+    if (previous && previous[1] === start) previous[1] = end
+    else ranges.push([start, end])
+  }
+  return {role: 'child', child: child ?? 0, ranges}
+}
 
 export function isBlockfileIndex(head: Buffer): boolean {
   return head.length >= 8 && head.readUInt32LE(0) === INDEX_MAGIC
@@ -233,9 +270,11 @@ class Reader {
         problems.push(`stream 0 (HTTP response info): ${error instanceof Error ? error.message : String(error)}`)
       }
     }
+    const key = parseCacheKey(keyBytes.toString('latin1'))
+    const sparse = sparseOf(store.readUInt32LE(72), streams.find((s) => s.index === 2)?.data ?? null, key.sparseChild?.child ?? null, problems)
     return {
       backend: 'blockfile',
-      key: parseCacheKey(keyBytes.toString('latin1')),
+      key,
       hash: hash.toString(16).padStart(8, '0'),
       file: addr.fileName,
       offset: addr.offset,
@@ -250,6 +289,7 @@ class Reader {
       reuseCount: store.readInt32LE(12),
       refetchCount: store.readInt32LE(16),
       streams,
+      ...(sparse ? {sparse} : {}),
       response,
       keyHashValid,
       selfHashValid,

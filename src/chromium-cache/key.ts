@@ -4,6 +4,10 @@
  * (the "1/" marks a key with a prefix, the number after it the upload id, 0 for none;
  * "_dk_" a double key; other markers such as "_cn_" name a cross-site main-frame
  * navigation). URLs have no spaces, so the URL is the last space-separated field.
+ *
+ * A blockfile child entry of a range-requested resource (net/disk_cache/blockfile/
+ * sparse_control.cc) is keyed "Range_<parent key>:<signature, hex>:<child number, hex>"; child
+ * n holds bytes n MiB to n+1 MiB of the resource.
  */
 export interface CacheKey {
   key: string
@@ -13,9 +17,13 @@ export interface CacheKey {
   /** The marker before the sites ('_dk_', '_cn_', ...), or null for a plain URL key. */
   marker: string | null
   uploadId: number | null
+  /** For a sparse child entry: the parent's key, and which MiB of the resource the child holds. */
+  sparseChild?: {parentKey: string; signature: string; child: number}
 }
 
 export function parseCacheKey(key: string): CacheKey {
+  const child = /^Range_(.*):([0-9a-f]+):([0-9a-f]+)$/s.exec(key)
+  if (child) return {...parseCacheKey(child[1]), key, sparseChild: {parentKey: child[1], signature: child[2], child: Number.parseInt(child[3], 16)}}
   let rest = key
   let uploadId: number | null = null
   const prefix = /^1\/(\d+)\//.exec(rest)

@@ -20,6 +20,9 @@ import type {CacheEntry, CacheStream} from './types.js'
 export const SIMPLE_INITIAL_MAGIC = 0xfcfb6d1ba7725c30n
 export const SIMPLE_FINAL_MAGIC = 0xf4fa6f45970d41d8n
 const INDEX_MAGIC = 0x656e74657220796fn
+const SPARSE_RANGE_MAGIC = 0xeb97bf016553676bn
+/** SimpleFileSparseRangeHeader: magic, offset and length in the resource (int64), CRC-32 of the data, padding. */
+const SPARSE_RANGE_HEADER_SIZE = 32
 const HEADER_SIZE = 24
 const EOF_SIZE = 24
 const FLAG_HAS_CRC32 = 1
@@ -117,6 +120,44 @@ export function readSimpleEntry(name: string, data: Buffer, streamTwo?: Buffer):
     created: null, lastUsed: null, lastModified: null, reuseCount: null, refetchCount: null,
     streams, response, keyHashValid, selfHashValid: null, problems,
   }
+}
+
+export interface SimpleSparseRange {
+  /** Byte offsets in the resource (end exclusive). */
+  start: number
+  end: number
+  /** Where the range's bytes are in the _s file. */
+  fileOffset: number
+  crcValid: boolean
+}
+
+/**
+ * The `_s` file of a range-requested resource: SimpleFileHeader and key, then ranges as they
+ * were written, each a SimpleFileSparseRangeHeader (magic 0xeb97bf016553676b) and its bytes.
+ */
+export function readSimpleSparse(name: string, data: Buffer): {ranges: SimpleSparseRange[]; problems: string[]} {
+  const problems: string[] = []
+  if (data.length < HEADER_SIZE || !isSimpleCacheFile(data)) return {ranges: [], problems: [`${name} is not a simple cache sparse file (magic 0xfcfb6d1ba7725c30)`]}
+  let p = HEADER_SIZE + data.readUInt32LE(12)
+  const ranges: SimpleSparseRange[] = []
+  while (p < data.length) {
+    if (p + SPARSE_RANGE_HEADER_SIZE > data.length || data.readBigUInt64LE(p) !== SPARSE_RANGE_MAGIC) {
+      problems.push(`${name}: no sparse range header at byte ${p} (the file is damaged or was cut short): later ranges are lost`)
+      break
+    }
+    const start = Number(data.readBigInt64LE(p + 8))
+    const length = Number(data.readBigInt64LE(p + 16))
+    const at = p + SPARSE_RANGE_HEADER_SIZE
+    if (length < 0 || at + length > data.length) {
+      problems.push(`${name}: the range at byte ${p} declares ${length} bytes, ${data.length - at} are stored (truncated)`)
+      break
+    }
+    const crcValid = (crc32(data.subarray(at, at + length)) >>> 0) === data.readUInt32LE(p + 24)
+    if (!crcValid) problems.push(`${name}: the range of bytes ${start}-${start + length} fails its CRC-32`)
+    ranges.push({start, end: start + length, fileOffset: at, crcValid})
+    p = at + length
+  }
+  return {ranges, problems}
 }
 
 export interface SimpleIndexEntry {

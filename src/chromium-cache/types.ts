@@ -55,6 +55,14 @@ export interface CacheEntry {
   reuseCount: number | null
   refetchCount: number | null
   streams: CacheStream[]
+  /**
+   * Blockfile range-requested resources (EntryStore.flags): the parent holds the headers and a
+   * bitmap of its children; each child holds one MiB of the resource, of which `ranges` (byte
+   * offsets in the resource, end exclusive) are marked held: whole 1 KiB blocks and the last
+   * block written. A block written in part before a later write is not marked, though its bytes
+   * stay in stream 1; the rest of stream 1 is holes.
+   */
+  sparse?: {role: 'parent'; children: number[]} | {role: 'child'; child: number; ranges: Array<[number, number]>}
   response: CachedHttpResponse | null
   /** Consistency checks: the stored key hash matches the key; the structure's own hash matches. */
   keyHashValid: boolean | null

@@ -14,6 +14,8 @@ import {gzipSync, brotliCompressSync} from 'node:zlib'
 const FIXTURE = join(REPO_ROOT, 'fixtures/chromium-cache')
 interface Served {path: string; url: string; contentType: string; contentEncoding?: string; size: number; sha256: string; decodedSha256?: string}
 const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]}
+/** Entries each cache holds: the served URLs, the favicon's 404, the range-requested video (blockfile: its parent and two children; simple: one entry with an _s file). */
+const ENTRIES: Record<string, number> = {blockfile: 15, simple: 13}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const CACHE = 'Users/ana/AppData/Roaming/discord/Cache/Cache_Data'
 const realIndexEntries = () => readSimpleRealIndex(readFileSync(join(FIXTURE, 'simple/index-dir/the-real-index'))).entries.length
@@ -41,7 +43,7 @@ function inputFor(backend: string, name: string, root = FIXTURE) {
 function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<string, Buffer>): void {
   const {served} = golden(backend)
   const cache = records.filter((r) => r.type === 'chat.cache-entry')
-  expect(cache).toHaveLength(12)
+  expect(cache).toHaveLength(ENTRIES[backend])
   for (const s of served) {
     const r = cache.find((c) => c.url === s.url)!
     expect(r, s.url).toBeDefined()
@@ -65,10 +67,10 @@ describe('discord-cache parser over the real Chromium caches', () => {
   it('blockfile: collects index, data_0..3 and f_000001, one record per entry, pictures and JSON extracted, coverage whole', async () => {
     const {input, collected} = inputFor('blockfile', 'index')
     const records = await parseAll(discordCacheParser, input)
-    expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001'])
+    expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001', 'f_000002', 'f_000003'])
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const container = records.find((r) => r.type === 'chat.cache-index')!
-    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 12, declaredEntries: 12, orphanEntries: 0, openOrCrashed: false})
+    expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 15, declaredEntries: 15, orphanEntries: 0, openOrCrashed: false})
     const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'blockfile', outputs)
     // the 7 pictures and 3 JSON responses, each once (not the text file)
@@ -76,9 +78,12 @@ describe('discord-cache parser over the real Chromium caches', () => {
     const big = records.find((r) => String(r.url).endsWith('holiday.png'))!
     expect(big.body).toMatchObject({file: `files/dir/${CACHE}/f_000001`, offset: 0, address: '0x80000001'})
     expect(big.source).toMatchObject({file: `files/dir/${CACHE}/data_1`, sourcePath: `${CACHE}/data_1`})
+    const video = records.filter((r) => String(r.url).endsWith('clip.mp4'))
+    expect(video).toHaveLength(3)
+    expect(video.find((r) => (r.sparse as {role: string}).role === 'parent')!.sparse).toMatchObject({role: 'parent', children: [0, 1], ranges: [[0, 9216], [50176, 60000], [1100800, 1105000]]})
     expect(input.coverage).toHaveLength(1)
     expect(input.coverage[0]).toMatchObject({parser: 'discord-cache', store: 'chromium-cache', sourcePath: CACHE})
-    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 12, parsed: 12, unexplained: 0})
+    expect(input.coverage[0].tables[0]).toMatchObject({table: 'entries reached from the index', rows: 15, parsed: 15, unexplained: 0})
     expect(input.coverage[0].tables[1]).toMatchObject({rows: 0})
   })
 
@@ -106,15 +111,15 @@ describe('discord-cache parser over the real Chromium caches', () => {
     const records = await parseAll(discordCacheParser, input)
     const errors = records.filter((r) => r.type === 'error')
     expect(errors.length).toBeGreaterThan(0)
-    for (const e of errors) expect(e.error).toMatch(/^(bad-address: entry 0x[0-9a-f]{8}: .*past the end of data_1|count: the index header declares 12 entries)/)
+    for (const e of errors) expect(e.error).toMatch(/^(bad-address: entry 0x[0-9a-f]{8}: .*past the end of data_1|count: the index header declares 15 entries)/)
     const cache = records.filter((r) => r.type === 'chat.cache-entry')
     const unreadable = errors.filter((e) => String(e.error).startsWith('bad-address')).length
-    expect(cache.length + unreadable).toBe(12)
+    expect(cache.length + unreadable).toBe(15)
     const holiday = cache.find((r) => String(r.url).endsWith('holiday.png'))!
     expect(holiday.problems).toEqual(['stream 1: f_000001 is not in the folder'])
     expect(holiday.body).toMatchObject({storedSha256: null, extracted: null, note: 'body not extracted: f_000001 is not in the folder'})
     const damaged = cache.filter((r) => (r.problems as string[]).length > 0).length
-    expect(input.coverage[0].tables[0]).toMatchObject({rows: 12, parsed: cache.length, excluded: [{rows: unreadable}], unresolved: [{rows: damaged}], unexplained: 0})
+    expect(input.coverage[0].tables[0]).toMatchObject({rows: 15, parsed: cache.length, excluded: [{rows: unreadable}], unresolved: [{rows: damaged}], unexplained: 0})
   })
 
   it('refuses other files', () => {
@@ -160,7 +165,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const cache = records.filter((r) => r.type === 'chat.cache-entry')
-    expect(cache).toHaveLength(12)
+    expect(cache).toHaveLength(15)
     const manifest = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'}))
     for (const s of golden('blockfile').served) {
       const r = cache.find((c) => c.url === s.url)!
@@ -180,7 +185,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     // data_0 ends in _0 but is no simple cache entry file: the definition's pattern does not name it
     expect(manifest.notCollected ?? []).toEqual([])
     const coverage = manifest.coverage.find((c: {parser: string}) => c.parser === 'discord-cache')
-    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 12, parsed: 12, unexplained: 0})
+    expect(coverage.tables[0]).toMatchObject({table: 'entries reached from the index', rows: 15, parsed: 15, unexplained: 0})
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 
@@ -200,7 +205,7 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
     const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const cache = records.filter((r) => r.type === 'chat.cache-entry')
-    expect(cache).toHaveLength(12)
+    expect(cache).toHaveLength(13)
     for (const s of golden('simple').served) expect((cache.find((c) => c.url === s.url)!.body as {storedSha256: string}).storedSha256).toBe(s.sha256)
     expect(records.filter((r) => r.type === 'chat.cache-index')).toMatchObject([{backend: 'simple', indexedEntries: realIndexEntries()}])
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)

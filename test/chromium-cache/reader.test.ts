@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {headerValue, parseCacheKey, readBlockfileCache, readSimpleEntry, readSimpleRealIndex} from '../../src/chromium-cache/index.js'
+import {headerValue, parseCacheKey, readBlockfileCache, readSimpleEntry, readSimpleRealIndex, readSimpleSparse} from '../../src/chromium-cache/index.js'
 import type {CacheEntry, CacheFolder} from '../../src/chromium-cache/index.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 
@@ -14,7 +14,9 @@ import {REPO_ROOT} from '../helpers/shared.js'
  */
 const FIXTURE = join(REPO_ROOT, 'fixtures/chromium-cache')
 interface Served {path: string; url: string; contentType: string; contentEncoding?: string; size: number; sha256: string; decodedSha256?: string}
-const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]; replaced: Served[]; deleted: Served[]}
+const golden = (backend: string) => JSON.parse(readFileSync(join(FIXTURE, `golden/${backend}.json`), 'utf8')) as {port: number; served: Served[]; replaced: Served[]; deleted: Served[]; ranges: Array<{url: string; start: number; end: number; sha256: string}>}
+/** Entries each cache holds: the served URLs, the favicon's 404, the range-requested video (blockfile: its parent and two children, one per MiB; simple: one entry with an _s file). */
+const ENTRIES: Record<string, number> = {blockfile: 15, simple: 13}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 /** The fixture folder, with files replaced or removed by `changes` (the fixture itself is never written). */
@@ -52,7 +54,7 @@ function expectGolden(entries: CacheEntry[], backend: string): void {
   // the browser's own favicon request, answered 404 by the server, is cached too
   const favicon = entries.find((x) => x.key.url === `http://127.0.0.1:${port}/favicon.ico`)
   expect(favicon?.response?.status).toBe(404)
-  expect(entries).toHaveLength(12)
+  expect(entries).toHaveLength(ENTRIES[backend])
   // reloaded with new bytes: the entry holds the second version only; reloaded and answered
   // no-store: Chromium deleted the entry and wiped its blocks, and the reader invents nothing
   const {replaced, deleted} = golden(backend)
@@ -67,7 +69,7 @@ describe('blockfile cache written by the real Chromium', () => {
     expect(cache.version).toBe(0x30000)
     expect(cache.problems).toEqual([])
     expect(cache.openOrCrashed).toBe(false)
-    expect(cache.counts).toEqual({indexSlots: 12, indexedEntries: 12, declaredEntries: 12, unreadable: 0, orphans: 0})
+    expect(cache.counts).toEqual({indexSlots: 15, indexedEntries: 15, declaredEntries: 15, unreadable: 0, orphans: 0})
     expectGolden(cache.entries, 'blockfile')
     for (const e of cache.entries) {
       expect(e.selfHashValid).toBe(true)
@@ -104,7 +106,7 @@ describe('blockfile cache written by the real Chromium', () => {
     const data1 = readFileSync(join(FIXTURE, 'blockfile/data_1'))
     const cache = readBlockfileCache(folder('blockfile', {data_1: data1.subarray(0, 8192 + 256 * 13 + 100)}))
     const readable = cache.entries.length
-    expect(readable + cache.counts.unreadable).toBe(12)
+    expect(readable + cache.counts.unreadable).toBe(15)
     expect(cache.counts.unreadable).toBeGreaterThan(0)
     expect(cache.problems.filter((p) => p.kind === 'bad-address' && /past the end of data_1/.test(p.message))).toHaveLength(cache.counts.unreadable)
     // an entry whose record survived but whose streams lay past the cut says so
@@ -118,7 +120,7 @@ describe('blockfile cache written by the real Chromium', () => {
     const big = cache.entries.find((e) => e.key.url?.endsWith('holiday.png'))!
     expect(big.problems).toEqual(['stream 1: f_000001 is not in the folder'])
     expect(body(big)).toBeNull()
-    expect(cache.entries).toHaveLength(12)
+    expect(cache.entries).toHaveLength(15)
   })
 
   it('an entry no index slot reaches any more is recovered from its block as an orphan', () => {
@@ -127,7 +129,7 @@ describe('blockfile cache written by the real Chromium', () => {
     const slot = Number.parseInt(cat.hash, 16) & (index.readInt32LE(28) - 1)
     index.writeUInt32LE(0, 368 + slot * 4)
     const cache = readBlockfileCache(folder('blockfile', {index}))
-    expect(cache.counts).toMatchObject({indexSlots: 11, indexedEntries: 11, orphans: 1})
+    expect(cache.counts).toMatchObject({indexSlots: 14, indexedEntries: 14, orphans: 1})
     const orphan = cache.entries.find((e) => !e.reachable)!
     expect(orphan.key.url).toBe(cat.key.url)
     expect(sha256(body(orphan)!)).toBe(sha256(body(cat)!))
@@ -176,6 +178,27 @@ describe('blockfile cache written by the real Chromium', () => {
     expect(sha256(body(dirty)!)).toBe(sha256(body(avatar)!))
   })
 
+  it('a video fetched by byte ranges: a parent entry, one child per MiB, the fetched ranges and their bytes', () => {
+    const cache = readBlockfileCache(folder('blockfile'))
+    const {ranges} = golden('blockfile')
+    const parent = cache.entries.find((e) => e.key.url === ranges[0].url && !e.key.sparseChild)!
+    expect(parent.response?.status).toBe(206)
+    expect(parent.sparse).toEqual({role: 'parent', children: [0, 1]})
+    const children = cache.entries.filter((e) => e.key.sparseChild?.parentKey === parent.key.key)
+    expect(children.map((c) => c.key.sparseChild!.child).sort()).toEqual([0, 1])
+    const fetched = children.flatMap((c) => (c.sparse?.role === 'child' ? c.sparse.ranges : []))
+    // the bitmap marks whole 1 KiB blocks and the last block written: a block served in part
+    // before another write is not marked (its bytes are still in stream 1), so the marked ranges
+    // lie within what was served, and every served range's bytes are in its child's stream 1
+    expect(fetched).toEqual([[0, 9216], [50176, 60000], [1100800, 1105000]])
+    for (const [a, b] of fetched) expect(ranges.some((r) => r.start <= a && b <= r.end), `${a}-${b}`).toBe(true)
+    for (const r of ranges) {
+      const child = children.find((c) => c.key.sparseChild!.child === Math.floor(r.start / (1 << 20)))!
+      const at = r.start - child.key.sparseChild!.child * (1 << 20)
+      expect(sha256(body(child)!.subarray(at, at + r.end - r.start))).toBe(r.sha256)
+    }
+  })
+
   it('refuses a file that is no blockfile index', () => {
     expect(() => readBlockfileCache(folder('blockfile', {index: Buffer.alloc(512)}))).toThrow(/not a blockfile cache index/)
   })
@@ -201,6 +224,22 @@ describe('simple cache written by the real Chromium', () => {
     expect(index.entries.length).toBeGreaterThan(0)
     for (const e of index.entries) expect(files).toContain(`${e.hash}_0`)
     expect(index.modified).toMatch(/^2026-/)
+  })
+
+  it('a video fetched by byte ranges: its _s file holds each range with a valid CRC', () => {
+    const {ranges} = golden('simple')
+    const name = files.find((n) => read(n).key.url === ranges[0].url)!
+    const data = readFileSync(join(FIXTURE, 'simple', `${name.slice(0, -2)}_s`))
+    const sparse = readSimpleSparse(`${name.slice(0, -2)}_s`, data)
+    expect(sparse.problems).toEqual([])
+    for (const piece of sparse.ranges) expect(piece.crcValid).toBe(true)
+    for (const r of ranges) {
+      const pieces = sparse.ranges.filter((p) => p.start >= r.start && p.end <= r.end).sort((a, b) => a.start - b.start)
+      expect(pieces.reduce((n, p) => n + p.end - p.start, 0)).toBe(r.end - r.start)
+      expect(sha256(Buffer.concat(pieces.map((p) => data.subarray(p.fileOffset, p.fileOffset + p.end - p.start))))).toBe(r.sha256)
+    }
+    const cut = readSimpleSparse('x_s', data.subarray(0, data.length - 10))
+    expect(cut.problems.join('\n')).toMatch(/declares \d+ bytes, \d+ are stored \(truncated\)/)
   })
 
   it('a damaged body fails its CRC and a truncated file loses its EOF record: problems, not crashes', () => {

@@ -26,7 +26,7 @@ import {brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync} from 'nod
 import {createHash} from 'node:crypto'
 import {ParseError, errorMessage} from '../../errors.js'
 import {
-  headerValue, httpDateToIso, isBlockfileIndex, isSimpleCacheFile, lastExternalFile, readBlockFileHeader, readBlockfileCache, readSimpleEntry, readSimpleRealIndex, simpleEntryFileName,
+  headerValue, httpDateToIso, isBlockfileIndex, isSimpleCacheFile, lastExternalFile, readBlockFileHeader, readBlockfileCache, readSimpleEntry, readSimpleRealIndex, readSimpleSparse, simpleEntryFileName,
 } from '../../chromium-cache/index.js'
 import type {CacheContents, CacheEntry, CacheFolder} from '../../chromium-cache/index.js'
 import type {TableCoverage} from '../coverage.js'
@@ -231,9 +231,31 @@ function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, fol
     yield {type: 'error', source: {...where(p.file), ...(p.offset !== null ? {offset: p.offset} : {})}, parser: PARSER_ID, error: `${p.kind}: ${p.message}`}
   }
   const referenced = new Set<string>()
+  // a range-requested resource: its parent entry names the children it has, each child one MiB
+  const children = new Map<string, CacheEntry[]>()
+  for (const e of contents.entries) {
+    if (!e.key.sparseChild) continue
+    const list = children.get(e.key.sparseChild.parentKey) ?? []
+    list.push(e)
+    children.set(e.key.sparseChild.parentKey, list)
+  }
   for (const entry of contents.entries) {
     for (const s of entry.streams) if (s.file) referenced.add(s.file)
-    yield entryRecord(input, entry, where)
+    const record = entryRecord(input, entry, where)
+    if (entry.sparse?.role === 'parent') {
+      const found = children.get(entry.key.key) ?? []
+      const missing = entry.sparse.children.filter((n) => !found.some((c) => c.key.sparseChild?.child === n))
+      record.sparse = {
+        role: 'parent', children: entry.sparse.children,
+        ranges: mergeRanges(found.flatMap((c) => (c.sparse?.role === 'child' ? c.sparse.ranges : []))),
+        ...(missing.length ? {missingChildren: missing} : {}),
+        note: 'a resource fetched by byte ranges: the bytes are in the child entries (one per MiB), ranges lists what was fetched',
+      }
+      if (missing.length) (record.problems as string[]).push(`sparse children ${missing.join(', ')} the parent names are not in the cache: those ranges are lost`)
+    } else if (entry.sparse?.role === 'child') {
+      record.sparse = {role: 'child', parentKey: entry.key.sparseChild?.parentKey ?? null, child: entry.sparse.child, ranges: entry.sparse.ranges, note: `bytes ${entry.sparse.child} MiB onwards of the resource; stream 1 at byte n holds resource byte ${entry.sparse.child} MiB + n, outside ranges it is holes`}
+    }
+    yield record
   }
   const reached = contents.entries.filter((e) => e.reachable)
   const orphans = contents.entries.filter((e) => !e.reachable)
@@ -269,7 +291,17 @@ async function* parseSimpleEntry(input: ParserInput, data: Buffer): AsyncGenerat
   }
   const where = (file: string) => ({file: file === name ? input.bundlePath : (files.get(file)?.bundlePath ?? input.bundlePath), sourcePath: `${folderPath}/${file}`, volume: input.volume})
   const record = entryRecord(input, entry, where)
-  if (files.has(`${base}_s`)) record.sparseFile = files.get(`${base}_s`)!.bundlePath
+  const sparseFile = files.get(`${base}_s`)
+  if (sparseFile) {
+    const sparse = readSimpleSparse(`${base}_s`, readFileSync(sparseFile.copyPath))
+    ;(record.problems as string[]).push(...sparse.problems)
+    record.sparse = {
+      role: 'ranges', file: sparseFile.bundlePath, sourcePath: sparseFile.sourcePath,
+      ranges: mergeRanges(sparse.ranges.map((r) => [r.start, r.end])),
+      pieces: sparse.ranges.map((r) => ({start: r.start, end: r.end, fileOffset: r.fileOffset, crcValid: r.crcValid})),
+      note: 'a resource fetched by byte ranges: each piece is in the _s file at fileOffset',
+    }
+  }
   yield record
   input.reportCoverage({
     parser: PARSER_ID, store: 'chromium-cache', file: input.bundlePath, sourcePath: input.sourcePath, volume: input.volume, readAs: 'Chromium simple disk cache entry file',
@@ -374,6 +406,17 @@ function entryRecord(input: ParserInput, entry: CacheEntry, where: Where): Parse
     selfHashValid: entry.selfHashValid,
     problems: entry.problems,
   }
+}
+
+/** Byte ranges (end exclusive) sorted and joined where they touch. */
+export function mergeRanges(ranges: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const [a, b] of [...ranges].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1]
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b)
+    else out.push([a, b])
+  }
+  return out
 }
 
 function streamPlace(s: CacheEntry['streams'][number], where: Where): Record<string, unknown> {

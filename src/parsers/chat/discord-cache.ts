@@ -16,6 +16,9 @@
  * encoding, the HTTP dates, the cache's own times, the body's size and SHA-256 as stored,
  * where its bytes are (file and offset), and for pictures and JSON the body itself (decoded
  * when gzip, deflate or br) as a derived file of the bundle, parsed/discord-cache/<sha256>.<ext>.
+ * A resource fetched by byte ranges (a video an attachment player streamed) is a sparse parent
+ * with one child entry per MiB (blockfile) or an `_s` file (simple): its record lists the ranges
+ * held and where their bytes are.
  * Coverage: every index slot and entry; entries no slot reaches (orphans) become records
  * marked as such; entries whose headers or body could not be read whole are counted as
  * unresolved, each record listing its problems.
@@ -249,7 +252,7 @@ function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, fol
         role: 'parent', children: entry.sparse.children,
         ranges: mergeRanges(found.flatMap((c) => (c.sparse?.role === 'child' ? c.sparse.ranges : []))),
         ...(missing.length ? {missingChildren: missing} : {}),
-        note: 'a resource fetched by byte ranges: the bytes are in the child entries (one per MiB), ranges lists what was fetched',
+        note: 'a resource fetched by byte ranges: the bytes are in the child entries (one per MiB), ranges lists what the children\'s block bitmaps mark as held',
       }
       if (missing.length) (record.problems as string[]).push(`sparse children ${missing.join(', ')} the parent names are not in the cache: those ranges are lost`)
     } else if (entry.sparse?.role === 'child') {

@@ -68,4 +68,19 @@ describe('Discord-shaped blockfile cache written by the real Chromium over HTTPS
     expect(json[0].content).toBe('the plans are in the picture')
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
+
+  it('older clients keep the cache in Cache/ itself (before Electron 12): found and read there too', async () => {
+    const dir = scratchDir()
+    const keys = await makeKeys(join(dir, 'keys'))
+    const old = 'Users/ana/AppData/Roaming/discord/Cache'
+    mkdirSync(join(dir, 'volume', old, '..'), {recursive: true})
+    cpSync(join(FIXTURE, 'discord'), join(dir, 'volume', old), {recursive: true})
+    const bundle = join(dir, 'old.zip')
+    const result = await trawl(['collect', '--allow-same-volume', '--source', join(dir, 'volume'), '--out', bundle, '--case', 'D-5', '--examiner', 'Test Examiner', '--targets', 'discord-cache', ...keys.signArgs], {env: keys.env})
+    expect(result.code).toBe(0)
+    const records = execFileSync('unzip', ['-p', bundle, 'parsed/discord-cache.jsonl'], {encoding: 'utf8'}).trim().split('\n').map((l) => JSON.parse(l) as ParsedRecord)
+    expect(records.filter((r) => r.type === 'error')).toEqual([])
+    expect(records.filter((r) => r.type === 'chat.cache-entry').map((r) => r.url)).toEqual(expect.arrayContaining(served.map((s) => s.url)))
+    expect(records.find((r) => r.type === 'chat.cache-index')!.source.sourcePath).toBe(`${old}/index`)
+  })
 })

@@ -69,7 +69,7 @@ describe('Discord-shaped blockfile cache written by the real Chromium over HTTPS
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
   })
 
-  it('older clients keep the cache in Cache/ itself (before Electron 12): found and read there too', async () => {
+  it('older clients keep the cache in Cache/ itself (before Chromium moved it into Cache_Data, 2021): found and read there too', async () => {
     const dir = scratchDir()
     const keys = await makeKeys(join(dir, 'keys'))
     const old = 'Users/ana/AppData/Roaming/discord/Cache'

@@ -53,7 +53,7 @@ export interface ManifestEntry extends Digests {
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
   /** For algorithm 'pdq' (a perceptual match): the bits between the picture's PDQ hash and the listed one, and the list's label. */
-  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string; distance?: number; label?: string}>
+  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string; distance?: number; label?: string; listedCrop?: string; probeCrop?: string}>
   /** For live-system output: the command (or file) and how it ran: command line, times, exit code, missing. */
   command?: Record<string, unknown>
 }

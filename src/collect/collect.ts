@@ -44,7 +44,8 @@ import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../
 import type {EvidenceSource, EvidenceVolume, SnapshotSelection} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
-import {DEFAULT_PDQ_THRESHOLD, type PhashSet} from '../hashset/phash-set.js'
+import {DEFAULT_PDQ_THRESHOLD, cropFields, nearestPerListedPicture, type PhashSet} from '../hashset/phash-set.js'
+import {parseCropLabel} from '../parsers/media/pdq-crops.js'
 import {nowIso} from '../time.js'
 import {renderSealingReport} from '../report/sealing.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
@@ -670,18 +671,21 @@ class CollectionRun {
    */
   private checkPhashSets(record: ParsedRecord): void {
     const threshold = this.options.phashThreshold ?? DEFAULT_PDQ_THRESHOLD
-    const matches = (this.options.phashSets ?? []).flatMap((set) => set.match(record.pdq as string, threshold).slice(0, 5))
+    const probes = Array.isArray(record.probes) ? (record.probes as Array<{pdq: string; crop: string}>) : []
+    const matches = (this.options.phashSets ?? []).flatMap((set) => nearestPerListedPicture([
+      ...set.match(record.pdq as string, threshold),
+      ...probes.flatMap((probe) => set.match(probe.pdq, threshold).map((m) => ({...m, probe: parseCropLabel(`[${probe.crop}]`)?.crop}))),
+    ]).slice(0, 5))
     if (matches.length === 0) return
-    matches.sort((a, b) => a.distance - b.distance)
     record.phashMatches = matches
     const entry = this.entries.find((e) => e.path === record.file)
     for (const m of matches) {
       if (entry && !entry.hashSetMatches?.some((h) => h.set === m.set && h.algorithm === 'pdq')) {
         entry.hashSetMatches ??= []
-        entry.hashSetMatches.push({set: m.set, algorithm: 'pdq', hash: m.hash, distance: m.distance, ...(m.label ? {label: m.label} : {})})
+        entry.hashSetMatches.push({set: m.set, algorithm: 'pdq', hash: m.hash, distance: m.distance, ...(m.label ? {label: m.label} : {}), ...cropFields(m)})
       }
       const set = this.options.phashSets?.find((s) => s.name === m.set)
-      this.hashMatches.push({type: 'hash.match', set: m.set, setPath: set?.path, algorithm: 'pdq', hash: m.hash, ...(m.label ? {label: m.label} : {}), distance: m.distance, threshold, pdq: record.pdq, file: record.file, sourcePath: record.source.sourcePath, volume: record.source.volume, sha256: record.sha256})
+      this.hashMatches.push({type: 'hash.match', set: m.set, setPath: set?.path, algorithm: 'pdq', hash: m.hash, ...(m.label ? {label: m.label} : {}), distance: m.distance, ...cropFields(m), threshold, pdq: record.pdq, file: record.file, sourcePath: record.source.sourcePath, volume: record.source.volume, sha256: record.sha256})
     }
   }
 
@@ -731,6 +735,7 @@ class CollectionRun {
       },
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
       perceptualHash: this.options.perceptualHash !== false,
+      perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
     }
     try {
       for await (const record of parser.parse(input)) {

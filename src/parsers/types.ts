@@ -73,6 +73,11 @@ export interface ParserInput {
    * every picture costs about a second of CPU per 8-megapixel photo. Default true.
    */
   perceptualHash?: boolean
+  /**
+   * True when a --phashset list carries crop companions: pictures also get the PDQ hashes
+   * of their probe cuts (src/parsers/media/pdq-crops.ts), so a cropped copy is found.
+   */
+  perceptualProbes?: boolean
 }
 
 /** An extra file a parser contributes to the bundle once collection ends (a map, a report). */

@@ -17,6 +17,7 @@ import {findHeifMeta, readHeifExifItem} from './heif.js'
 import {decodePicture} from './decode.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
+import {cropLabel, cropProbes} from './pdq-crops.js'
 import {lumaOf, pdqOfLuma} from './pdq.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
 import {findRafPreview} from './raf.js'
@@ -541,8 +542,11 @@ async function perceptualHash(input: ParserInput, format: PictureFormat, sha256:
     const decoded = format === 'jpeg' || format === 'png' ? decodePicture(await readFile(input.copyPath), format) : {notDecoded: `${format} pictures are not decoded for the perceptual hash (JPEG and PNG are)`}
     if (!('picture' in decoded)) return {...base, pdq: null, quality: null, notHashed: decoded.notDecoded}
     const {rgba, width, height, decoder} = decoded.picture
-    const {hash, quality} = pdqOfLuma(lumaOf(rgba, width, height), height, width)
-    return {...base, pdq: hash, quality, width, height, decoder}
+    const luma = lumaOf(rgba, width, height)
+    const {hash, quality} = pdqOfLuma(luma, height, width)
+    // the probe cuts, for lists that carry crop companions: each says its cut
+    const probes = input.perceptualProbes ? cropProbes(luma, height, width).map((p) => ({pdq: p.hash, crop: cropLabel(p.crop)})) : undefined
+    return {...base, pdq: hash, quality, width, height, decoder, ...(probes ? {probes} : {})}
   } catch (error) {
     return {...base, pdq: null, quality: null, notHashed: `not hashed: ${errorMessage(error)}`}
   }

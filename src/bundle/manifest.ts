@@ -18,7 +18,7 @@ export const SUMS_SIGNATURE_PATH = 'SHA256SUMS.p7s'
 /** Entries the manifest cannot list: itself, its signature, and the custody log appended after sealing; the last three entries, in this order. */
 export const UNLISTED_ENTRIES = [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH]
 
-export type EntryKind = 'copy' | 'parsed' | 'output' | 'live' | 'sums'
+export type EntryKind = 'copy' | 'derived' | 'parsed' | 'output' | 'live' | 'sums'
 
 export interface CopySource {
   volume: string
@@ -49,6 +49,8 @@ export interface ManifestEntry extends Digests {
    * shadow copy identical to this one. The bytes are stored once, under `path`.
    */
   otherLocations?: CopySource[]
+  /** For derived entries (bytes a parser made from a copy, e.g. a decrypted attachment): the copy's path and how. */
+  derivedFrom?: {path: string; method: string}
   /** Artifact definitions that selected this file. */
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -39,7 +39,7 @@ import {installRoot, toolVersion} from '../install.js'
 import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
 import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
-import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
+import type {CollectedFile, DerivedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../source/open.js'
 import type {EvidenceSource, EvidenceVolume, SnapshotSelection} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
@@ -733,6 +733,7 @@ class CollectionRun {
         countCopy(summary, copied)
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
+      addDerived: (file: DerivedFile) => this.addDerived(definition, volume, file, summary, related),
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
       perceptualHash: this.options.perceptualHash !== false,
       perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
@@ -749,6 +750,54 @@ class CollectionRun {
     } finally {
       for (const dir of related) rmSync(dir, {recursive: true, force: true})
     }
+  }
+
+  /**
+   * Bytes a parser made from a copy (a decrypted attachment): an entry under derived/,
+   * hashed as it goes in, naming the copy and the method; checked against the hash lists.
+   * A derived picture is read by the picture parser, so its EXIF, PDQ hash and
+   * perceptual matches are in the bundle as a collected picture's would be.
+   */
+  private async addDerived(definition: ArtifactDefinition, volume: EvidenceVolume, file: DerivedFile, summary: ArtifactSummary, scratchDirs: string[]): Promise<CollectedFile> {
+    const from = this.entries.find((e) => e.path === file.from && e.kind === 'copy')
+    if (!from) throw new Error(`derived file: ${file.from} is not a copy in this bundle`)
+    const name = this.names.claim(`derived/${file.from.replace(/^files\//, '')}${file.suffix ?? ''}`)
+    const written = await this.writer.addBuffer(name, file.data)
+    const entry: ManifestEntry = {path: name, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'derived', derivedFrom: {path: file.from, method: file.method}, artifacts: [definition.id]}
+    this.checkHashSets(entry)
+    this.entries.push(entry)
+    const scratch = this.scratchFolder('derived')
+    scratchDirs.push(scratch)
+    const copyPath = join(scratch, 'derived')
+    writeFileSync(copyPath, file.data)
+    const collected: CollectedFile = {bundlePath: name, copyPath, sourcePath: from.source?.path ?? file.from, size: written.size, sha256: written.sha256}
+    const pictures = getParser('exif')
+    if (pictures?.accepts?.(file.data.subarray(0, 4096))) {
+      const sourcePath = `${collected.sourcePath} (decrypted)`
+      const input: ParserInput = {
+        copyPath,
+        companions: [],
+        bundlePath: name,
+        sourcePath,
+        sha256: written.sha256,
+        volume: volume.id,
+        artifact: {id: definition.id, name: definition.name, category: definition.category},
+        captures: {},
+        attributes: definition.attributes,
+        source: (extra?: Partial<RecordSource>) => ({file: name, sourcePath, volume: volume.id, ...extra}),
+        collectRelated: async () => undefined,
+        reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
+        perceptualHash: this.options.perceptualHash !== false,
+        perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
+      }
+      try {
+        for await (const record of pictures.parse(input)) await this.addRecord(definition, record, summary)
+      } catch (error) {
+        if (this.writer.error) throw this.writer.error
+        await this.addRecord(definition, {type: 'error', source: input.source(), parser: pictures.id, error: errorMessage(error)}, summary)
+      }
+    }
+    return collected
   }
 
   /**

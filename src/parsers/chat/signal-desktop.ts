@@ -20,7 +20,10 @@
  * old ones; source, sourceServiceId, json with attachments and quote) and, from schema
  * version 1360, message_attachments (one row per attachment, path relative to
  * attachments.noindex). An attachment with a localKey (attachment version 2) is stored
- * encrypted (AES-256-CBC with HMAC-SHA256 under that key): the collected file is ciphertext.
+ * encrypted (AES-256-CBC with HMAC-SHA256 under that key, signal-attachment.ts): the
+ * collected file is the ciphertext, byte-exact, and its plaintext is added under derived/
+ * (HMAC and plaintextHash checked; a derived picture gets its EXIF and PDQ records), or
+ * the attachment says why it could not be decrypted.
  * items holds the account's own number (number_id) and ACI (uuid_id).
  *
  * Coverage: conversations, messages, message_attachments and items, row by row. Messages of
@@ -36,6 +39,7 @@ import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
 import {asParseError, collectOnce, reportDatabaseCoverage} from './app-database.js'
+import {decryptSignalAttachment, type PlaintextHashCheck} from './signal-attachment.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment, type Direction} from './chat-record.js'
 
 const APP = 'Signal'
@@ -145,8 +149,47 @@ function tableError(input: ParserInput, table: string, error: unknown): ParsedRe
   return {type: 'error', source: input.source({table}), parser: 'signal-desktop', error: `table ${table} could not be read to the end: ${errorMessage(error)}`}
 }
 
-/** Signal's attachments say whether the file on disk is ciphertext, and which are gone. */
-type SignalAttachment = ChatAttachment & {encrypted: boolean; note?: string; attachmentType?: string | null; missing?: boolean}
+/** Signal's attachments say whether the file on disk is ciphertext, what it decrypted to, and which are gone. */
+type SignalAttachment = ChatAttachment & {encrypted: boolean; note?: string; attachmentType?: string | null; missing?: boolean} & Partial<Decrypted>
+
+/** What became of an encrypted attachment file: its plaintext in the bundle (derived/), or why not. */
+interface Decrypted {
+  note?: string
+  decrypted?: {bundlePath: string; sha256: string; size: number; plaintextHash: PlaintextHashCheck}
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'image/webp': '.webp', 'image/heic': '.heic', 'video/mp4': '.mp4', 'video/quicktime': '.mov',
+  'audio/aac': '.aac', 'audio/mpeg': '.mp3', 'audio/ogg': '.ogg', 'application/pdf': '.pdf', 'text/plain': '.txt', 'text/x-signal-plain': '.txt',
+}
+
+/** The extension the decrypted file is given in the bundle: the file name's where it has a plain one, else the content type's. */
+function extensionOf(a: Record<string, unknown>): string {
+  const fromName = /\.([A-Za-z0-9]{1,8})$/.exec(nonEmpty(a.fileName) ?? '')?.[1]
+  return fromName ? `.${fromName.toLowerCase()}` : (EXTENSIONS[(nonEmpty(a.contentType) ?? '').toLowerCase()] ?? '.bin')
+}
+
+/**
+ * Decrypts a collected attachment file with its row's localKey and adds the plaintext to
+ * the bundle beside it (derived/), named after the ciphertext's entry; the ciphertext stays
+ * the byte-exact copy. Where that cannot be done the attachment says why.
+ */
+async function decryptInto(input: ParserInput, file: CollectedFile, a: Record<string, unknown>, localKey: string, where: string): Promise<Decrypted> {
+  const result = decryptSignalAttachment(readFileSync(file.copyPath), localKey, integer(a.size), nonEmpty(a.plaintextHash))
+  if ('notDecrypted' in result) return {note: `stored encrypted under the attachment localKey (AES-256-CBC, HMAC-SHA256); not decrypted: ${result.notDecrypted}`}
+  const hashNote = result.plaintextHash === 'differs' ? "; the decrypted bytes do not hash to the row's plaintextHash" : ''
+  if (!input.addDerived) return {note: `stored encrypted under the attachment localKey; it decrypts (HMAC checked, plaintextHash ${result.plaintextHash}), but this run writes no bundle to hold the plaintext${hashNote}`}
+  const derived = await input.addDerived({
+    from: file.bundlePath,
+    suffix: `.decrypted${extensionOf(a)}`,
+    method: `Signal Desktop attachment v2: AES-256-CBC with the first 32 bytes, HMAC-SHA256 (checked) with the last 32 bytes of the localKey of ${where} of ${input.sourcePath}, cut to its size ${String(a.size)}; plaintextHash ${result.plaintextHash}`,
+    data: result.plaintext,
+  })
+  return {
+    decrypted: {bundlePath: derived.bundlePath, sha256: derived.sha256, size: derived.size, plaintextHash: result.plaintextHash},
+    ...(result.plaintextHash === 'differs' ? {note: `decrypted (HMAC checked)${hashNote}`} : {}),
+  }
+}
 
 interface Conversation {
   name: string
@@ -234,10 +277,23 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       yield tableError(input, 'message_attachments', error)
     }
   }
-  const attachmentOf = async (a: Record<string, unknown>): Promise<SignalAttachment> => {
+  // an attachment file named by two rows is decrypted (and added to the bundle) once
+  const decrypted = new Map<string, Promise<Decrypted>>()
+  const decryptOnce = (file: CollectedFile, a: Record<string, unknown>, localKey: string, where: string): Promise<Decrypted> => {
+    const key = `${file.bundlePath}\0${localKey}`
+    let result = decrypted.get(key)
+    if (!result) {
+      result = decryptInto(input, file, a, localKey, where)
+      decrypted.set(key, result)
+    }
+    return result
+  }
+  const attachmentOf = async (a: Record<string, unknown>, where: string): Promise<SignalAttachment> => {
     const stored = nonEmpty(a.path)?.replaceAll('\\', '/') ?? null
     const file = stored ? await collect(`${signalDir}/attachments.noindex/${stored}`) : undefined
-    const encrypted = nonEmpty(a.localKey) !== null
+    const localKey = nonEmpty(a.localKey)
+    const encrypted = localKey !== null
+    const decryption = encrypted && file ? await decryptOnce(file, a, localKey, where) : undefined
     return {
       name: nonEmpty(a.fileName) ?? (stored ? (stored.split('/').pop() ?? null) : null),
       path: stored,
@@ -246,7 +302,7 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       bundlePath: file?.bundlePath ?? null,
       sha256: file?.sha256 ?? null,
       encrypted,
-      ...(encrypted ? {note: 'stored encrypted under the attachment localKey in the database (AES-256-CBC, HMAC-SHA256): the collected file is ciphertext'} : {}),
+      ...(decryption ?? (encrypted && stored && !file ? {note: 'stored encrypted under the attachment localKey; the file is not on the volume'} : {})),
       ...(a.attachmentType !== undefined && a.attachmentType !== null ? {attachmentType: text(a.attachmentType)} : {}),
       ...(stored && !file ? {missing: true} : {}),
     }
@@ -286,12 +342,14 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       const attachments: ChatAttachment[] = []
       if (rows) {
         for (const a of rows) {
-          attachments.push(await attachmentOf(a))
+          attachments.push(await attachmentOf(a, `message_attachments rowid ${String(a._rowid)}`))
           coverage.parsed('message_attachments', a._rowid)
         }
       } else if (Array.isArray(json.attachments)) {
         // before schema 1360 (or not yet moved) the attachments live in the message's json
-        for (const a of json.attachments as Record<string, unknown>[]) if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a))
+        for (const [i, a] of (json.attachments as Record<string, unknown>[]).entries()) {
+          if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a, `messages rowid ${String(row._rowid)} json attachments[${i}]`))
+        }
       }
       const quote = typeof json.quote === 'object' && json.quote !== null ? (json.quote as Record<string, unknown>) : null
       yield chatMessage(source, {

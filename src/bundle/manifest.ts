@@ -123,6 +123,12 @@ export interface Manifest {
   endedAt: string
   /** Present when live-system state was collected (`collect --live`). */
   live?: {platform: string; hostname: string; startedAt: string; endedAt: string}
+  /**
+   * Each DPAPI blob the running machine was asked to unprotect (collect --live --unprotect-keys):
+   * for which artifact and purpose, the blob's SHA-256, the command line, when, and the Windows
+   * user it was unprotected as, or Windows' refusal.
+   */
+  keyUnwraps?: Array<{artifact: string; volume: string; purpose: string; blobSha256: string; commandLine: string; at: string; user?: string; error?: string}>
   signer: {subject: string; certificateSha256: string}
   /**
    * Set when the bundle was written encrypted (`.zip.p7m`, CMS AuthEnvelopedData): the recipients

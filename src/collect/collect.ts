@@ -44,6 +44,7 @@ import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../
 import type {EvidenceSource, EvidenceVolume, SnapshotSelection} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
+import {liveDpapi, type DpapiUnprotect} from '../live/dpapi.js'
 import {DEFAULT_PDQ_THRESHOLD, cropFields, nearestPerListedPicture, type PhashSet} from '../hashset/phash-set.js'
 import {parseCropLabel} from '../parsers/media/pdq-crops.js'
 import {nowIso} from '../time.js'
@@ -114,6 +115,14 @@ export interface CollectOptions {
    * in the manifest's volume descriptions, not read).
    */
   snapshots?: SnapshotSelection
+  /**
+   * On a live Windows run, let parsers have Windows unprotect the DPAPI blobs that guard app
+   * keys (Signal Desktop's database key), as the signed-in user (--unprotect-keys). Every call
+   * is listed in the manifest (keyUnwraps).
+   */
+  unprotectKeys?: boolean
+  /** The DPAPI to use (tests); default on a live Windows run: live/dpapi.ts. */
+  dpapi?: DpapiUnprotect
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -163,6 +172,9 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   // everything that can fail on bad input fails before a byte is written
   const signer = loadSigner(options.signer)
   const recipients = options.recipients?.length ? loadRecipients(options.recipients) : undefined
+  if (options.unprotectKeys && !options.dpapi && !(options.live && process.platform === 'win32')) {
+    throw new UsageError("--unprotect-keys needs --live on Windows: DPAPI unprotects only the keys of the user signed in on the running machine")
+  }
   if (options.workDir !== undefined && !recipients) throw new UsageError('--work-dir is for encrypted collects (--recipient); a plain collect keeps its working copies beside the bundle')
   const source = await openEvidence(options)
   try {
@@ -255,6 +267,9 @@ class CollectionRun {
   private scratchCounter = 0
   private lastProgress = 0
   private live: Manifest['live']
+  /** Every DPAPI unprotect asked of the running machine (--unprotect-keys), for the manifest. */
+  private readonly keyUnwraps: NonNullable<Manifest['keyUnwraps']> = []
+  private readonly dpapi: DpapiUnprotect | undefined
   /** The field kit this run came from (read once, before the first evidence byte). */
   private readonly kit = kitIdentity()
   private cameras: Array<Record<string, unknown>> = []
@@ -274,6 +289,7 @@ class CollectionRun {
     private readonly t0: number,
     private readonly recipients?: Recipients,
   ) {
+    this.dpapi = options.unprotectKeys ? (options.dpapi ?? liveDpapi()) : undefined
     let workDir: string | undefined
     try {
       if (recipients) {
@@ -734,6 +750,7 @@ class CollectionRun {
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
       addDerived: (file: DerivedFile) => this.addDerived(definition, volume, file, summary, related),
+      ...(this.dpapi ? {unprotectDpapi: (blob: Buffer, purpose: string) => this.unprotect(definition, volume, blob, purpose)} : {}),
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
       perceptualHash: this.options.perceptualHash !== false,
       perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
@@ -750,6 +767,19 @@ class CollectionRun {
     } finally {
       for (const dir of related) rmSync(dir, {recursive: true, force: true})
     }
+  }
+
+  /** DPAPI on the running machine for a parser, each call listed in the manifest; a refusal is also an error of the run. */
+  private async unprotect(definition: ArtifactDefinition, volume: EvidenceVolume, blob: Buffer, purpose: string): Promise<{plaintext: Buffer; user: string} | {error: string}> {
+    const result = await this.dpapi!(blob)
+    const blobSha256 = createHash('sha256').update(blob).digest('hex')
+    if ('error' in result) {
+      this.keyUnwraps.push({artifact: definition.id, volume: volume.id, purpose, blobSha256, commandLine: result.commandLine, at: result.at, error: result.error})
+      this.error({artifact: definition.id, volume: volume.id, message: `${purpose}: ${result.error}`}, definition)
+      return {error: result.error}
+    }
+    this.keyUnwraps.push({artifact: definition.id, volume: volume.id, purpose, blobSha256, commandLine: result.commandLine, at: result.at, user: result.user})
+    return {plaintext: result.plaintext, user: result.user}
   }
 
   /**
@@ -934,6 +964,7 @@ class CollectionRun {
       startedAt: this.startedAt,
       endedAt: nowIso(),
       ...(this.live ? {live: this.live} : {}),
+      ...(this.keyUnwraps.length > 0 ? {keyUnwraps: this.keyUnwraps} : {}),
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
       ...(this.recipients ? {encryption: {scheme: 'cms-auth-enveloped-data', contentEncryption: 'aes-256-gcm', recipients: this.recipients.summaries, workingCopies: this.workingCopies ?? ''}} : {}),
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},

@@ -68,6 +68,13 @@ export interface ParserInput {
    * hash lists). Absent where no bundle is written (a parser run on its own).
    */
   addDerived?(file: DerivedFile): Promise<CollectedFile>
+  /**
+   * DPAPI of the running Windows machine, for the user trawl runs as (`collect --live
+   * --unprotect-keys`): unprotects a blob the way the app that protected it does. Absent
+   * unless the examiner asked for it; a refusal is a result, with Windows' reason.
+   * `purpose` names the blob for the manifest's record of every call.
+   */
+  unprotectDpapi?(blob: Buffer, purpose: string): Promise<{plaintext: Buffer; user: string} | {error: string}>
   /** Makes a source object for a record from this file. */
   source(extra?: Partial<RecordSource>): RecordSource
   /**

@@ -6,8 +6,10 @@
  * config.json's "key" holds as 64 hex digits. Since Signal Desktop 7.x the key may be kept
  * as "encryptedKey" instead: Electron safeStorage, which on Windows is AES-256-GCM under a
  * key that `Local State` os_crypt.encrypted_key holds DPAPI-protected (the user's DPAPI
- * master key, and so the user's logon password, unlocks it). Without the plain key the
- * database is reported as such and collected byte-exact, not read.
+ * master key, and so the user's logon password, unlocks it). On a live run with
+ * --unprotect-keys the engine's DPAPI (input.unprotectDpapi) unwraps it and safe-storage.ts
+ * opens encryptedKey; otherwise, or when Windows refuses, the database is reported as such
+ * and collected byte-exact, not read.
  *
  * The working copy (with its -wal) is decrypted page by page (src/sqlite/sqlcipher.ts) into
  * a plain copy beside it in the run's working folder, which is opened read-only; records
@@ -39,6 +41,7 @@ import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
 import {asParseError, collectOnce, reportDatabaseCoverage} from './app-database.js'
+import {decryptSafeStorage, localStateKeyBlob} from './safe-storage.js'
 import {decryptSignalAttachment, type PlaintextHashCheck} from './signal-attachment.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment, type Direction} from './chat-record.js'
 
@@ -78,7 +81,7 @@ function strings(value: unknown): string[] {
 }
 
 /** What an examiner needs to know about a key kept by Electron safeStorage (DPAPI on Windows). */
-function protectedKeyRecord(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string): ParsedRecord {
+function protectedKeyRecord(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string, unwrapAttempt?: string): ParsedRecord {
   const prefix = /^[0-9a-f]{6}/i.test(encryptedKey) ? Buffer.from(encryptedKey.slice(0, 6), 'hex').toString('latin1') : null
   let osCrypt: string | null = null
   if (localState) {
@@ -113,17 +116,52 @@ function protectedKeyRecord(input: ParserInput, config: CollectedFile, localStat
     ],
     collected: [input.bundlePath, config.bundlePath, ...(localState ? [localState.bundlePath] : [])],
     note: 'the database key is DPAPI-protected: it cannot be had from these files alone, so the database was collected byte-exact and not read',
+    ...(unwrapAttempt ? {unwrapAttempt} : {}),
   }
 }
 
-function decryptionRecord(input: ParserInput, decryption: SqlcipherDecryption): ParsedRecord[] {
+interface DatabaseKey {
+  key: string
+  keySource: string
+  /** Keys recovered on the live machine, kept so the decryption can be repeated from the bundle alone. */
+  recoveredKeys?: {osCryptKey: string; databaseKey: string}
+}
+
+/**
+ * The database key of a config.json holding only "encryptedKey": on a live run with
+ * --unprotect-keys, Local State's os_crypt key is unprotected by DPAPI (as the signed-in
+ * user) and opens encryptedKey (AES-256-GCM). Otherwise, or when a step fails, the record
+ * that says what would unlock it, with the step that failed.
+ */
+async function safeStorageKey(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string): Promise<DatabaseKey | {record: ParsedRecord}> {
+  const refused = (why?: string) => ({record: protectedKeyRecord(input, config, localState, encryptedKey, signalDir, why)})
+  if (!input.unprotectDpapi) return refused()
+  if (!localState) return refused('not attempted: Local State, which holds the DPAPI-protected key, is not there')
+  const blob = localStateKeyBlob(readFileSync(localState.copyPath, 'utf8'))
+  if ('problem' in blob) return refused(`not attempted: ${blob.problem}`)
+  const unprotected = await input.unprotectDpapi(blob.blob, `Signal Desktop ${signalDir}/Local State os_crypt.encrypted_key`)
+  if ('error' in unprotected) return refused(unprotected.error)
+  if (!/^[0-9a-f]+$/i.test(encryptedKey) || encryptedKey.length % 2 !== 0) return refused('config.json "encryptedKey" is not hex')
+  const opened = decryptSafeStorage(Buffer.from(encryptedKey, 'hex'), unprotected.plaintext)
+  if ('problem' in opened) return refused(`the os_crypt key was unprotected by DPAPI (Windows user ${unprotected.user}), but encryptedKey did not open: ${opened.problem}`)
+  const key = opened.plaintext.toString('latin1')
+  if (!/^[0-9a-f]{64}$/i.test(key)) return refused(`encryptedKey opened, but holds no 64-hex-digit SQLCipher key (${opened.plaintext.length} bytes)`)
+  return {
+    key,
+    keySource: `config.json "encryptedKey" (Electron safeStorage, AES-256-GCM) under the Local State os_crypt key, unprotected by DPAPI on the live machine as Windows user ${unprotected.user}`,
+    recoveredKeys: {osCryptKey: unprotected.plaintext.toString('hex'), databaseKey: key},
+  }
+}
+
+function decryptionRecord(input: ParserInput, decryption: SqlcipherDecryption, key: DatabaseKey): ParsedRecord[] {
   const records: ParsedRecord[] = [
     {
       type: 'chat.decryption',
       source: input.source(),
       app: APP,
       cipher: decryption.settings,
-      keySource: 'config.json "key" (raw key)',
+      keySource: key.keySource,
+      ...(key.recoveredKeys ? {recoveredKeys: key.recoveredKeys} : {}),
       pageSize: decryption.pageSize,
       pages: decryption.pages,
       pagesDecrypted: decryption.pagesDecrypted,
@@ -406,20 +444,26 @@ export function isSignalDesktopDb(db: SqliteDatabase): boolean {
 
 export const signalDesktopParser: Parser = {
   id: 'signal-desktop',
-  description: 'Signal Desktop db.sqlite (SQLCipher): decrypted with the key of config.json; conversations, contacts, messages with quotes and attachments; a DPAPI-protected key reported',
+  description: 'Signal Desktop db.sqlite (SQLCipher): decrypted with the key of config.json (or, on a live run with --unprotect-keys, its safeStorage key unwrapped by DPAPI); conversations, contacts, messages with quotes and attachments (decrypted); a DPAPI-protected key otherwise reported',
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
     if (isPlainSqlite(input.copyPath)) throw new ParseError("not a Signal Desktop database: a plain SQLite file (Signal's db.sqlite is SQLCipher-encrypted)", input.sourcePath)
     const signalDir = posix.dirname(posix.dirname(input.sourcePath))
     const config = await input.collectRelated(`${signalDir}/config.json`)
     if (!config) throw new ParseError(`Signal's config.json (which holds the database key) is not in ${signalDir || '/'}: the database was collected, not read`, input.sourcePath)
-    const {key, encryptedKey} = readConfig(config)
-    if (key === null) {
+    const {key: plainKey, encryptedKey} = readConfig(config)
+    let key: DatabaseKey
+    if (plainKey !== null) key = {key: plainKey, keySource: 'config.json "key" (raw key)'}
+    else {
       const localState = await input.collectRelated(`${signalDir}/Local State`)
       if (encryptedKey === null) throw new ParseError('config.json holds neither "key" nor "encryptedKey": the database was collected, not read', config.sourcePath)
-      yield protectedKeyRecord(input, config, localState, encryptedKey, signalDir)
-      return
+      const unwrapped = await safeStorageKey(input, config, localState, encryptedKey, signalDir)
+      if ('record' in unwrapped) {
+        yield unwrapped.record
+        return
+      }
+      key = unwrapped
     }
-    const rawKey = parseRawKey(key)
+    const rawKey = parseRawKey(key.key)
     const dir = mkdtempSync(join(dirname(input.copyPath), 'trawl-signal-'))
     try {
       const plain = join(dir, 'db.sqlite')
@@ -428,10 +472,10 @@ export const signalDesktopParser: Parser = {
       try {
         decryption = decryptSqlcipherDatabase({path: input.copyPath, walPath: wal, rawKey, outPath: plain})
       } catch (error) {
-        if (error instanceof SqlcipherKeyError) throw new ParseError(`the key in config.json does not open this database (${error.message.replace(`${input.copyPath}: `, '')})`, input.sourcePath)
+        if (error instanceof SqlcipherKeyError) throw new ParseError(`the key ${key.recoveredKeys ? 'unwrapped from config.json "encryptedKey"' : 'in config.json'} does not open this database (${error.message.replace(`${input.copyPath}: `, '')})`, input.sourcePath)
         throw error
       }
-      yield* decryptionRecord(input, decryption)
+      yield* decryptionRecord(input, decryption, key)
       const db = openWorkingCopy(plain)
       try {
         if (!isSignalDesktopDb(db)) throw new ParseError('decrypted, but not a Signal Desktop database: no conversations and messages(conversationId) tables', input.sourcePath)

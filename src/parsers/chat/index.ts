@@ -14,10 +14,11 @@ import {skypeMainParser} from './skype-main.js'
 import {skypeS4lParser} from './skype-s4l.js'
 import {teamsIndexedDbParser} from './teams.js'
 import {viberAndroidParser, viberDesktopParser} from './viber.js'
+import {webStorageParser} from './web-storage.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, teamsIndexedDbParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, teamsIndexedDbParser, webStorageParser]
 
 /** Not readers: they report messenger files trawl collects but cannot read (so they refuse nothing). */
 export const chatFileReporters: Parser[] = [encryptedAppFileParser]

@@ -1,0 +1,167 @@
+import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
+import {slackClientKey, slackIndexedDbParser, slackTime} from '../../src/parsers/chat/slack.js'
+import {unexplainedRows} from '../../src/parsers/coverage.js'
+import {REPO_ROOT} from '../helpers/shared.js'
+import {parseAll, parserInputFor} from '../helpers/parser-input.js'
+import {collectFromFolder} from './collect-double.js'
+
+const FIXTURES = join(REPO_ROOT, 'fixtures/slack')
+const FOLDER = join(FIXTURES, 'https_app.slack.com_0.indexeddb.leveldb')
+const VOLUME_IDB = 'Users/ana/AppData/Roaming/Slack/IndexedDB'
+const VOLUME_FOLDER = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.leveldb`
+const BLOB = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.blob/1/00/2`
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's golden, any shape it stored
+type Loose = any
+type Golden = {databases: Array<{name: string; stores: Array<{name: string; records: Array<{key: unknown; value: Loose}>}>}>; superseded: Record<string, Loose>}
+const golden = JSON.parse(readFileSync(join(FIXTURES, 'golden/slack.json'), 'utf8')) as Golden
+const states = golden.databases.find((d) => d.name === 'reduxPersistence')!.stores.find((s) => s.name === 'reduxPersistenceStore')!.records
+const T1 = 'persist:slack-client-T01ANALYST-U01ANA0001'
+const T2 = 'persist:slack-client-T02CONTOSO-U02ANA0001'
+
+/** The microsecond ISO time of a ts, computed apart from the parser: seconds through Date, the fraction as written. */
+const iso = (ts: string) => `${new Date(Number(ts.split('.')[0]) * 1000).toISOString().slice(0, 19)}.${ts.split('.')[1]}Z`
+
+/** Slack's whole-second times, at their precision. */
+const secondsIso = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z')
+
+async function read(folder = FOLDER, collectRelated?: (p: string) => Promise<Loose>) {
+  const double = collectFromFolder(`${VOLUME_IDB}/`, FIXTURES)
+  const input = parserInputFor(join(folder, 'CURRENT'), {sourcePath: `${VOLUME_FOLDER}/CURRENT`, bundlePath: `files/p1/${VOLUME_FOLDER}/CURRENT`, volume: 'p1', captures: {user: 'ana'}, collectRelated: collectRelated ?? double.collectRelated})
+  return {records: await parseAll(slackIndexedDbParser, input), input, double}
+}
+
+describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/build.sh)', () => {
+  it('collects the folder from CURRENT and the blob file Chromium kept the large state in', async () => {
+    const {double} = await read()
+    expect(double.collected.map((f) => f.sourcePath).sort()).toEqual([`${VOLUME_FOLDER}/000003.log`, `${VOLUME_FOLDER}/MANIFEST-000001`, BLOB].sort())
+  })
+
+  it('every message of every live state, as the page stored it: channel, sender, ts to the microsecond, text, thread, edit, files, reactions', async () => {
+    const {records} = await read()
+    const live = records.filter((r) => r.type === 'chat.message' && r.state === 'live')
+    let expected = 0
+    for (const {key, value} of states) {
+      const client = slackClientKey(key)!
+      for (const [channel, byTs] of Object.entries(value.messages as Record<string, Record<string, Loose>>)) {
+        for (const [ts, m] of Object.entries(byTs)) {
+          expected++
+          const found = live.filter((r) => r.conversation === channel && r.ts === ts)
+          expect(found, `${channel} ${ts}`).toHaveLength(1)
+          const r = found[0]
+          expect(r).toMatchObject({
+            app: 'Slack',
+            account: client.user,
+            workspace: client.team,
+            workspaceName: value.teams[client.team].name,
+            workspaceDomain: value.teams[client.team].domain,
+            sender: m.user ?? m.bot_id ?? null,
+            sentAt: iso(ts),
+            body: m.text ?? null,
+            threadTs: m.thread_ts ?? null,
+            editedAt: m.edited ? iso(m.edited.ts) : null,
+            editedBy: m.edited?.user ?? null,
+            statePath: ['messages', channel, ts],
+          })
+          expect(r.direction).toBe(r.sender === null ? null : r.sender === client.user ? 'outgoing' : 'incoming')
+          expect(r.attachments).toEqual((m.files ?? []).map((id: string) => ({name: value.files[id].name, path: value.files[id].url_private, mimeType: value.files[id].mimetype, size: value.files[id].size, bundlePath: null, sha256: null})))
+          expect(r.reactions).toEqual(value.reactions[`message-${ts}-${channel}`] ?? [])
+          expect(r.source).toMatchObject({file: `files/p1/${VOLUME_FOLDER}/000003.log`, sourcePath: `${VOLUME_FOLDER}/000003.log`, table: 'reduxPersistence/reduxPersistenceStore', key: JSON.stringify(key), value: JSON.stringify(['messages', channel, ts])})
+          expect(typeof r.leveldbSequence).toBe('number')
+          if (key === T1) expect(r).toMatchObject({valueFile: `files/p1/${BLOB}`, valueSourcePath: BLOB})
+          else expect(r.valueFile).toBeUndefined()
+        }
+      }
+    }
+    expect(live).toHaveLength(expected)
+    const hello = live.find((r) => r.ts === '1712345678.123456')!
+    expect(hello.sentAt).toBe('2024-04-05T19:34:38.123456Z')
+    expect(hello).toMatchObject({senderName: 'Ana Analyst', conversationName: 'general', conversationKind: 'public', replyCount: 2, threadReply: false})
+    expect(live.find((r) => r.ts === '1712345690.000100')).toMatchObject({threadReply: true, senderName: 'Bob Бобров', body: 'Thanks! Got it — Grüße 😀'})
+    expect(live.find((r) => r.subtype === 'bot_message')).toMatchObject({sender: 'B01DEPLOY', senderName: 'deploy-bot', direction: 'incoming', links: [{title: 'build #42', url: 'https://ci.example/42', text: 'green'}]})
+    expect(live.find((r) => r.ts === '1712346060.500000')).toMatchObject({conversationKind: 'im', conversationName: 'Bob Бобров', recipients: ['U01BOB0002'], direction: 'outgoing'})
+    expect(live.find((r) => r.ts === '1712346100.000000')).toMatchObject({deletedInSlack: true, body: null, sender: null, sentAt: '2024-04-05T19:41:40.000000Z'})
+  })
+
+  it('the overwritten state of the second workspace is read too, marked superseded: the message deleted since and the text before its edit', async () => {
+    const {records} = await read()
+    const old = records.filter((r) => r.type === 'chat.message' && r.state === 'superseded')
+    const before = golden.superseded[T2].messages as Record<string, Record<string, Loose>>
+    expect(old.map((r) => [r.conversation, r.ts, r.body]).sort()).toEqual(Object.entries(before).flatMap(([c, byTs]) => Object.entries(byTs).map(([ts, m]) => [c, ts, m.text])).sort())
+    expect(old.map((r) => r.body).sort()).toEqual(['a message later deleted', 'first draft of the text'])
+    expect(old.every((r) => r.deleted === false && r.account === 'U02ANA0001' && r.workspace === 'T02CONTOSO')).toBe(true)
+    const now = records.find((r) => r.type === 'chat.message' && r.state === 'live' && r.ts === '1712400000.000100')!
+    expect(now).toMatchObject({body: 'final text', editedAt: '2024-04-06T10:41:40.000002Z'})
+    expect((old[0].leveldbSequence as number) < (now.leveldbSequence as number)).toBe(true)
+  })
+
+  it('every channel and member of every live state, with kind, participants, topic and times', async () => {
+    const {records} = await read()
+    const conversations = records.filter((r) => r.type === 'chat.conversation' && r.state === 'live')
+    const contacts = records.filter((r) => r.type === 'chat.contact' && r.state === 'live')
+    const transfers = records.filter((r) => r.type === 'chat.transfer' && r.state === 'live')
+    const want = states.flatMap(({key, value}) => Object.values(value.channels as Record<string, Loose>).map((c) => [slackClientKey(key)!.team, c.id, c.is_im ? [slackClientKey(key)!.user, c.user] : c.members ?? [], c.created ? secondsIso(c.created) : null, c.topic?.value || null]))
+    expect(conversations.map((c) => [c.workspace, c.conversation, c.participants, c.createdAt, c.topic]).sort()).toEqual(want.sort())
+    expect(conversations.find((c) => c.conversation === 'G01PROJECT')).toMatchObject({kind: 'private', title: 'project-omega', purpose: 'Project Ω'})
+    expect(conversations.find((c) => c.conversation === 'G02MPDMANA')).toMatchObject({kind: 'mpim'})
+    expect(conversations.find((c) => c.conversation === 'D01ANABOB')).toMatchObject({kind: 'im', title: 'Bob Бобров'})
+    const people = states.flatMap(({value}) => [
+      ...Object.values(value.members as Record<string, Loose>).map((m) => [m.id, m.profile.real_name, m.profile.email ?? null, false]),
+      ...Object.values((value.bots ?? {}) as Record<string, Loose>).map((b) => [b.id, b.name, null, true]),
+    ])
+    expect(contacts.map((c) => [c.handle, c.name, c.email ?? null, c.isBot])).toEqual(expect.arrayContaining(people))
+    expect(contacts).toHaveLength(people.length)
+    expect(contacts.find((c) => c.handle === 'U01ANA0001')).toMatchObject({isSelf: true, account: 'U01ANA0001', userName: 'ana', updatedAt: '2024-04-01T19:33:20Z'})
+    const files = states.flatMap(({value}) => Object.values(value.files as Record<string, Loose>))
+    expect(transfers.map((t) => [t.fileId, t.fileName, t.filePath, t.fileSize, t.startedAt])).toEqual(files.map((f) => [f.id, f.name, f.url_private, f.size, secondsIso(f.created)]))
+  })
+
+  it('accounts for every record and every slice: unread stores and slices listed, nothing unexplained', async () => {
+    const {input, records} = await read()
+    expect(records.filter((r) => r.type === 'error')).toEqual([])
+    expect(input.coverage).toHaveLength(1)
+    const account = input.coverage[0]
+    expect(account).toMatchObject({parser: 'slack-indexeddb', store: 'indexeddb', sourcePath: VOLUME_FOLDER})
+    expect(unexplainedRows(account)).toBe(0)
+    const table = (name: string) => account.tables.find((t) => t.table === name)
+    expect(table('objectStore-T01ANALYST-U01ANA0001/sundryStorage')).toMatchObject({known: false, rows: 1})
+    expect(table('reduxPersistence/reduxPersistenceStore')).toMatchObject({known: true, rows: 3, parsed: 3})
+    const messages = [...states.map((s) => s.value), golden.superseded[T2]].reduce((n, v) => n + Object.values(v.messages as Record<string, object>).reduce((k, byTs) => k + Object.keys(byTs).length, 0), 0)
+    expect(table('reduxPersistence/reduxPersistenceStore/state.messages')).toMatchObject({known: true, rows: messages, parsed: messages})
+    expect(records.filter((r) => r.type === 'chat.message')).toHaveLength(messages)
+    expect(table('reduxPersistence/reduxPersistenceStore/state.channelHistory')).toMatchObject({known: false, rows: 2})
+    expect(table('reduxPersistence/reduxPersistenceStore/state.userPrefs')).toMatchObject({known: false, rows: 2})
+    expect(table('reduxPersistence/reduxPersistenceStore/state.reactions')).toMatchObject({known: true, rows: 1, parsed: 1})
+  })
+
+  it('a state whose blob file is missing: an error record names it, the other workspace is still read', async () => {
+    const double = collectFromFolder(`${VOLUME_IDB}/`, FIXTURES)
+    const {records, input} = await read(FOLDER, (p: string) => (p.includes('.indexeddb.blob/') ? Promise.resolve(undefined) : double.collectRelated(p)))
+    const errors = records.filter((r) => r.type === 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({parser: 'slack-indexeddb', error: expect.stringContaining('blob file that is not present'), source: {key: JSON.stringify(T1)}})
+    expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T01ANALYST')).toEqual([])
+    expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T02CONTOSO').length).toBeGreaterThan(0)
+    expect(unexplainedRows(input.coverage[0])).toBe(0)
+  })
+
+  it('refuses an IndexedDB that is not Slack\'s (the Teams fixture)', async () => {
+    const teams = join(REPO_ROOT, 'fixtures/teams/https_teams.microsoft.com_0.indexeddb.leveldb')
+    const folder = 'Users/ana/AppData/Roaming/Slack/IndexedDB/https_app.slack.com_0.indexeddb.leveldb'
+    const double = collectFromFolder(`${folder}/`, teams)
+    const input = parserInputFor(join(teams, 'CURRENT'), {sourcePath: `${folder}/CURRENT`, collectRelated: double.collectRelated})
+    await expect(parseAll(slackIndexedDbParser, input)).rejects.toThrow(/not a Slack IndexedDB: no reduxPersistence database/)
+    expect(input.coverage).toEqual([])
+  })
+
+  it('Slack ts and state keys', () => {
+    expect(slackTime('1712345678.123456')).toBe('2024-04-05T19:34:38.123456Z')
+    expect(slackTime('1712345678.1')).toBe('2024-04-05T19:34:38.100000Z')
+    expect(slackTime('1712345678')).toBe('2024-04-05T19:34:38.000000Z')
+    expect(slackTime('0')).toBeNull()
+    expect(slackTime('soon')).toBeNull()
+    expect(slackClientKey('persist:slack-client-T01ABC-U02DEF')).toEqual({team: 'T01ABC', user: 'U02DEF'})
+    expect(slackClientKey('persist:other')).toBeNull()
+  })
+})

@@ -1,0 +1,44 @@
+import {execFileSync} from 'node:child_process'
+import {cpSync, mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {expect, it} from 'vitest'
+import {REPO_ROOT} from '../helpers/shared.js'
+import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
+
+// The Microsoft Store build of Slack keeps its Electron data under the package's LocalCache.
+const STORE_SLACK = 'Users/ana/AppData/Local/Packages/91750D7E.Slack_8she8kybcnzg4/LocalCache/Roaming/Slack/IndexedDB'
+const LEVELDB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.leveldb`
+const BLOB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.blob/1/00/2`
+
+it('collect --targets chat on a Windows-like tree with Slack (Store build): the LevelDB folder and the state blob in the bundle, messages with file, key and microsecond times, coverage; verify passes', async () => {
+  const dir = scratchDir()
+  const keys = await makeKeys(join(dir, 'keys'))
+  const volume = join(dir, 'volume')
+  mkdirSync(join(volume, STORE_SLACK), {recursive: true})
+  for (const name of ['https_app.slack.com_0.indexeddb.leveldb', 'https_app.slack.com_0.indexeddb.blob']) {
+    cpSync(join(REPO_ROOT, 'fixtures/slack', name), join(volume, STORE_SLACK, name), {recursive: true})
+  }
+  const bundle = join(dir, 'slack.zip')
+  const result = await trawl(['collect', '--allow-same-volume', '--source', volume, '--out', bundle, '--case', 'T-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  const listing = execFileSync('unzip', ['-Z1', bundle], {encoding: 'utf8'}).trim().split('\n')
+  for (const name of [`${LEVELDB}/CURRENT`, `${LEVELDB}/MANIFEST-000001`, `${LEVELDB}/000003.log`, BLOB]) expect(listing.some((n) => n.endsWith(name)), name).toBe(true)
+  const records = listing
+    .filter((n) => n.startsWith('parsed/') && n.endsWith('.jsonl'))
+    .flatMap((n) => execFileSync('unzip', ['-p', bundle, n], {encoding: 'utf8'}).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))
+  const messages = records.filter((r) => r.type === 'chat.message' && r.app === 'Slack')
+  expect(messages.filter((m) => m.state === 'live')).toHaveLength(10)
+  expect(messages.filter((m) => m.state === 'superseded')).toHaveLength(2)
+  for (const m of messages) {
+    expect(listing).toContain(m.source.file)
+    expect(m.source.key).toMatch(/^"persist:slack-client-T[A-Z0-9]+-U[A-Z0-9]+"$/)
+    expect(m.sentAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
+    if (m.workspace === 'T01ANALYST') expect(listing).toContain(m.valueFile)
+  }
+  expect(messages.find((m) => m.ts === '1712345678.123456')).toMatchObject({sentAt: '2024-04-05T19:34:38.123456Z', account: 'U01ANA0001', workspaceName: 'Analyst Team'})
+  expect(records.filter((r) => r.type === 'chat.contact' && r.app === 'Slack' && r.state === 'live')).toHaveLength(5)
+  const manifest = JSON.stringify(JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'})))
+  expect(manifest).toContain('slack-indexeddb')
+  expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
+})

@@ -8,7 +8,7 @@ import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 // The Microsoft Store build of Slack keeps its Electron data under the package's LocalCache.
 const STORE_SLACK = 'Users/ana/AppData/Local/Packages/91750D7E.Slack_8she8kybcnzg4/LocalCache/Roaming/Slack/IndexedDB'
 const LEVELDB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.leveldb`
-const BLOB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.blob/1/00/2`
+const BLOB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.blob/1/00/3`
 
 it('collect --targets chat on a Windows-like tree with Slack (Store build): the LevelDB folder and the state blob in the bundle, messages with file, key and microsecond times, coverage; verify passes', async () => {
   const dir = scratchDir()
@@ -34,6 +34,7 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
     expect(listing).toContain(m.source.file)
     expect(m.source.key).toMatch(/^"persist:slack-client-T[A-Z0-9]+-U[A-Z0-9]+"$/)
     expect(m.sentAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
+    if (m.workspace === 'T01ANALYST') expect(m.valueFile).toBe(`files/dir/${BLOB}`)
     if (m.workspace === 'T01ANALYST') expect(listing).toContain(m.valueFile)
   }
   expect(messages.find((m) => m.ts === '1712345678.123456')).toMatchObject({sentAt: '2024-04-05T19:34:38.123456Z', account: 'U01ANA0001', workspaceName: 'Analyst Team'})

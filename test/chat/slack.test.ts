@@ -11,7 +11,9 @@ const FIXTURES = join(REPO_ROOT, 'fixtures/slack')
 const FOLDER = join(FIXTURES, 'https_app.slack.com_0.indexeddb.leveldb')
 const VOLUME_IDB = 'Users/ana/AppData/Roaming/Slack/IndexedDB'
 const VOLUME_FOLDER = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.leveldb`
-const BLOB = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.blob/1/00/2`
+// The live state of the first workspace is in blob 3; its older state was in blob 2, which Chromium deleted.
+const BLOB = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.blob/1/00/3`
+const GONE_BLOB = `${VOLUME_IDB}/https_app.slack.com_0.indexeddb.blob/1/00/2`
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's golden, any shape it stored
 type Loose = any
 type Golden = {databases: Array<{name: string; stores: Array<{name: string; records: Array<{key: unknown; value: Loose}>}>}>; superseded: Record<string, Loose>}
@@ -33,9 +35,10 @@ async function read(folder = FOLDER, collectRelated?: (p: string) => Promise<Loo
 }
 
 describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/build.sh)', () => {
-  it('collects the folder from CURRENT and the blob file Chromium kept the large state in', async () => {
+  it('collects the folder from CURRENT and the blob file Chromium kept the large state in; asks for the older state\'s blob too', async () => {
     const {double} = await read()
     expect(double.collected.map((f) => f.sourcePath).sort()).toEqual([`${VOLUME_FOLDER}/000003.log`, `${VOLUME_FOLDER}/MANIFEST-000001`, BLOB].sort())
+    expect(double.requested).toContain(GONE_BLOB)
   })
 
   it('every message of every live state, as the page stored it: channel, sender, ts to the microsecond, text, thread, edit, files, reactions', async () => {
@@ -87,6 +90,11 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
   it('the overwritten state of the second workspace is read too, marked superseded: the message deleted since and the text before its edit', async () => {
     const {records} = await read()
     const old = records.filter((r) => r.type === 'chat.message' && r.state === 'superseded')
+    // The first workspace's older state was in a blob file since deleted: its blob list is the one
+    // written with it, never the live state's (which would pass the live messages off as older ones).
+    expect(old.filter((r) => r.workspace === 'T01ANALYST')).toEqual([])
+    const gone = records.filter((r) => r.type === 'error')
+    expect(gone).toEqual([expect.objectContaining({state: 'superseded', valueSourcePath: GONE_BLOB, valueFile: null, error: expect.stringContaining('blob file that is not present'), source: expect.objectContaining({key: JSON.stringify(T1)})})])
     const before = golden.superseded[T2].messages as Record<string, Record<string, Loose>>
     expect(old.map((r) => [r.conversation, r.ts, r.body]).sort()).toEqual(Object.entries(before).flatMap(([c, byTs]) => Object.entries(byTs).map(([ts, m]) => [c, ts, m.text])).sort())
     expect(old.map((r) => r.body).sort()).toEqual(['a message later deleted', 'first draft of the text'])
@@ -119,14 +127,15 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
 
   it('accounts for every record and every slice: unread stores and slices listed, nothing unexplained', async () => {
     const {input, records} = await read()
-    expect(records.filter((r) => r.type === 'error')).toEqual([])
+    expect(records.filter((r) => r.type === 'error').map((r) => r.state)).toEqual(['superseded'])
     expect(input.coverage).toHaveLength(1)
     const account = input.coverage[0]
     expect(account).toMatchObject({parser: 'slack-indexeddb', store: 'indexeddb', sourcePath: VOLUME_FOLDER})
     expect(unexplainedRows(account)).toBe(0)
     const table = (name: string) => account.tables.find((t) => t.table === name)
     expect(table('objectStore-T01ANALYST-U01ANA0001/sundryStorage')).toMatchObject({known: false, rows: 1})
-    expect(table('reduxPersistence/reduxPersistenceStore')).toMatchObject({known: true, rows: 3, parsed: 3})
+    expect(table('reduxPersistence/reduxPersistenceStore')).toMatchObject({known: true, rows: 4, parsed: 3, excluded: [{reason: 'value could not be decoded (error record)', rows: 1}]})
+    // The older state of the first workspace is the error record: its messages are not counted.
     const messages = [...states.map((s) => s.value), golden.superseded[T2]].reduce((n, v) => n + Object.values(v.messages as Record<string, object>).reduce((k, byTs) => k + Object.keys(byTs).length, 0), 0)
     expect(table('reduxPersistence/reduxPersistenceStore/state.messages')).toMatchObject({known: true, rows: messages, parsed: messages})
     expect(records.filter((r) => r.type === 'chat.message')).toHaveLength(messages)
@@ -139,8 +148,8 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
     const double = collectFromFolder(`${VOLUME_IDB}/`, FIXTURES)
     const {records, input} = await read(FOLDER, (p: string) => (p.includes('.indexeddb.blob/') ? Promise.resolve(undefined) : double.collectRelated(p)))
     const errors = records.filter((r) => r.type === 'error')
-    expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({parser: 'slack-indexeddb', error: expect.stringContaining('blob file that is not present'), source: {key: JSON.stringify(T1)}})
+    expect(errors.map((e) => e.state).sort()).toEqual(['live', 'superseded'])
+    expect(errors.find((e) => e.state === 'live')).toMatchObject({parser: 'slack-indexeddb', error: expect.stringContaining('blob file that is not present'), valueSourcePath: BLOB, valueFile: null, source: {key: JSON.stringify(T1)}})
     expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T01ANALYST')).toEqual([])
     expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T02CONTOSO').length).toBeGreaterThan(0)
     expect(unexplainedRows(input.coverage[0])).toBe(0)

@@ -94,38 +94,40 @@ class StoreCoverage {
 interface SlackCopies {
   collected: CollectedLevelDb
   idb: IndexedDbContents
-  /** `<database id>/<blob number>` -> the blob file's bundle and volume paths. */
-  blobs: Map<string, {bundlePath: string; sourcePath: string}>
+  /** `<database id>/<blob number>` -> the bundle path of the blob file's copy. */
+  blobs: Map<string, string>
+  /** The blob folder on the volume, beside the LevelDB folder. */
+  sourceBlobFolder: string
   dispose(): void
 }
 
 const LOCAL = 'slack.indexeddb'
+const blobSecondByte = (blob: number) => (Math.floor(blob / 256) % 256).toString(16).padStart(2, '0')
+/** Chromium's path of a blob file: database id and blob number in hex, under the blob number's second byte. */
+const blobSourcePath = (folder: string, db: number, blob: number) => `${folder}/${db.toString(16)}/${blobSecondByte(blob)}/${blob.toString(16)}`
 
 async function collectSlack(input: ParserInput): Promise<SlackCopies> {
   const collected = await collectLevelDbFolder(input)
   const root = mkdtempSync(join(dirname(input.copyPath), 'trawl-slack-'))
-  const out: SlackCopies = {collected, idb: undefined as unknown as IndexedDbContents, blobs: new Map(), dispose: () => (collected.dispose(), rmSync(root, {recursive: true, force: true}))}
+  const out: SlackCopies = {collected, idb: undefined as unknown as IndexedDbContents, blobs: new Map(), sourceBlobFolder: collected.sourceFolder.replace(/\.leveldb$/, '') + '.blob', dispose: () => (collected.dispose(), rmSync(root, {recursive: true, force: true}))}
   try {
     const leveldb = join(root, `${LOCAL}.leveldb`)
     renameSync(collected.folder, leveldb)
     out.idb = readIndexedDb(leveldb)
     // A value Chromium wrapped into a blob names it in the record's blob list; the file is beside
     // the LevelDB folder. A parser sees files, not listings, so each is asked for by its path.
-    const sourceBlobFolder = collected.sourceFolder.replace(/\.leveldb$/, '') + '.blob'
     const wanted = new Map<string, {db: number; blob: number}>()
     for (const r of [...out.idb.databases.flatMap((d) => d.objectStores.flatMap((s) => s.records)), ...out.idb.formerRecords]) {
       for (const b of r.blobs) if (b.path === null) wanted.set(`${r.databaseId}/${b.blobNumber}`, {db: r.databaseId, blob: b.blobNumber})
     }
     for (const [id, {db, blob}] of wanted) {
-      const second = (Math.floor(blob / 256) % 256).toString(16).padStart(2, '0')
-      const sourcePath = `${sourceBlobFolder}/${db.toString(16)}/${second}/${blob.toString(16)}`
-      const file = await input.collectRelated(sourcePath)
+      const file = await input.collectRelated(blobSourcePath(out.sourceBlobFolder, db, blob))
       if (!file) continue
       // Where trawl's IndexedDB reader looks for it (the database id written in decimal).
-      const local = join(root, `${LOCAL}.blob`, String(db), second)
+      const local = join(root, `${LOCAL}.blob`, String(db), blobSecondByte(blob))
       mkdirSync(local, {recursive: true})
       copyFileSync(file.copyPath, join(local, blob.toString(16)))
-      out.blobs.set(id, {bundlePath: file.bundlePath, sourcePath})
+      out.blobs.set(id, file.bundlePath)
     }
     if (out.blobs.size > 0) out.idb = readIndexedDb(leveldb)
   } catch (e) {
@@ -177,12 +179,14 @@ function* readSlack(input: ParserInput, copies: SlackCopies): Generator<ParsedRe
       continue
     }
     const source = sourceOf(input, collected, record.at.file, {table: owner.table, key: JSON.stringify(record.key), offset: record.at.offset})
-    const blob = record.wrapping === 'blob' ? record.blobs.map((b) => copies.blobs.get(`${record.databaseId}/${b.blobNumber}`)).find((b) => b !== undefined) : undefined
+    // A value Chromium kept in a blob file: that file holds the bytes the records are read from.
+    const blob = record.wrapping === 'blob' && record.wrappedBlob ? record.blobs[record.wrappedBlob.blobIndex] : undefined
+    const blobFile = blob ? copies.blobs.get(`${record.databaseId}/${blob.blobNumber}`) : undefined
     const extra = {
       leveldbSequence: record.at.sequence,
       state: record.state,
       ...(record.state === 'live' ? {} : {deleted: record.state === 'deleted'}),
-      ...(blob ? {valueFile: blob.bundlePath, valueSourcePath: blob.sourcePath} : {}),
+      ...(blob ? {valueSourcePath: blobSourcePath(copies.sourceBlobFolder, record.databaseId, blob.blobNumber), valueFile: blobFile ?? null} : {}),
     }
     if (record.error || record.value === undefined) {
       yield {type: 'error', source, parser: PARSER, error: `value of ${record.state} record not decoded: ${record.error ?? 'no value'}`, ...extra}

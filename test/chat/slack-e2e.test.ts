@@ -6,11 +6,12 @@ import {REPO_ROOT} from '../helpers/shared.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 
 // The Microsoft Store build of Slack keeps its Electron data under the package's LocalCache.
-const STORE_SLACK = 'Users/ana/AppData/Local/Packages/91750D7E.Slack_8she8kybcnzg4/LocalCache/Roaming/Slack/IndexedDB'
+const SLACK = 'Users/ana/AppData/Local/Packages/91750D7E.Slack_8she8kybcnzg4/LocalCache/Roaming/Slack'
+const STORE_SLACK = `${SLACK}/IndexedDB`
 const LEVELDB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.leveldb`
 const BLOB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.blob/1/00/3`
 
-it('collect --targets chat on a Windows-like tree with Slack (Store build): the LevelDB folder and the state blob in the bundle, messages with file, key and microsecond times, coverage; verify passes', async () => {
+it('collect --targets chat on a Windows-like tree with Slack (Store build): the LevelDB folder, the state blob and root-state.json in the bundle, messages with file, key and microsecond times, coverage; verify passes', async () => {
   const dir = scratchDir()
   const keys = await makeKeys(join(dir, 'keys'))
   const volume = join(dir, 'volume')
@@ -18,6 +19,8 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
   for (const name of ['https_app.slack.com_0.indexeddb.leveldb', 'https_app.slack.com_0.indexeddb.blob']) {
     cpSync(join(REPO_ROOT, 'fixtures/slack', name), join(volume, STORE_SLACK, name), {recursive: true})
   }
+  mkdirSync(join(volume, SLACK, 'storage'))
+  cpSync(join(REPO_ROOT, 'fixtures/slack/storage/root-state.json'), join(volume, SLACK, 'storage/root-state.json'))
   const bundle = join(dir, 'slack.zip')
   const result = await trawl(['collect', '--allow-same-volume', '--source', volume, '--out', bundle, '--case', 'T-1', '--examiner', 'Test Examiner', '--targets', 'chat', ...keys.signArgs], {env: keys.env})
   expect(result.stderr).toBe('')
@@ -39,7 +42,13 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
   }
   expect(messages.find((m) => m.ts === '1712345678.123456')).toMatchObject({sentAt: '2024-04-05T19:34:38.123456Z', account: 'U01ANA0001', workspaceName: 'Analyst Team'})
   expect(records.filter((r) => r.type === 'chat.contact' && r.app === 'Slack' && r.state === 'live')).toHaveLength(5)
+  const downloads = records.filter((r) => r.type === 'chat.transfer' && r.download === true)
+  expect(downloads.map((d) => [d.fileId, d.filePath, d.source.file])).toEqual([
+    ['F01PLANPDF', 'C:\\Users\\ana\\Downloads\\plan.pdf', `files/dir/${SLACK}/storage/root-state.json`],
+    ['F02REPORT1', 'C:\\Users\\ana\\Downloads\\report.xlsx', `files/dir/${SLACK}/storage/root-state.json`],
+  ])
   const manifest = JSON.stringify(JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'})))
   expect(manifest).toContain('slack-indexeddb')
+  expect(manifest).toContain('slack-root-state')
   expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
 })

@@ -1,7 +1,8 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {slackClientKey, slackIndexedDbParser, slackTime} from '../../src/parsers/chat/slack.js'
+import {slackClientKey, slackIndexedDbParser, slackRootStateParser, slackTime} from '../../src/parsers/chat/slack.js'
 import {unexplainedRows} from '../../src/parsers/coverage.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
@@ -172,5 +173,49 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
     expect(slackTime('soon')).toBeNull()
     expect(slackClientKey('persist:slack-client-T01ABC-U02DEF')).toEqual({team: 'T01ABC', user: 'U02DEF'})
     expect(slackClientKey('persist:other')).toBeNull()
+  })
+})
+
+describe('Slack Desktop storage/root-state.json (hand-written in the shape slacrawl and the Node reader read; Slack cannot be run here)', () => {
+  const ROOT_STATE = join(FIXTURES, 'storage/root-state.json')
+  const fixture = JSON.parse(readFileSync(ROOT_STATE, 'utf8')) as Loose
+  const read = () => {
+    const input = parserInputFor(ROOT_STATE, {sourcePath: 'Users/ana/AppData/Roaming/Slack/storage/root-state.json', bundlePath: 'files/p1/Users/ana/AppData/Roaming/Slack/storage/root-state.json'})
+    return parseAll(slackRootStateParser, input).then((records) => ({records, input}))
+  }
+
+  it('every download, with the url, the path it was saved to, its state and times to the millisecond', async () => {
+    const {records} = await read()
+    const want = Object.entries(fixture.downloads as Record<string, Record<string, Loose>>).flatMap(([team, byId]) => Object.entries(byId).map(([id, d]) => ({team, id, d})))
+    expect(records).toHaveLength(want.length)
+    for (const {team, id, d} of want) {
+      const r = records.find((x) => x.fileId === id)!
+      expect(r).toMatchObject({
+        type: 'chat.transfer', app: 'Slack', account: d.userId, workspace: team, direction: 'incoming', url: d.url, filePath: d.downloadPath, status: d.downloadState,
+        startedAt: new Date(d.startTime).toISOString(), endedAt: d.endTime ? new Date(d.endTime).toISOString() : null,
+        source: {file: 'files/p1/Users/ana/AppData/Roaming/Slack/storage/root-state.json', key: JSON.stringify(['downloads', team, id])},
+      })
+    }
+    expect(records.find((r) => r.fileId === 'F01PLANPDF')).toMatchObject({fileName: 'plan.pdf', startedAt: '2024-04-05T19:42:03.456Z'})
+  })
+
+  it('accounts for every top-level key: downloads read, the rest listed as not read', async () => {
+    const {input} = await read()
+    expect(input.coverage).toHaveLength(1)
+    const account = input.coverage[0]
+    expect(account).toMatchObject({parser: 'slack-root-state', store: 'json'})
+    expect(unexplainedRows(account)).toBe(0)
+    expect(account.tables.map((t) => [t.table, t.known, t.rows])).toEqual(Object.entries(fixture).map(([k, v]) => [k, k === 'downloads', k === 'downloads' ? 2 : Object.keys(v as object).length]))
+  })
+
+  it('refuses JSON that is not Slack\'s and a file that is not JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trawl-slack-'))
+    writeFileSync(join(dir, 'other.json'), '{"theme": "dark"}')
+    writeFileSync(join(dir, 'broken.json'), '{"downloads": ')
+    for (const name of ['other.json', 'broken.json']) {
+      await expect(parseAll(slackRootStateParser, parserInputFor(join(dir, name)))).rejects.toThrow(/not a Slack root-state.json/)
+    }
+    expect(slackRootStateParser.accepts!(Buffer.from('\uFEFF {"a":1}'))).toBe(true)
+    expect(slackRootStateParser.accepts!(Buffer.from('SQLite format 3'))).toBe(false)
   })
 })

@@ -26,12 +26,12 @@
  * the coverage account as not read; values LevelDB still holds of deleted and overwritten records
  * are read as well and say so.
  */
-import {copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync} from 'node:fs'
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {ParseError} from '../../errors.js'
+import {ParseError, errorMessage} from '../../errors.js'
 import {readIndexedDb} from '../../indexeddb/index.js'
 import type {IndexedDbContents, JsonValue} from '../../indexeddb/index.js'
-import {unixMicrosToIso, unixSecondsToIso} from '../../time.js'
+import {unixMicrosToIso, unixMillisToIso, unixSecondsToIso} from '../../time.js'
 import type {TableCoverage} from '../coverage.js'
 import {acceptsLevelDbCurrent, collectLevelDbFolder} from '../leveldb-input.js'
 import type {CollectedLevelDb} from '../leveldb-input.js'
@@ -345,6 +345,61 @@ function* stateRecords(state: Obj, client: {team: string; user: string}, base: R
     }
   }
   for (const key of Object.keys(reactions)) coverage.row(slice('reactions'), reactionsUsed.has(key) ? 'parsed' : 'reactions of a message the state does not hold')
+}
+
+/**
+ * `storage/root-state.json`, the state of Slack's main process (JSON): its `downloads` slice, by
+ * workspace id and download id, holds every file the app downloaded - url, userId, teamId,
+ * downloadState, downloadPath (where it was saved on this machine), startTime / endTime in
+ * milliseconds, progress, appVersion (the fields slacrawl's DownloadRecord and the Node reader's
+ * slack-downloads module read). appTeams, workspaces, teams and settings are in the file too; no
+ * source describes their entries, so they are listed in the coverage account, not read.
+ */
+export async function* parseSlackRootState(input: ParserInput): AsyncGenerator<ParsedRecord> {
+  let state: JsonValue
+  try {
+    state = JSON.parse(readFileSync(input.copyPath, 'utf8').replace(/^\uFEFF/, '')) as JsonValue
+  } catch (e) {
+    throw new ParseError(`not a Slack root-state.json: ${errorMessage(e)}`, input.sourcePath)
+  }
+  if (!isObj(state) || !ROOT_STATE_KEYS.some((k) => k in state)) throw new ParseError(`not a Slack root-state.json: no ${ROOT_STATE_KEYS.join(', ')}`, input.sourcePath)
+  const coverage = new StoreCoverage()
+  for (const [name, v] of Object.entries(state)) {
+    coverage.add(name, name === 'downloads')
+    if (name !== 'downloads') coverage.row(name, 'not read', isObj(v) ? Object.keys(v).length : 1)
+  }
+  const downloads = isObj(state.downloads) ? state.downloads : {}
+  for (const [team, byId] of Object.entries(downloads)) {
+    if (!isObj(byId)) {
+      coverage.row('downloads', 'the downloads of a workspace are not an object')
+      continue
+    }
+    for (const [id, d] of Object.entries(byId)) {
+      if (!isObj(d)) {
+        coverage.row('downloads', 'entry is not an object')
+        continue
+      }
+      const path = str(d.downloadPath)
+      const ms = (v: JsonValue | undefined) => (num(v) !== null && num(v)! > 0 ? unixMillisToIso(Math.trunc(num(v)!)) : null)
+      yield chatTransfer(input.source({key: JSON.stringify(['downloads', team, id])}), {
+        app: APP, account: str(d.userId), conversation: null, partner: null, direction: 'incoming',
+        fileName: path === null ? null : path.split(/[\\/]/).pop() ?? null, filePath: path, fileSize: null, status: str(d.downloadState), startedAt: ms(d.startTime),
+        endedAt: ms(d.endTime), url: str(d.url), fileId: str(d.id) ?? id, workspace: str(d.teamId) ?? team, progress: num(d.progress), appVersion: str(d.appVersion),
+        download: true,
+      })
+      coverage.row('downloads', 'parsed')
+    }
+  }
+  input.reportCoverage({parser: 'slack-root-state', store: 'json', file: input.bundlePath, sourcePath: input.sourcePath, volume: input.volume, readAs: 'Slack Desktop storage/root-state.json (downloads)', tables: coverage.list()})
+}
+
+const ROOT_STATE_KEYS = ['appTeams', 'downloads', 'workspaces', 'teams', 'settings']
+
+export const slackRootStateParser: Parser = {
+  id: 'slack-root-state',
+  description: 'Slack Desktop storage/root-state.json: the files the app downloaded, with url, path saved to and times',
+  accepts: (head) => /^\uFEFF?\s*\{/.test(head.subarray(0, 64).toString('utf8')),
+  parse: parseSlackRootState,
 }
 
 export const slackIndexedDbParser: Parser = {

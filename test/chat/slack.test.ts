@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -154,6 +154,30 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
     expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T01ANALYST')).toEqual([])
     expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T02CONTOSO').length).toBeGreaterThan(0)
     expect(unexplainedRows(input.coverage[0])).toBe(0)
+  })
+
+  it('a damaged blob file and a damaged log: error records name the damage, the rest is read, nothing thrown', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'trawl-slack-'))
+    cpSync(FIXTURES, copy, {recursive: true})
+    const blob = join(copy, 'https_app.slack.com_0.indexeddb.blob/1/00/3')
+    const bytes = readFileSync(blob)
+    for (let i = 200; i < bytes.length; i += 61) bytes[i] ^= 0x5a
+    writeFileSync(blob, bytes)
+    const double = collectFromFolder(`${VOLUME_IDB}/`, copy)
+    const {records, input} = await read(join(copy, 'https_app.slack.com_0.indexeddb.leveldb'), double.collectRelated)
+    const live = records.filter((r) => r.type === 'error' && r.state === 'live')
+    expect(live).toEqual([expect.objectContaining({valueFile: `files/p1/${BLOB}`, source: expect.objectContaining({key: JSON.stringify(T1)})})])
+    expect(records.filter((r) => r.type === 'chat.message' && r.workspace === 'T02CONTOSO' && r.state === 'live')).toHaveLength(1)
+    expect(unexplainedRows(input.coverage[0])).toBe(0)
+
+    const log = join(copy, 'https_app.slack.com_0.indexeddb.leveldb/000003.log')
+    const logBytes = readFileSync(log)
+    for (let i = Math.floor(logBytes.length / 2); i < logBytes.length; i += 97) logBytes[i] ^= 0x5a
+    writeFileSync(log, logBytes)
+    const again = await read(join(copy, 'https_app.slack.com_0.indexeddb.leveldb'), collectFromFolder(`${VOLUME_IDB}/`, copy).collectRelated)
+    const errors = again.records.filter((r) => r.type === 'error')
+    expect(errors.some((e) => String(e.error).startsWith('LevelDB: '))).toBe(true)
+    expect(errors.every((e) => typeof e.error === 'string' && e.source.sourcePath !== undefined)).toBe(true)
   })
 
   it('refuses an IndexedDB that is not Slack\'s (the Teams fixture)', async () => {

@@ -109,11 +109,11 @@ const blobSourcePath = (folder: string, db: number, blob: number) => `${folder}/
 async function collectSlack(input: ParserInput): Promise<SlackCopies> {
   const collected = await collectLevelDbFolder(input)
   const root = mkdtempSync(join(dirname(input.copyPath), 'trawl-slack-'))
-  const out: SlackCopies = {collected, idb: undefined as unknown as IndexedDbContents, blobs: new Map(), sourceBlobFolder: collected.sourceFolder.replace(/\.leveldb$/, '') + '.blob', dispose: () => (collected.dispose(), rmSync(root, {recursive: true, force: true}))}
+  const dispose = () => (collected.dispose(), rmSync(root, {recursive: true, force: true}))
   try {
     const leveldb = join(root, `${LOCAL}.leveldb`)
     renameSync(collected.folder, leveldb)
-    out.idb = readIndexedDb(leveldb)
+    const out: SlackCopies = {collected, idb: readIndexedDb(leveldb), blobs: new Map(), sourceBlobFolder: collected.sourceFolder.replace(/\.leveldb$/, '') + '.blob', dispose}
     // A value Chromium wrapped into a blob names it in the record's blob list; the file is beside
     // the LevelDB folder. A parser sees files, not listings, so each is asked for by its path.
     const wanted = new Map<string, {db: number; blob: number}>()
@@ -130,11 +130,11 @@ async function collectSlack(input: ParserInput): Promise<SlackCopies> {
       out.blobs.set(id, file.bundlePath)
     }
     if (out.blobs.size > 0) out.idb = readIndexedDb(leveldb)
+    return out
   } catch (e) {
-    out.dispose()
+    dispose()
     throw e
   }
-  return out
 }
 
 export async function* parseSlackIndexedDb(input: ParserInput): AsyncGenerator<ParsedRecord> {

@@ -11,7 +11,7 @@ const STORE_SLACK = `${SLACK}/IndexedDB`
 const LEVELDB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.leveldb`
 const BLOB = `${STORE_SLACK}/https_app.slack.com_0.indexeddb.blob/1/00/3`
 
-it('collect --targets chat on a Windows-like tree with Slack (Store build): the LevelDB folder, the state blob and root-state.json in the bundle, messages with file, key and microsecond times, coverage; verify passes', async () => {
+it('collect --targets chat on a Windows-like tree with Slack (Store build): the IndexedDB and Local Storage folders, the state blob and root-state.json in the bundle, workspaces and drafts, messages with file, key and microsecond times, coverage; verify passes', async () => {
   const dir = scratchDir()
   const keys = await makeKeys(join(dir, 'keys'))
   const volume = join(dir, 'volume')
@@ -19,6 +19,7 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
   for (const name of ['https_app.slack.com_0.indexeddb.leveldb', 'https_app.slack.com_0.indexeddb.blob']) {
     cpSync(join(REPO_ROOT, 'fixtures/slack', name), join(volume, STORE_SLACK, name), {recursive: true})
   }
+  cpSync(join(REPO_ROOT, 'fixtures/slack/local-storage'), join(volume, SLACK, 'Local Storage/leveldb'), {recursive: true})
   mkdirSync(join(volume, SLACK, 'storage'))
   cpSync(join(REPO_ROOT, 'fixtures/slack/storage/root-state.json'), join(volume, SLACK, 'storage/root-state.json'))
   const bundle = join(dir, 'slack.zip')
@@ -30,7 +31,7 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
   const records = listing
     .filter((n) => n.startsWith('parsed/') && n.endsWith('.jsonl'))
     .flatMap((n) => execFileSync('unzip', ['-p', bundle, n], {encoding: 'utf8'}).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))
-  const messages = records.filter((r) => r.type === 'chat.message' && r.app === 'Slack')
+  const messages = records.filter((r) => r.type === 'chat.message' && r.app === 'Slack' && r.draft !== true)
   expect(messages.filter((m) => m.state === 'live')).toHaveLength(10)
   expect(messages.filter((m) => m.state === 'superseded')).toHaveLength(2)
   for (const m of messages) {
@@ -47,8 +48,11 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
     ['F01PLANPDF', 'C:\\Users\\ana\\Downloads\\plan.pdf', `files/dir/${SLACK}/storage/root-state.json`],
     ['F02REPORT1', 'C:\\Users\\ana\\Downloads\\report.xlsx', `files/dir/${SLACK}/storage/root-state.json`],
   ])
+  expect(records.filter((r) => r.type === 'chat.account' && r.app === 'Slack').map((a) => [a.workspace, a.account])).toEqual([['T01ANALYST', 'U01ANA0001'], ['T02CONTOSO', 'U02ANA0001']])
+  expect(records.filter((r) => r.type === 'chat.message' && r.draft === true).map((d) => [d.conversation, d.source.file])).toEqual([['C01GENERAL', `files/dir/${SLACK}/Local Storage/leveldb/000003.log`]])
   const manifest = JSON.stringify(JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], {encoding: 'utf8'})))
   expect(manifest).toContain('slack-indexeddb')
   expect(manifest).toContain('slack-root-state')
+  expect(manifest).toContain('slack-local-storage')
   expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
 })

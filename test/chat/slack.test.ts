@@ -2,7 +2,7 @@ import {cpSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {slackClientKey, slackIndexedDbParser, slackRootStateParser, slackTime} from '../../src/parsers/chat/slack.js'
+import {slackClientKey, slackIndexedDbParser, slackLocalStorageParser, slackRootStateParser, slackTime} from '../../src/parsers/chat/slack.js'
 import {unexplainedRows} from '../../src/parsers/coverage.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
@@ -241,5 +241,50 @@ describe('Slack Desktop storage/root-state.json (hand-written in the shape slacr
     }
     expect(slackRootStateParser.accepts!(Buffer.from('\uFEFF {"a":1}'))).toBe(true)
     expect(slackRootStateParser.accepts!(Buffer.from('SQLite format 3'))).toBe(false)
+  })
+})
+
+describe('Slack Desktop Local Storage (written by headless Chromium under https://app.slack.com, fixtures/slack/build.sh)', () => {
+  const LS = join(FIXTURES, 'local-storage')
+  const VOLUME_LS = 'Users/ana/AppData/Roaming/Slack/Local Storage/leveldb'
+  const stored = (golden as Loose).localStorage as Record<string, string>
+  const read = async (folder = LS) => {
+    const double = collectFromFolder(`${VOLUME_LS}/`, folder)
+    const input = parserInputFor(join(folder, 'CURRENT'), {sourcePath: `${VOLUME_LS}/CURRENT`, bundlePath: `files/p1/${VOLUME_LS}/CURRENT`, collectRelated: double.collectRelated})
+    return {records: await parseAll(slackLocalStorageParser, input), input}
+  }
+
+  it('one account per signed-in workspace of localConfig_v2, with its user; the token not copied', async () => {
+    const {records} = await read()
+    const accounts = records.filter((r) => r.type === 'chat.account')
+    const teams = JSON.parse(stored.localConfig_v2).teams as Record<string, Loose>
+    expect(accounts.map((a) => [a.workspace, a.account, a.name, a.domain, a.url, a.hasToken])).toEqual(Object.values(teams).map((t) => [t.id, t.user_id, t.name, t.domain, t.url, true]))
+    expect(JSON.stringify(records)).not.toContain('xoxc-')
+    expect(accounts[0].source).toMatchObject({file: `files/p1/${VOLUME_LS}/000003.log`, key: 'https://app.slack.com\u0000localConfig_v2', value: JSON.stringify(['teams', 'T01ANALYST'])})
+    expect(accounts.find((a) => a.workspace === 'T01ANALYST')!.lastActive).toBe(true)
+  })
+
+  it('the unsent draft: channel, thread, text from its ops, times to the microsecond', async () => {
+    const {records} = await read()
+    const drafts = records.filter((r) => r.type === 'chat.message')
+    const d = Object.values(JSON.parse(stored['persist-v1::T01ANALYST::drafts']).unifiedDrafts as Record<string, Loose>)
+    expect(drafts).toHaveLength(d.length)
+    expect(drafts[0]).toMatchObject({
+      draft: true, sentAt: null, direction: 'outgoing', account: 'U01ANA0001', sender: 'U01ANA0001', workspace: 'T01ANALYST',
+      conversation: d[0].destinations[0].channel_id, threadTs: d[0].destinations[0].thread_ts, body: d[0].ops.map((o: {insert: string}) => o.insert).join(''),
+      composedAt: '2024-04-05T19:56:40.000000Z', updatedAt: '2024-04-05T19:57:40.500000Z', state: 'live',
+    })
+  })
+
+  it('accounts for every item: the other keys of app.slack.com counted as not read, nothing unexplained', async () => {
+    const {input, records} = await read()
+    expect(records.filter((r) => r.type === 'error')).toEqual([])
+    const account = input.coverage[0]
+    expect(unexplainedRows(account)).toBe(0)
+    expect(account.tables).toEqual([expect.objectContaining({table: 'Local Storage https://app.slack.com', known: true, rows: Object.keys(stored).length, parsed: 2, excluded: [{reason: 'app setting or cache, not read', rows: Object.keys(stored).length - 2}]})])
+  })
+
+  it('refuses the Local Storage of another app (Discord\'s)', async () => {
+    await expect(read(join(REPO_ROOT, 'fixtures/discord/leveldb'))).rejects.toThrow(/not Slack's Local Storage: no items of https:\/\/app.slack.com/)
   })
 })

@@ -12,13 +12,13 @@ import {iphoneBackupParser} from './iphone-backup.js'
 import {signalDesktopParser} from './signal-desktop.js'
 import {skypeMainParser} from './skype-main.js'
 import {skypeS4lParser} from './skype-s4l.js'
-import {slackIndexedDbParser, slackRootStateParser} from './slack.js'
+import {slackIndexedDbParser, slackLocalStorageParser, slackRootStateParser} from './slack.js'
 import {teamsIndexedDbParser} from './teams.js'
 import {viberAndroidParser, viberDesktopParser} from './viber.js'
 import {whatsAppAndroidParser} from './whatsapp-android.js'
 import {whatsAppChatStorageParser} from './whatsapp-ios.js'
 
-export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, teamsIndexedDbParser, slackIndexedDbParser, slackRootStateParser]
+export const chatParsers: Parser[] = [skypeMainParser, viberDesktopParser, viberAndroidParser, iphoneBackupParser, messagesDbParser, whatsAppChatStorageParser, whatsAppAndroidParser, androidSmsParser, googleMessagesParser, signalDesktopParser, skypeS4lParser, teamsIndexedDbParser, slackIndexedDbParser, slackRootStateParser, slackLocalStorageParser]
 
 /** Not readers: they report messenger files trawl collects but cannot read (so they refuse nothing). */
 export const chatFileReporters: Parser[] = [encryptedAppFileParser]

@@ -29,7 +29,7 @@
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
-import {readIndexedDb} from '../../indexeddb/index.js'
+import {readIndexedDb, readLocalStorage} from '../../indexeddb/index.js'
 import type {IndexedDbContents, JsonValue} from '../../indexeddb/index.js'
 import {unixMicrosToIso, unixMillisToIso, unixSecondsToIso} from '../../time.js'
 import type {TableCoverage} from '../coverage.js'
@@ -394,6 +394,98 @@ export async function* parseSlackRootState(input: ParserInput): AsyncGenerator<P
 }
 
 const ROOT_STATE_KEYS = ['appTeams', 'downloads', 'workspaces', 'teams', 'settings']
+
+const ORIGIN = 'https://app.slack.com'
+const DRAFTS_KEY = /^persist-v1::([A-Z0-9]+)::drafts$/
+
+/** Draft times: seconds since 1970 (with a fraction), or milliseconds when the number is that large. */
+const draftTime = (v: JsonValue | undefined): string | null => {
+  const n = num(v)
+  if (n === null || n <= 0) return null
+  return n > 1e11 ? unixMillisToIso(Math.trunc(n)) : unixMicrosToIso(Math.round(n * 1e6))
+}
+
+const jsonOf = (value: string | null): JsonValue | undefined => {
+  if (value === null) return undefined
+  try {
+    return JSON.parse(value) as JsonValue
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Slack Desktop's Local Storage (`Local Storage/leveldb`, origin https://app.slack.com), as
+ * slacrawl reads it: `localConfig_v2` {teams: {<team id>: {id, name, url, domain, user_id,
+ * user_locale, token}}}, the signed-in workspaces (one chat.account each; the token is not
+ * copied into the record, only whether there is one: it stays in the collected files), and
+ * `persist-v1::<team>::drafts` {unifiedDrafts: {<id>: {client_draft_id, date_created,
+ * last_updated, destinations [{channel_id, thread_ts}], ops [{insert}], file_ids}}}, the unsent
+ * drafts (chat.message records marked draft, sentAt null). Other keys are counted as not read.
+ */
+export async function* parseSlackLocalStorage(input: ParserInput): AsyncGenerator<ParsedRecord> {
+  const gathered = await collectLevelDbFolder(input)
+  try {
+    for (const problem of gathered.problems) yield {type: 'error', source: input.source(), parser: 'slack-local-storage', error: problem}
+    const ls = readLocalStorage(gathered.folder)
+    if (!ls.origins.includes(ORIGIN) && !ls.items.some((i) => i.origin === ORIGIN)) {
+      throw new ParseError(`not Slack's Local Storage: no items of ${ORIGIN} (origins: ${ls.origins.join(', ') || 'none'})`, input.sourcePath)
+    }
+    for (const p of ls.problems) yield {type: 'error', source: sourceOf(input, gathered, p.file, {offset: p.offset}), parser: 'slack-local-storage', error: `LevelDB: ${p.message}`}
+    const coverage = new StoreCoverage()
+    const config = jsonOf(ls.items.find((i) => i.origin === ORIGIN && i.key === 'localConfig_v2')?.value ?? null)
+    const teams = isObj(config) && isObj(config.teams) ? config.teams : {}
+    const userOf = (team: string) => (isObj(teams[team]) ? str((teams[team] as Obj).user_id) : null)
+    for (const item of [...ls.items, ...ls.formerItems]) {
+      const table = `Local Storage ${item.origin}${item.state === 'live' ? '' : ' (older values)'}`
+      coverage.add(table, item.origin === ORIGIN)
+      if (item.origin !== ORIGIN) {
+        coverage.row(table, 'not read')
+        continue
+      }
+      const source = sourceOf(input, gathered, item.at.file, {key: `${item.origin}\u0000${item.key}`, offset: item.at.offset})
+      const extra = {leveldbSequence: item.at.sequence, state: item.state, ...(item.state === 'live' ? {} : {deleted: item.state === 'deleted'})}
+      const value = jsonOf(item.value)
+      const made: ParsedRecord[] = []
+      if (item.key === 'localConfig_v2' && isObj(value) && isObj(value.teams)) {
+        for (const [id, t] of Object.entries(value.teams)) {
+          if (!isObj(t)) continue
+          made.push({
+            type: 'chat.account', source: {...source, value: JSON.stringify(['teams', id])}, app: APP, account: str(t.user_id), workspace: str(t.id) ?? id,
+            name: str(t.name), domain: str(t.domain), url: str(t.url), userLocale: str(t.user_locale), hasToken: str(t.token) !== null, lastActive: isObj(value) && value.lastActiveTeamId === id, ...extra,
+          })
+        }
+      }
+      const team = DRAFTS_KEY.exec(item.key)?.[1]
+      if (team && isObj(value) && isObj(value.unifiedDrafts)) {
+        for (const [id, d] of Object.entries(value.unifiedDrafts)) {
+          if (!isObj(d)) continue
+          const to = (Array.isArray(d.destinations) ? d.destinations : []).filter(isObj)
+          const ops = Array.isArray(d.ops) ? d.ops : []
+          const account = userOf(team)
+          made.push(chatMessage({...source, value: JSON.stringify(['unifiedDrafts', id])}, {
+            app: APP, account, conversation: str(to[0]?.channel_id), sender: account, recipients: [], direction: 'outgoing', sentAt: null,
+            body: ops.map((o) => (isObj(o) && typeof o.insert === 'string' ? o.insert : '')).join(''), attachments: strings(d.file_ids).map((f) => ({name: f, path: null, bundlePath: null, sha256: null})),
+            draft: true, draftId: str(d.client_draft_id) ?? id, workspace: team, threadTs: str(to[0]?.thread_ts), destinations: to.map((x) => str(x.channel_id)).filter((x): x is string => x !== null),
+            composedAt: draftTime(d.date_created), updatedAt: draftTime(d.last_updated), ...extra,
+          }))
+        }
+      }
+      yield* made
+      coverage.row(table, made.length > 0 ? 'parsed' : item.key === 'localConfig_v2' || team ? 'no workspace or draft in the value' : 'app setting or cache, not read')
+    }
+    input.reportCoverage({parser: 'slack-local-storage', store: 'indexeddb', file: input.bundlePath, sourcePath: gathered.sourceFolder, volume: input.volume, readAs: 'Slack Desktop Local Storage (localConfig_v2 workspaces, drafts)', tables: coverage.list()})
+  } finally {
+    gathered.dispose()
+  }
+}
+
+export const slackLocalStorageParser: Parser = {
+  id: 'slack-local-storage',
+  description: 'Slack Desktop Local Storage (Chromium LevelDB): the signed-in workspaces with their user, and unsent drafts',
+  accepts: acceptsLevelDbCurrent,
+  parse: parseSlackLocalStorage,
+}
 
 export const slackRootStateParser: Parser = {
   id: 'slack-root-state',

@@ -285,6 +285,6 @@ describe('Slack Desktop Local Storage (written by headless Chromium under https:
   })
 
   it('refuses the Local Storage of another app (Discord\'s)', async () => {
-    await expect(read(join(REPO_ROOT, 'fixtures/discord/leveldb'))).rejects.toThrow(/not Slack's Local Storage: no items of https:\/\/app.slack.com/)
+    await expect(read(join(REPO_ROOT, 'fixtures/discord/leveldb'))).rejects.toThrow(/not a Slack Local Storage: no items of https:\/\/app.slack.com/)
   })
 })

@@ -1,9 +1,12 @@
 /**
  * Slack Desktop (Electron; Windows `%AppData%\Slack`, and the Microsoft Store build under
- * `Packages\91750D7E.Slack_*\LocalCache\Roaming\Slack`) from its Chromium IndexedDB folder
- * `IndexedDB/https_app.slack.com_0.indexeddb.leveldb`. Sources relied on (none is Slack's own
- * documentation; Slack publishes none of this):
- * - vincentkoc/slacrawl (internal/slackdesktop): the folder, `storage/root-state.json`, the
+ * `Packages\91750D7E.Slack_*\LocalCache\Roaming\Slack`): three parsers, one per store -
+ * slack-indexeddb (`IndexedDB/https_app.slack.com_0.indexeddb.leveldb` and the `.blob` folder
+ * beside it: the messages), slack-local-storage (`Local Storage/leveldb`: workspaces, drafts) and
+ * slack-root-state (`storage/root-state.json`: downloads), each described where it is defined.
+ * Sources relied on (none is Slack's own documentation; Slack publishes none of this):
+ * - vincentkoc/slacrawl (internal/slackdesktop): the folders, `storage/root-state.json` (its
+ *   downloads), Local Storage keys `localConfig_v2` and `persist-v1::<team>::drafts`, the
  *   `objectStore-<team>-<user>` databases;
  * - the public Slack-desktop readers that decode the state offline (the "slack-cli" of
  *   gitea.va.reichard.io/evan/slack-cli with its docs/indexeddb-format.md, and a Node reader whose
@@ -20,8 +23,8 @@
  * (conversations: is_im / is_mpim / is_private, members, topic, purpose, created in seconds),
  * messages by channel id and ts (ts "seconds.microseconds" as text; user or bot_id, text in
  * mrkdwn, thread_ts, reply_count, edited {user, ts}, files as file ids, attachments, _rxn_key,
- * isNonExistent for a message the app keeps only as a deleted placeholder, _hidden_reply for a
- * thread reply), files by id (chat.transfer records and the messages' attachments), reactions by
+ * isNonExistent for a message the app keeps only as a deleted placeholder; a reply is one whose
+ * thread_ts is not its own ts), files by id (chat.transfer records and the messages' attachments), reactions by
  * `message-<ts>-<channel>`. Every other slice, and every record of every other store, is listed in
  * the coverage account as not read; values LevelDB still holds of deleted and overwritten records
  * are read as well and say so.
@@ -429,7 +432,7 @@ export async function* parseSlackLocalStorage(input: ParserInput): AsyncGenerato
     for (const problem of gathered.problems) yield {type: 'error', source: input.source(), parser: 'slack-local-storage', error: problem}
     const ls = readLocalStorage(gathered.folder)
     if (!ls.origins.includes(ORIGIN) && !ls.items.some((i) => i.origin === ORIGIN)) {
-      throw new ParseError(`not Slack's Local Storage: no items of ${ORIGIN} (origins: ${ls.origins.join(', ') || 'none'})`, input.sourcePath)
+      throw new ParseError(`not a Slack Local Storage: no items of ${ORIGIN} (origins: ${ls.origins.join(', ') || 'none'})`, input.sourcePath)
     }
     for (const p of ls.problems) yield {type: 'error', source: sourceOf(input, gathered, p.file, {offset: p.offset}), parser: 'slack-local-storage', error: `LevelDB: ${p.message}`}
     const coverage = new StoreCoverage()

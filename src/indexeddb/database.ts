@@ -125,7 +125,8 @@ function decodeBlobInfos(bytes: Uint8Array, databaseId: number, blobFolder: stri
       info.lastModified = micros === 0 ? null : new Date(Math.round(ms)).toISOString()
     }
     if (blobFolder) {
-      const rel = join(String(databaseId), (Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0'), blobNumber.toString(16))
+      // indexed_db_backing_store.cc GetBlobFileNameForKey: database id and blob number in hex ("%" PRIx64), under "%02x" of the blob number's second byte.
+      const rel = join(databaseId.toString(16), (Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0'), blobNumber.toString(16))
       if (existsSync(join(blobFolder, rel))) info.path = join(basename(blobFolder), rel)
     }
     out.push(info)

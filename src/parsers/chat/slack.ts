@@ -126,8 +126,7 @@ async function collectSlack(input: ParserInput): Promise<SlackCopies> {
     for (const [id, {db, blob}] of wanted) {
       const file = await input.collectRelated(blobSourcePath(out.sourceBlobFolder, db, blob))
       if (!file) continue
-      // Where trawl's IndexedDB reader looks for it (the database id written in decimal).
-      const local = join(root, `${LOCAL}.blob`, String(db), blobSecondByte(blob))
+      const local = join(root, `${LOCAL}.blob`, db.toString(16), blobSecondByte(blob))
       mkdirSync(local, {recursive: true})
       copyFileSync(file.copyPath, join(local, blob.toString(16)))
       out.blobs.set(id, file.bundlePath)

@@ -32,7 +32,7 @@ it('collect --targets chat on a Windows-like tree with Slack (Store build): the 
     .filter((n) => n.startsWith('parsed/') && n.endsWith('.jsonl'))
     .flatMap((n) => execFileSync('unzip', ['-p', bundle, n], {encoding: 'utf8'}).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))
   const messages = records.filter((r) => r.type === 'chat.message' && r.app === 'Slack' && r.draft !== true)
-  expect(messages.filter((m) => m.state === 'live')).toHaveLength(10)
+  expect(messages.filter((m) => m.state === 'live')).toHaveLength(310)
   expect(messages.filter((m) => m.state === 'superseded')).toHaveLength(2)
   for (const m of messages) {
     expect(listing).toContain(m.source.file)

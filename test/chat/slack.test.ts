@@ -40,6 +40,8 @@ describe('Slack Desktop IndexedDB (written by headless Chromium, fixtures/slack/
     const {double} = await read()
     expect(double.collected.map((f) => f.sourcePath).sort()).toEqual([`${VOLUME_FOLDER}/000003.log`, `${VOLUME_FOLDER}/MANIFEST-000001`, BLOB].sort())
     expect(double.requested).toContain(GONE_BLOB)
+    // As in real Slack profiles, the blob holds the state snappy-compressed (Blink's wrapper ff 11 02).
+    expect([...readFileSync(join(FIXTURES, 'https_app.slack.com_0.indexeddb.blob/1/00/3')).subarray(0, 3)]).toEqual([0xff, 0x11, 0x02])
   })
 
   it('every message of every live state, as the page stored it: channel, sender, ts to the microsecond, text, thread, edit, files, reactions', async () => {

@@ -181,8 +181,9 @@ function* readSlack(input: ParserInput, copies: SlackCopies): Generator<ParsedRe
       continue
     }
     const source = sourceOf(input, collected, record.at.file, {table: owner.table, key: JSON.stringify(record.key), offset: record.at.offset})
-    // A value Chromium kept in a blob file: that file holds the bytes the records are read from.
-    const blob = record.wrapping === 'blob' && record.wrappedBlob ? record.blobs[record.wrappedBlob.blobIndex] : undefined
+    // A value Chromium kept in a blob file (wrappedBlob stays when the file's bytes were
+    // snappy-compressed too): that file holds the bytes the records are read from.
+    const blob = record.wrappedBlob ? record.blobs[record.wrappedBlob.blobIndex] : undefined
     const blobFile = blob ? copies.blobs.get(`${record.databaseId}/${blob.blobNumber}`) : undefined
     const extra = {
       leveldbSequence: record.at.sequence,

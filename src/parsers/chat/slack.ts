@@ -191,6 +191,12 @@ function* readSlack(input: ParserInput, copies: SlackCopies): Generator<ParsedRe
       ...(record.state === 'live' ? {} : {deleted: record.state === 'deleted'}),
       ...(blob ? {valueSourcePath: blobSourcePath(copies.sourceBlobFolder, record.databaseId, blob.blobNumber), valueFile: blobFile ?? null} : {}),
     }
+    // Chromium deletes the blob file of a value once the record is rewritten: an older state
+    // whose file is gone is what the app leaves, not damage, so it is counted, not an error.
+    if (record.wrappedBlob && !blobFile && record.state !== 'live') {
+      coverage.row(owner.table, blob ? 'older state kept in a blob file no longer on the volume (Chromium deletes it once the state is rewritten)' : 'older state kept in a blob file LevelDB no longer names (its blob entry is gone)')
+      continue
+    }
     if (record.error || record.value === undefined) {
       yield {type: 'error', source, parser: PARSER, error: `value of ${record.state} record not decoded: ${record.error ?? 'no value'}`, ...extra}
       coverage.row(owner.table, 'value could not be decoded (error record)')

@@ -230,6 +230,7 @@ function* stateRecords(state: Obj, client: {team: string; user: string}, base: R
   const team = isObj(obj('teams')[workspace]) ? (obj('teams')[workspace] as Obj) : {}
   const ws = {workspace, workspaceName: str(team.name), workspaceDomain: str(team.domain)}
   for (const name of ['bootData', 'selfTeamIds'] as const) if (name in state) coverage.row(slice(name), isObj(state[name]) ? 'parsed' : 'slice is not an object')
+  for (const name of READ_SLICES) if (name in state && name !== 'bootData' && name !== 'selfTeamIds' && !isObj(state[name])) coverage.row(slice(name), 'slice is not an object')
   const at = (path: string[]): RecordSource => ({...base, value: JSON.stringify(path)})
   const common = (path: string[]) => ({statePath: path, ...ws, ...extra})
 

@@ -5,7 +5,7 @@ import {makePhashList} from '../../src/hashset/phash-list.js'
 
 export default class PhashsetMake extends TrawlCommand {
   static override description =
-    'Make a list of known pictures by PDQ hash, for collect --phashset: one line per JPEG or PNG picture given or found under a folder (hash, then its path). --crops adds each picture cut by up to 5%, so that cropped copies are found too. Files that are not hashed are listed as # lines saying why.'
+    'Make a list of known pictures by PDQ hash, for collect --phashset: one line per JPEG, PNG, WebP or HEIC picture given or found under a folder (hash, then its path). --crops adds each picture cut by up to 5%, so that cropped copies are found too. Files that are not hashed are listed as # lines saying why.'
 
   static override examples = [
     '<%= config.bin %> phashset make known-pictures/ --out known.pdq',
@@ -26,7 +26,7 @@ export default class PhashsetMake extends TrawlCommand {
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(PhashsetMake)
     const out = flags.out ? createWriteStream(flags.out, {flags: 'wx'}) : undefined
-    const counts = makePhashList(argv as string[], {
+    const counts = await makePhashList(argv as string[], {
       crops: flags.crops,
       tool: `trawl ${this.config.version}`,
       write: out ? (line) => out.write(`${line}\n`) : (line) => writeSync(1, `${line}\n`),

@@ -5,14 +5,15 @@
  * picture also gets its 35 crop companions (src/parsers/media/pdq-crops.ts), labelled
  * "<path> [crop l..% r..% t..% b..%]", so that a copy of it cut by up to 5% is found.
  *
- * Nothing given is left out unsaid: a file that is no JPEG or PNG, or that does not decode,
+ * Nothing given is left out unsaid: a file that is no JPEG, PNG, WebP or HEIC, or that does not decode,
  * and a picture too flat for PDQ to vouch for (quality under 50), get a `#` line saying
  * why, and are counted.
  */
 import {lstatSync, readFileSync, readdirSync, type Stats} from 'node:fs'
 import {join, relative, sep} from 'node:path'
 import {FileNotFoundError, errorMessage} from '../errors.js'
-import {decodePicture} from '../parsers/media/decode.js'
+import {DECODED_FORMATS, decodeAnyPicture} from '../parsers/media/decode.js'
+import {sniffPicture} from '../parsers/media/sniff.js'
 import {cropCompanions, cropLabel} from '../parsers/media/pdq-crops.js'
 import {lumaOf, pdqOfLuma} from '../parsers/media/pdq.js'
 
@@ -57,17 +58,17 @@ function* filesOf(paths: string[]): Generator<{path: string; label: string; skip
   }
 }
 
-function formatOf(bytes: Buffer): 'jpeg' | 'png' | undefined {
-  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg'
-  if (bytes.length > 24 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a) return 'png'
-  return undefined
+/** The picture format by signature, where trawl decodes it (JPEG, PNG, WebP, HEIC/HEIF). */
+function formatOf(bytes: Buffer): string | undefined {
+  const format = sniffPicture(bytes.subarray(0, 4096))
+  return format && DECODED_FORMATS.has(format) ? format : undefined
 }
 
 /**
  * Writes the list, a line at a time, through `write`: a header of `#` lines, then for each
  * picture its hash (and its companions with `crops`).
  */
-export function makePhashList(paths: string[], options: {crops: boolean; write: (line: string) => void; tool: string}): PhashListCounts {
+export async function makePhashList(paths: string[], options: {crops: boolean; write: (line: string) => void; tool: string}): Promise<PhashListCounts> {
   const {write} = options
   const counts: PhashListCounts = {pictures: 0, hashes: 0, lowQuality: 0, notHashed: 0}
   write(`# PDQ hashes (64 hex digits, then the picture's path) made by ${options.tool} on ${new Date().toISOString()}`)
@@ -90,10 +91,10 @@ export function makePhashList(paths: string[], options: {crops: boolean; write: 
     }
     const format = formatOf(bytes)
     if (!format) {
-      skip('not a JPEG or PNG picture')
+      skip('not a JPEG, PNG, WebP or HEIC picture')
       continue
     }
-    const decoded = decodePicture(bytes, format)
+    const decoded = await decodeAnyPicture(bytes, format)
     if (!('picture' in decoded)) {
       skip(decoded.notDecoded)
       continue

@@ -97,7 +97,7 @@ describe('trawl phashset make --crops: known pictures found after a 5% crop', ()
     const made = await trawl(['phashset', 'make', join(dir, 'known'), '--crops', '--out', cropList])
     expect(made.code, made.stderr).toBe(0)
     const lines = readFileSync(cropList, 'utf8').trim().split('\n')
-    expect(lines.filter((l) => l.startsWith('# not hashed: '))).toEqual(['# not hashed: readme.txt: not a JPEG or PNG picture'])
+    expect(lines.filter((l) => l.startsWith('# not hashed: '))).toEqual(['# not hashed: readme.txt: not a JPEG, PNG, WebP or HEIC picture'])
     const hashes = lines.filter((l) => !l.startsWith('#'))
     expect(hashes).toHaveLength(36)
     // the first is the plain hash, as Meta's reference computes it

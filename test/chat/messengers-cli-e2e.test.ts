@@ -97,6 +97,9 @@ describe('modern messengers end to end from the CLI', () => {
     // the report names the encrypted stores
     const report = execFileSync('unzip', ['-p', bundle, 'report.html'], {encoding: 'utf8'})
     expect(report).toContain('Encrypted messenger stores')
+    // the decrypted attachment is listed with the files, saying what it was made from and how
+    expect(report).toContain(derived.path)
+    expect(report).toContain('derived: Signal Desktop attachment v2')
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
     // a derived entry must name a copy of the bundle: one re-sealed (by the same key) to name none is refused
     const resealed = join(dir, 'derived-orphan.zip')

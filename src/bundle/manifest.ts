@@ -18,7 +18,7 @@ export const SUMS_SIGNATURE_PATH = 'SHA256SUMS.p7s'
 /** Entries the manifest cannot list: itself, its signature, and the custody log appended after sealing; the last three entries, in this order. */
 export const UNLISTED_ENTRIES = [MANIFEST_PATH, SIGNATURE_PATH, CUSTODY_PATH]
 
-export type EntryKind = 'copy' | 'parsed' | 'output' | 'live' | 'sums'
+export type EntryKind = 'copy' | 'derived' | 'parsed' | 'output' | 'live' | 'sums'
 
 export interface CopySource {
   volume: string
@@ -49,11 +49,13 @@ export interface ManifestEntry extends Digests {
    * shadow copy identical to this one. The bytes are stored once, under `path`.
    */
   otherLocations?: CopySource[]
+  /** For derived entries (bytes a parser made from a copy, e.g. a decrypted attachment): the copy's path and how. */
+  derivedFrom?: {path: string; method: string}
   /** Artifact definitions that selected this file. */
   artifacts?: string[]
   /** Names of hash sets this file's hashes appear in. */
   /** For algorithm 'pdq' (a perceptual match): the bits between the picture's PDQ hash and the listed one, and the list's label. */
-  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string; distance?: number; label?: string}>
+  hashSetMatches?: Array<{set: string; algorithm: string; hash?: string; distance?: number; label?: string; listedCrop?: string; probeCrop?: string}>
   /** For live-system output: the command (or file) and how it ran: command line, times, exit code, missing. */
   command?: Record<string, unknown>
 }
@@ -121,6 +123,12 @@ export interface Manifest {
   endedAt: string
   /** Present when live-system state was collected (`collect --live`). */
   live?: {platform: string; hostname: string; startedAt: string; endedAt: string}
+  /**
+   * Each DPAPI blob the running machine was asked to unprotect (collect --live --unprotect-keys):
+   * for which artifact and purpose, the blob's SHA-256, the command line, when, and the Windows
+   * user it was unprotected as, or Windows' refusal.
+   */
+  keyUnwraps?: Array<{artifact: string; volume: string; purpose: string; blobSha256: string; commandLine: string; at: string; user?: string; error?: string}>
   signer: {subject: string; certificateSha256: string}
   /**
    * Set when the bundle was written encrypted (`.zip.p7m`, CMS AuthEnvelopedData): the recipients

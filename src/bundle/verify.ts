@@ -231,6 +231,12 @@ async function check(zip: BundleZip, options: VerifyOptions, report: VerifyRepor
       if (!volumes.has(location.volume)) problems.push(`entry ${entry.path}: another location names volume ${location.volume}, which the manifest's source does not list`)
     }
   }
+  // a derived entry (a decrypted attachment) must name the copy it was made from, and only a derived entry names one
+  const kinds = new Map((manifest.entries ?? []).map((e) => [e.path, e.kind]))
+  for (const entry of manifest.entries ?? []) {
+    if (entry.kind === 'derived' && kinds.get(entry.derivedFrom?.path ?? '') !== 'copy') problems.push(`entry ${entry.path}: derived from ${entry.derivedFrom?.path ?? 'nothing'}, which is not a copy in this bundle`)
+    if (entry.kind !== 'derived' && entry.derivedFrom) problems.push(`entry ${entry.path}: only a derived entry can name what it was derived from`)
+  }
 
   // the stock-tool sums file must be signed by the same signer
   const sums = zip.entry(SUMS_PATH)

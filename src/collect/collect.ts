@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {hostname, platform, release, arch, userInfo} from 'node:os'
 import {basename, dirname, join, resolve} from 'node:path'
 import {finished} from 'node:stream/promises'
@@ -39,12 +39,14 @@ import {installRoot, toolVersion} from '../install.js'
 import {SqliteUnavailableError, sqliteEngineInfo} from '../sqlite/engine.js'
 import {kitIdentity, kitRoot} from '../kit/identity.js'
 import {registerAllParsers, getParser} from '../parsers/index.js'
-import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
+import type {CollectedFile, DerivedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../parsers/types.js'
 import {openSource, openSources, outputConflictOf, sharedFileSystemOf} from '../source/open.js'
 import type {EvidenceSource, EvidenceVolume, SnapshotSelection} from '../source/types.js'
 import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
-import {DEFAULT_PDQ_THRESHOLD, type PhashSet} from '../hashset/phash-set.js'
+import {liveDpapi, type DpapiUnprotect} from '../live/dpapi.js'
+import {DEFAULT_PDQ_THRESHOLD, cropFields, nearestPerListedPicture, type PhashSet} from '../hashset/phash-set.js'
+import {parseCropLabel} from '../parsers/media/pdq-crops.js'
 import {nowIso} from '../time.js'
 import {renderSealingReport} from '../report/sealing.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
@@ -113,6 +115,14 @@ export interface CollectOptions {
    * in the manifest's volume descriptions, not read).
    */
   snapshots?: SnapshotSelection
+  /**
+   * On a live Windows run, let parsers have Windows unprotect the DPAPI blobs that guard app
+   * keys (Signal Desktop's database key), as the signed-in user (--unprotect-keys). Every call
+   * is listed in the manifest (keyUnwraps).
+   */
+  unprotectKeys?: boolean
+  /** The DPAPI to use (tests); default on a live Windows run: live/dpapi.ts. */
+  dpapi?: DpapiUnprotect
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -162,6 +172,9 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
   // everything that can fail on bad input fails before a byte is written
   const signer = loadSigner(options.signer)
   const recipients = options.recipients?.length ? loadRecipients(options.recipients) : undefined
+  if (options.unprotectKeys && !options.dpapi && !(options.live && process.platform === 'win32')) {
+    throw new UsageError("--unprotect-keys needs --live on Windows: DPAPI unprotects only the keys of the user signed in on the running machine")
+  }
   if (options.workDir !== undefined && !recipients) throw new UsageError('--work-dir is for encrypted collects (--recipient); a plain collect keeps its working copies beside the bundle')
   const source = await openEvidence(options)
   try {
@@ -254,6 +267,9 @@ class CollectionRun {
   private scratchCounter = 0
   private lastProgress = 0
   private live: Manifest['live']
+  /** Every DPAPI unprotect asked of the running machine (--unprotect-keys), for the manifest. */
+  private readonly keyUnwraps: NonNullable<Manifest['keyUnwraps']> = []
+  private readonly dpapi: DpapiUnprotect | undefined
   /** The field kit this run came from (read once, before the first evidence byte). */
   private readonly kit = kitIdentity()
   private cameras: Array<Record<string, unknown>> = []
@@ -273,6 +289,7 @@ class CollectionRun {
     private readonly t0: number,
     private readonly recipients?: Recipients,
   ) {
+    this.dpapi = options.unprotectKeys ? (options.dpapi ?? liveDpapi()) : undefined
     let workDir: string | undefined
     try {
       if (recipients) {
@@ -670,18 +687,21 @@ class CollectionRun {
    */
   private checkPhashSets(record: ParsedRecord): void {
     const threshold = this.options.phashThreshold ?? DEFAULT_PDQ_THRESHOLD
-    const matches = (this.options.phashSets ?? []).flatMap((set) => set.match(record.pdq as string, threshold).slice(0, 5))
+    const probes = Array.isArray(record.probes) ? (record.probes as Array<{pdq: string; crop: string}>) : []
+    const matches = (this.options.phashSets ?? []).flatMap((set) => nearestPerListedPicture([
+      ...set.match(record.pdq as string, threshold),
+      ...probes.flatMap((probe) => set.match(probe.pdq, threshold).map((m) => ({...m, probe: parseCropLabel(`[${probe.crop}]`)?.crop}))),
+    ]).slice(0, 5))
     if (matches.length === 0) return
-    matches.sort((a, b) => a.distance - b.distance)
     record.phashMatches = matches
     const entry = this.entries.find((e) => e.path === record.file)
     for (const m of matches) {
       if (entry && !entry.hashSetMatches?.some((h) => h.set === m.set && h.algorithm === 'pdq')) {
         entry.hashSetMatches ??= []
-        entry.hashSetMatches.push({set: m.set, algorithm: 'pdq', hash: m.hash, distance: m.distance, ...(m.label ? {label: m.label} : {})})
+        entry.hashSetMatches.push({set: m.set, algorithm: 'pdq', hash: m.hash, distance: m.distance, ...(m.label ? {label: m.label} : {}), ...cropFields(m)})
       }
       const set = this.options.phashSets?.find((s) => s.name === m.set)
-      this.hashMatches.push({type: 'hash.match', set: m.set, setPath: set?.path, algorithm: 'pdq', hash: m.hash, ...(m.label ? {label: m.label} : {}), distance: m.distance, threshold, pdq: record.pdq, file: record.file, sourcePath: record.source.sourcePath, volume: record.source.volume, sha256: record.sha256})
+      this.hashMatches.push({type: 'hash.match', set: m.set, setPath: set?.path, algorithm: 'pdq', hash: m.hash, ...(m.label ? {label: m.label} : {}), distance: m.distance, ...cropFields(m), threshold, pdq: record.pdq, file: record.file, sourcePath: record.source.sourcePath, volume: record.source.volume, sha256: record.sha256})
     }
   }
 
@@ -729,8 +749,11 @@ class CollectionRun {
         countCopy(summary, copied)
         return {bundlePath: copied.entry.path, copyPath: target, sourcePath: entry.path, size: copied.entry.size, sha256: copied.entry.sha256}
       },
+      addDerived: (file: DerivedFile) => this.addDerived(definition, volume, file, summary, related),
+      ...(this.dpapi ? {unprotectDpapi: (blob: Buffer, purpose: string) => this.unprotect(definition, volume, blob, purpose)} : {}),
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
       perceptualHash: this.options.perceptualHash !== false,
+      perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
     }
     try {
       for await (const record of parser.parse(input)) {
@@ -744,6 +767,67 @@ class CollectionRun {
     } finally {
       for (const dir of related) rmSync(dir, {recursive: true, force: true})
     }
+  }
+
+  /** DPAPI on the running machine for a parser, each call listed in the manifest; a refusal is also an error of the run. */
+  private async unprotect(definition: ArtifactDefinition, volume: EvidenceVolume, blob: Buffer, purpose: string): Promise<{plaintext: Buffer; user: string} | {error: string}> {
+    const result = await this.dpapi!(blob)
+    const blobSha256 = createHash('sha256').update(blob).digest('hex')
+    if ('error' in result) {
+      this.keyUnwraps.push({artifact: definition.id, volume: volume.id, purpose, blobSha256, commandLine: result.commandLine, at: result.at, error: result.error})
+      this.error({artifact: definition.id, volume: volume.id, message: `${purpose}: ${result.error}`}, definition)
+      return {error: result.error}
+    }
+    this.keyUnwraps.push({artifact: definition.id, volume: volume.id, purpose, blobSha256, commandLine: result.commandLine, at: result.at, user: result.user})
+    return {plaintext: result.plaintext, user: result.user}
+  }
+
+  /**
+   * Bytes a parser made from a copy (a decrypted attachment): an entry under derived/,
+   * hashed as it goes in, naming the copy and the method; checked against the hash lists.
+   * A derived picture is read by the picture parser, so its EXIF, PDQ hash and
+   * perceptual matches are in the bundle as a collected picture's would be.
+   */
+  private async addDerived(definition: ArtifactDefinition, volume: EvidenceVolume, file: DerivedFile, summary: ArtifactSummary, scratchDirs: string[]): Promise<CollectedFile> {
+    const from = this.entries.find((e) => e.path === file.from && e.kind === 'copy')
+    if (!from) throw new Error(`derived file: ${file.from} is not a copy in this bundle`)
+    const name = this.names.claim(`derived/${file.from.replace(/^files\//, '')}${file.suffix ?? ''}`)
+    const written = await this.writer.addBuffer(name, file.data)
+    const entry: ManifestEntry = {path: name, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'derived', derivedFrom: {path: file.from, method: file.method}, artifacts: [definition.id]}
+    this.checkHashSets(entry)
+    this.entries.push(entry)
+    const scratch = this.scratchFolder('derived')
+    scratchDirs.push(scratch)
+    const copyPath = join(scratch, 'derived')
+    writeFileSync(copyPath, file.data)
+    const collected: CollectedFile = {bundlePath: name, copyPath, sourcePath: from.source?.path ?? file.from, size: written.size, sha256: written.sha256}
+    const pictures = getParser('exif')
+    if (pictures?.accepts?.(file.data.subarray(0, 4096))) {
+      const sourcePath = `${collected.sourcePath} (decrypted)`
+      const input: ParserInput = {
+        copyPath,
+        companions: [],
+        bundlePath: name,
+        sourcePath,
+        sha256: written.sha256,
+        volume: volume.id,
+        artifact: {id: definition.id, name: definition.name, category: definition.category},
+        captures: {},
+        attributes: definition.attributes,
+        source: (extra?: Partial<RecordSource>) => ({file: name, sourcePath, volume: volume.id, ...extra}),
+        collectRelated: async () => undefined,
+        reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
+        perceptualHash: this.options.perceptualHash !== false,
+        perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
+      }
+      try {
+        for await (const record of pictures.parse(input)) await this.addRecord(definition, record, summary)
+      } catch (error) {
+        if (this.writer.error) throw this.writer.error
+        await this.addRecord(definition, {type: 'error', source: input.source(), parser: pictures.id, error: errorMessage(error)}, summary)
+      }
+    }
+    return collected
   }
 
   /**
@@ -880,6 +964,7 @@ class CollectionRun {
       startedAt: this.startedAt,
       endedAt: nowIso(),
       ...(this.live ? {live: this.live} : {}),
+      ...(this.keyUnwraps.length > 0 ? {keyUnwraps: this.keyUnwraps} : {}),
       signer: {subject: this.signer.certificate.subject.replaceAll('\n', ', '), certificateSha256: this.signer.certificate.fingerprint256},
       ...(this.recipients ? {encryption: {scheme: 'cms-auth-enveloped-data', contentEncryption: 'aes-256-gcm', recipients: this.recipients.summaries, workingCopies: this.workingCopies ?? ''}} : {}),
       archive: {sealedPrefixLength: prefix.length, sealedPrefixSha256: prefix.sha256},

@@ -34,6 +34,8 @@ export interface RunCollectOptions extends SignerFiles {
   allowSameVolume?: boolean
   /** Volume Shadow Copies to collect beside each live volume (default 'none'). */
   snapshots?: SnapshotSelection
+  /** Live Windows: have DPAPI unprotect app keys as the signed-in user (see CollectOptions). */
+  unprotectKeys?: boolean
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
   /** Encryption certificates the bundle is encrypted to (`<bundle>.zip.p7m`). */
@@ -81,6 +83,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       recipients: options.recipients,
       workDir: options.workDir,
       snapshots: options.snapshots,
+      unprotectKeys: options.unprotectKeys,
       hashSets,
       phashSets,
       phashThreshold: options.phashThreshold,

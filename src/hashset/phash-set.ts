@@ -11,6 +11,7 @@ import {createReadStream} from 'node:fs'
 import {basename} from 'node:path'
 import {createInterface} from 'node:readline'
 import {FileNotFoundError, ParseError, errorMessage} from '../errors.js'
+import {cropLabel, parseCropLabel, type Crop} from '../parsers/media/pdq-crops.js'
 import {PdqIndex} from './pdq-index.js'
 
 export const DEFAULT_PDQ_THRESHOLD = 31
@@ -21,6 +22,10 @@ export interface PhashMatch {
   hash: string
   label?: string
   distance: number
+  /** The listed hash is a crop companion of the labelled picture (`phashset make --crops`): the cut. */
+  crop?: Crop
+  /** The collected picture matched through one of its probe cuts (pdq-crops.ts), not its own hash. */
+  probe?: Crop
 }
 
 export interface PhashSet {
@@ -32,6 +37,8 @@ export interface PhashSet {
   /** Lines that are neither a hash, a comment nor blank. */
   readonly rejectedLines: number
   readonly firstRejected?: {line: number; text: string}
+  /** Entries that are crop companions ("[crop ...]" labels): collected pictures are then probed with cuts too. */
+  readonly cropCompanions: number
   /** The listed hashes within `threshold` of `pdq` (hex), nearest first. */
   match(pdq: string, threshold: number): PhashMatch[]
 }
@@ -42,6 +49,7 @@ export async function loadPhashSet(path: string): Promise<PhashSet> {
   const index = new PdqIndex()
   const hashes: string[] = []
   const labels: Array<string | undefined> = []
+  const crops: Array<Crop | undefined> = []
   const digest = createHash('sha256')
   let rejectedLines = 0
   let firstRejected: {line: number; text: string} | undefined
@@ -61,7 +69,10 @@ export async function loadPhashSet(path: string): Promise<PhashSet> {
       }
       index.add(Buffer.from(m[1], 'hex'), hashes.length)
       hashes.push(m[1].toLowerCase())
-      labels.push(m[2]?.trim() || undefined)
+      const label = m[2]?.trim() || undefined
+      const cut = label ? parseCropLabel(label) : undefined
+      labels.push(cut ? cut.label || undefined : label)
+      crops.push(cut?.crop)
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path)
@@ -78,8 +89,28 @@ export async function loadPhashSet(path: string): Promise<PhashSet> {
     sha256: digest.digest('hex'),
     rejectedLines,
     ...(firstRejected ? {firstRejected} : {}),
+    cropCompanions: crops.filter(Boolean).length,
     match(pdq: string, threshold: number): PhashMatch[] {
-      return index.near(Buffer.from(pdq, 'hex'), threshold).map(({id, distance}) => ({set: name, hash: hashes[id], ...(labels[id] ? {label: labels[id]} : {}), distance}))
+      return index.near(Buffer.from(pdq, 'hex'), threshold).map(({id, distance}) => ({set: name, hash: hashes[id], ...(labels[id] ? {label: labels[id]} : {}), distance, ...(crops[id] ? {crop: crops[id]} : {})}))
     },
   }
+}
+
+/**
+ * The nearest match per listed picture, nearest first: a picture listed with its crop
+ * companions, or matched through several probe cuts, is one match, not dozens.
+ */
+export function nearestPerListedPicture(matches: PhashMatch[]): PhashMatch[] {
+  const best = new Map<string, PhashMatch>()
+  for (const m of matches) {
+    const key = `${m.set}\0${m.label ?? m.hash}`
+    const seen = best.get(key)
+    if (!seen || m.distance < seen.distance || (m.distance === seen.distance && !m.crop && !m.probe && (seen.crop || seen.probe))) best.set(key, m)
+  }
+  return [...best.values()].sort((a, b) => a.distance - b.distance)
+}
+
+/** How a match was made through cuts, for the manifest and hash-matches.jsonl: the listed cut and the collected picture's probe cut. */
+export function cropFields(m: PhashMatch): {listedCrop?: string; probeCrop?: string} {
+  return {...(m.crop ? {listedCrop: cropLabel(m.crop)} : {}), ...(m.probe ? {probeCrop: cropLabel(m.probe)} : {})}
 }

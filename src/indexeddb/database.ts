@@ -125,7 +125,8 @@ function decodeBlobInfos(bytes: Uint8Array, databaseId: number, blobFolder: stri
       info.lastModified = micros === 0 ? null : new Date(Math.round(ms)).toISOString()
     }
     if (blobFolder) {
-      const rel = join(String(databaseId), (Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0'), blobNumber.toString(16))
+      // indexed_db_backing_store.cc GetBlobFileNameForKey: database id and blob number in hex ("%" PRIx64), under "%02x" of the blob number's second byte.
+      const rel = join(databaseId.toString(16), (Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0'), blobNumber.toString(16))
       if (existsSync(join(blobFolder, rel))) info.path = join(basename(blobFolder), rel)
     }
     out.push(info)
@@ -183,8 +184,9 @@ export function readIndexedDb(folder: string): IndexedDbContents {
     if (!i) store.indexes.push((i = {id, name: null, keyPath: null, unique: false, multiEntry: false}))
     return i
   }
-  const data: {rec: LevelDbRecord; db: number; store: number; key: IdbKeyJson; newest: LevelDbRecord}[] = []
-  const blobEntries = new Map<string, IdbBlobInfo[]>()
+  const data: {rec: LevelDbRecord; db: number; store: number; key: IdbKeyJson; newest: LevelDbRecord; versions: LevelDbRecord[]}[] = []
+  // Every version of each blob entry: an older value's blob list is the one written with it.
+  const blobEntries = new Map<string, {versions: LevelDbRecord[]; latest: LevelDbRecord | null}>()
 
   for (const [id, m] of meta) {
     const versions = byKey.get(id)!
@@ -232,13 +234,13 @@ export function readIndexedDb(folder: string): IndexedDbContents {
         else count('database metadata (unknown type)')
       } else if (p.indexId === OBJECT_STORE_DATA) {
         const k = readIdbKey(r)
-        for (const rec of versions) if (rec.value !== null) data.push({rec, db: p.databaseId, store: p.objectStoreId, key: k, newest: m.current!})
+        for (const rec of versions) if (rec.value !== null) data.push({rec, db: p.databaseId, store: p.objectStoreId, key: k, newest: m.current!, versions})
         count('object store record')
       } else if (p.indexId === EXISTS_ENTRY) count('exists entry (version of a record)')
       else if (p.indexId === BLOB_ENTRY) {
         const keyStart = r.pos
         readIdbKey(r)
-        if (m.latest?.value) blobEntries.set(`${p.databaseId}/${p.objectStoreId}/${hex(key.subarray(keyStart))}`, decodeBlobInfos(m.latest.value, p.databaseId, blobFolder))
+        blobEntries.set(`${p.databaseId}/${p.objectStoreId}/${hex(key.subarray(keyStart))}`, {versions, latest: m.latest})
         count('blob entry')
       } else if (p.indexId >= MIN_INDEX_ID) count('index entry')
       else count('unknown key kind')
@@ -249,18 +251,30 @@ export function readIndexedDb(folder: string): IndexedDbContents {
     }
   }
 
-  // The blob entry key is the data key with the index id 3 in place of 1.
-  const blobsFor = (db: number, store: number, dataKey: Uint8Array) => {
-    const r = new KeyReader(dataKey)
+  // The blob entry key is the data key with the index id 3 in place of 1. Chromium writes a
+  // record's blob entry after the record (in a later write batch of the same commit), so each
+  // value takes the newest blob entry written between it and the record's next value: a record
+  // rewritten in place names new blob files each time, and an older value must not take the
+  // blob list of the live one. The live value, once compacted, takes the newest blob list; an
+  // older value whose blob entry LevelDB no longer holds has no known blob list (null).
+  const blobsFor = (db: number, store: number, rec: LevelDbRecord, versions: LevelDbRecord[], live: boolean): IdbBlobInfo[] | null => {
+    const r = new KeyReader(rec.key)
     readKeyPrefix(r)
-    return blobEntries.get(`${db}/${store}/${hex(dataKey.subarray(r.pos))}`) ?? []
+    const entry = blobEntries.get(`${db}/${store}/${hex(rec.key.subarray(r.pos))}`)
+    if (!entry) return []
+    const next = Math.min(...versions.filter((v) => v.sequence > rec.sequence).map((v) => v.sequence))
+    const written = entry.versions.filter((v) => v.sequence > rec.sequence && v.sequence < next).sort((a, b) => b.sequence - a.sequence)[0]
+    if (written) return written.value ? decodeBlobInfos(written.value, db, blobFolder) : []
+    if (live) return entry.latest?.value ? decodeBlobInfos(entry.latest.value, db, blobFolder) : []
+    return null
   }
-  for (const {rec, db, store, key, newest} of data) {
+  for (const {rec, db, store, key, newest, versions} of data) {
     const decoded = decodeRecordValue(rec.value!)
-    const blobs = blobsFor(db, store, rec.key)
+    const known = blobsFor(db, store, rec, versions, rec === newest)
+    const blobs = known ?? []
     if (decoded.wrapping === 'blob' && decoded.wrappedBlob) {
       const info = blobs[decoded.wrappedBlob.blobIndex]
-      decoded.error = info?.path ? undefined : 'the value is stored in a blob file that is not present'
+      decoded.error = info?.path ? undefined : known === null ? 'the value is stored in a blob file whose blob list LevelDB no longer holds' : 'the value is stored in a blob file that is not present'
       if (info?.path) Object.assign(decoded, decodeSerializedValue(readBlobFile(folder, info.path)))
     }
     resolveBlobs(decoded.value, blobs)

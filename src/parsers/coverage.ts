@@ -44,8 +44,8 @@ export interface TableCoverage {
 export interface CoverageAccount {
   /** The parser that read the store. */
   parser: string
-  /** sqlite/registry: tables and keys; evtx: chunks and event records of an event log; msiecf: hash-table entries and records of an index.dat; ese: tables of an ESE database; indexeddb: object stores of a Chromium IndexedDB folder (table = 'database/store'); chromium-cache: index slots and entries of a Chromium disk cache folder. */
-  store: 'sqlite' | 'registry' | 'evtx' | 'msiecf' | 'ese' | 'indexeddb' | 'chromium-cache'
+  /** sqlite/registry: tables and keys; evtx: chunks and event records of an event log; msiecf: hash-table entries and records of an index.dat; ese: tables of an ESE database; indexeddb: object stores of a Chromium IndexedDB folder (table = 'database/store'); json: top-level keys of a JSON file; chromium-cache: index slots and entries of a Chromium disk cache folder. */
+  store: 'sqlite' | 'registry' | 'evtx' | 'msiecf' | 'ese' | 'indexeddb' | 'json' | 'chromium-cache'
   /** Bundle path of the copy that was read. */
   file: string
   sourcePath?: string

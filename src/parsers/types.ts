@@ -61,6 +61,20 @@ export interface ParserInput {
    * and returns where it went; undefined if it does not exist or cannot be read.
    */
   collectRelated(volumePath: string): Promise<CollectedFile | undefined>
+  /**
+   * Adds a file the parser made from collected bytes (an attachment it decrypted) to the
+   * bundle under derived/, hashed like every entry, with what it was made from and how.
+   * A derived picture is read by the picture parser as collected pictures are (EXIF, PDQ,
+   * hash lists). Absent where no bundle is written (a parser run on its own).
+   */
+  addDerived?(file: DerivedFile): Promise<CollectedFile>
+  /**
+   * DPAPI of the running Windows machine, for the user trawl runs as (`collect --live
+   * --unprotect-keys`): unprotects a blob the way the app that protected it does. Absent
+   * unless the examiner asked for it; a refusal is a result, with Windows' reason.
+   * `purpose` names the blob for the manifest's record of every call.
+   */
+  unprotectDpapi?(blob: Buffer, purpose: string): Promise<{plaintext: Buffer; user: string} | {error: string}>
   /** Makes a source object for a record from this file. */
   source(extra?: Partial<RecordSource>): RecordSource
   /**
@@ -73,6 +87,22 @@ export interface ParserInput {
    * every picture costs about a second of CPU per 8-megapixel photo. Default true.
    */
   perceptualHash?: boolean
+  /**
+   * True when a --phashset list carries crop companions: pictures also get the PDQ hashes
+   * of their probe cuts (src/parsers/media/pdq-crops.ts), so a cropped copy is found.
+   */
+  perceptualProbes?: boolean
+}
+
+/** Bytes a parser made from a collected file, for the bundle (ParserInput.addDerived). */
+export interface DerivedFile {
+  /** The bundle path of the collected file it was made from. */
+  from: string
+  /** How it was made, in words an examiner can repeat (the key, where the key came from). */
+  method: string
+  /** Appended to the name under derived/ (e.g. '.jpg' from the content type). */
+  suffix?: string
+  data: Buffer
 }
 
 /** An extra file a parser contributes to the bundle once collection ends (a map, a report). */

@@ -56,7 +56,7 @@ export async function reportFromBundle(bundle: string, options: ReportFromBundle
       custody: verify.custody.log,
       artifacts: m.artifacts ?? [],
       errors: m.errors ?? [],
-      files: (m.entries ?? []).filter((e) => e.kind === 'copy' || e.kind === 'live'),
+      files: (m.entries ?? []).filter((e) => e.kind === 'copy' || e.kind === 'derived' || e.kind === 'live'),
       records: counted(),
     })
   } finally {

@@ -37,7 +37,7 @@ export interface ReportInput {
   custody: CustodyLine[]
   artifacts: ArtifactSummary[]
   errors: RunError[]
-  /** Manifest entries of the copies (files/..., live/...). */
+  /** Manifest entries of the copies (files/..., live/...) and of what parsers made from them (derived/...). */
   files: ManifestEntry[]
   /** Every record, hash-set matches included (as type 'hash.match'). */
   records: Iterable<ParsedRecord> | AsyncIterable<ParsedRecord>
@@ -180,12 +180,12 @@ function filesTableOf(files: ManifestEntry[]): TableBuilder {
   ]
   const table: TableBuilder = {type: 'file', title: 'Collected files', columns, values: columns.map(() => []), count: 0}
   for (const entry of files) {
-    const notes = [entry.source?.incompleteRead ? `read incomplete: ${entry.source.incompleteRead}` : '', entry.source?.changedDuringCopy ? 'changed during copy' : '', entry.hashSetMatches?.length ? `in hash set ${entry.hashSetMatches.map((m) => m.set).join(', ')}` : '']
+    const notes = [entry.derivedFrom ? `derived: ${entry.derivedFrom.method}` : '', entry.source?.incompleteRead ? `read incomplete: ${entry.source.incompleteRead}` : '', entry.source?.changedDuringCopy ? 'changed during copy' : '', entry.hashSetMatches?.length ? `in hash set ${entry.hashSetMatches.map((m) => m.set).join(', ')}` : '']
     const row: ParsedRecord = {
       type: 'file',
       source: {file: entry.path},
       file: entry.path,
-      sourcePath: entry.source ? `${entry.source.path}${entry.source.stream ? `:${entry.source.stream}` : ''}` : entry.command ? String(entry.command.commandLine ?? entry.command.name ?? '') : null,
+      sourcePath: entry.source ? `${entry.source.path}${entry.source.stream ? `:${entry.source.stream}` : ''}` : entry.derivedFrom ? `(made from ${entry.derivedFrom.path})` : entry.command ? String(entry.command.commandLine ?? entry.command.name ?? '') : null,
       volume: entry.source?.volume ?? null,
       size: entry.size,
       modified: entry.source?.times?.modified ?? null,
@@ -362,7 +362,7 @@ function mapSection(photos: Photo[]): string {
   for (let lat = Math.ceil(south / step) * step; lat <= north; lat += step) lines.push(`<line class="grid" x1="0" y1="${y(lat)}" x2="${width}" y2="${y(lat)}"/><text class="axis" x="3" y="${y(lat)}">${formatDegrees(lat, 'N', 'S')}</text>`)
   const points = photos.map((p) => {
     const dot = `<circle cx="${x(p.longitude)}" cy="${y(p.latitude)}" r="5"><title>${escapeHtml(`${p.label}\n${p.latitude.toFixed(6)}, ${p.longitude.toFixed(6)}`)}</title></circle>`
-    const href = p.copy && /^(files|live)\//.test(p.copy) ? p.copy.split('/').map(encodeURIComponent).join('/') : undefined
+    const href = p.copy && /^(files|derived|live)\//.test(p.copy) ? p.copy.split('/').map(encodeURIComponent).join('/') : undefined
     return href ? `<a href="${escapeHtml(href)}">${dot}</a>` : dot
   })
   return `<section id="map"><h2>Pictures with GPS positions (<span data-role="gps-count">${photos.length}</span>)</h2>

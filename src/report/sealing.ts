@@ -22,7 +22,7 @@ export function renderSealingReport(manifest: Manifest, records: Iterable<Parsed
     custody: [],
     artifacts: manifest.artifacts,
     errors: manifest.errors,
-    files: manifest.entries.filter((e) => e.kind === 'copy' || e.kind === 'live'),
+    files: manifest.entries.filter((e) => e.kind === 'copy' || e.kind === 'derived' || e.kind === 'live'),
     records: (function* () {
       yield* records
       for (const match of hashMatches) yield hashMatchRecord(match)

@@ -11,6 +11,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
+import {resealBundle} from '../helpers/bundle-edit.js'
+import {loadSigner} from '../../src/bundle/keys.js'
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
@@ -44,6 +46,20 @@ describe('modern messengers end to end from the CLI', () => {
     for (const m of signal) expect(m.source).toMatchObject({file: entry(ana), table: 'messages', rowid: expect.any(Number)})
     const attachment = signal[1].attachments[0]
     expect(byPath.get(attachment.bundlePath)).toBe(attachment.sha256)
+    // its plaintext, decrypted with the row's localKey, is a derived entry naming the ciphertext it came from
+    const plaintext = join(REPO_ROOT, 'fixtures/signal/plaintext/contract.jpg')
+    expect(attachment.decrypted).toMatchObject({sha256: sha256(plaintext), plaintextHash: 'matches'})
+    const derived = manifest.entries.find((e: {path: string}) => e.path === attachment.decrypted.bundlePath)
+    expect(derived).toMatchObject({kind: 'derived', sha256: sha256(plaintext), derivedFrom: {path: attachment.bundlePath, method: expect.stringContaining('localKey of message_attachments rowid 1')}})
+    expect(execFileSync('unzip', ['-p', bundle, derived.path]).equals(readFileSync(plaintext))).toBe(true)
+    expect(execFileSync('unzip', ['-p', bundle, 'SHA256SUMS'], {encoding: 'utf8'})).toContain(`${sha256(plaintext)}  ${derived.path}`)
+    // and read as a collected picture is: its camera, GPS and PDQ hash
+    const exif = records.find((r) => r.type === 'media.exif' && r.file === derived.path)
+    expect(exif).toMatchObject({make: 'Canon', model: 'Canon EOS 80D', gps: {latitude: expect.closeTo(52.3702, 4), longitude: expect.closeTo(4.8952, 4)}})
+    expect(exif.source.sourcePath).toBe(`Users/ana/AppData/Roaming/Signal/attachments.noindex/${attachment.path} (decrypted)`)
+    expect(records.find((r) => r.type === 'media.phash' && r.file === derived.path)?.pdq).toMatch(/^[0-9a-f]{64}$/)
+    // the damaged copy is collected, and says why it is not decrypted
+    expect(signal[1].attachments[1]).toMatchObject({name: 'damaged.jpg', note: expect.stringContaining('HMAC-SHA256 does not match')})
     expect(records.find((r) => r.type === 'chat.decryption')).toMatchObject({cipher: 'SQLCipher 4', damagedPages: 0, walFramesApplied: 4})
     // ben's key is DPAPI-protected: reported, his files collected
     const ben = records.find((r) => r.type === 'chat.encrypted-store' && r.app === 'Signal')
@@ -81,6 +97,16 @@ describe('modern messengers end to end from the CLI', () => {
     // the report names the encrypted stores
     const report = execFileSync('unzip', ['-p', bundle, 'report.html'], {encoding: 'utf8'})
     expect(report).toContain('Encrypted messenger stores')
+    // the decrypted attachment is listed with the files, saying what it was made from and how
+    expect(report).toContain(derived.path)
+    expect(report).toContain('derived: Signal Desktop attachment v2')
     expect((await trawl(['verify', bundle, '--cert', keys.cert])).code).toBe(0)
+    // a derived entry must name a copy of the bundle: one re-sealed (by the same key) to name none is refused
+    const resealed = join(dir, 'derived-orphan.zip')
+    const signer = loadSigner({key: keys.key, cert: keys.cert, passphrase: 'correct horse'})
+    await resealBundle(bundle, resealed, signer, {manifest: (m) => void (m.entries.find((e) => e.kind === 'derived')!.derivedFrom!.path = 'files/dir/planted.jpg')})
+    const orphan = await trawl(['verify', resealed, '--cert', keys.cert])
+    expect(orphan.code).not.toBe(0)
+    expect(orphan.stdout).toContain(`entry ${derived.path}: derived from files/dir/planted.jpg, which is not a copy in this bundle`)
   })
 })

@@ -1,8 +1,11 @@
+import {createHash} from 'node:crypto'
 import {copyFileSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {decryptSignalAttachment} from '../../src/parsers/chat/signal-attachment.js'
 import {signalDesktopParser} from '../../src/parsers/chat/signal-desktop.js'
+import type {DerivedFile} from '../../src/parsers/types.js'
 import {coverageWarnings} from '../../src/parsers/coverage.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
@@ -56,19 +59,54 @@ describe('Signal Desktop db.sqlite (fixtures/signal/build.sh, SQLCipher 4.9.0, s
     expect(group).toMatchObject({conversation: 'Job offers', sender: '+15551230000', recipients: ['+15557654321']})
   })
 
-  it('collects the attachments from attachments.noindex with their hashes, marks encrypted ones, and names the one that is missing', async () => {
+  it('collects the attachments from attachments.noindex byte-exact, decrypts those with a localKey into derived files, says why the others are not, and names the one that is missing', async () => {
     const {input} = inputFor(ANA)
+    const derived: DerivedFile[] = []
+    input.addDerived = async (file) => {
+      derived.push(file)
+      return {bundlePath: `derived/${file.from.replace(/^files\//, '')}${file.suffix}`, copyPath: '/nonexistent', sourcePath: file.from, size: file.data.length, sha256: createHash('sha256').update(file.data).digest('hex')}
+    }
     const messages = (await parseAll(signalDesktopParser, input)).filter((r) => r.type === 'chat.message')
     const contract = messages.find((m) => m.body === 'Yes. Contract attached.')!.attachments as Record<string, unknown>[]
     const path = '3f/3f9c0a4be1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6'
+    const damaged = 'c7/c70e9f2d4b6a8c1e3f5a7b9d0c2e4f6a8b1d3f5e7a9c0b2d4f6e8a1c3b5d7f9e'
+    const plaintext = readFileSync(join(REPO_ROOT, 'fixtures/signal/plaintext/contract.jpg'))
+    const bundlePath = `files/p1/${ANA}/attachments.noindex/${path}`
     expect(contract).toEqual([
-      expect.objectContaining({name: 'contract.jpg', path, mimeType: 'image/jpeg', size: 1986, attachmentType: 'attachment', encrypted: true, bundlePath: `files/p1/${ANA}/attachments.noindex/${path}`, sha256: sha256Of(join(WINDOWS, ANA, 'attachments.noindex', path))}),
+      expect.objectContaining({
+        name: 'contract.jpg', path, mimeType: 'image/jpeg', size: plaintext.length, attachmentType: 'attachment', encrypted: true, bundlePath, sha256: sha256Of(join(WINDOWS, ANA, 'attachments.noindex', path)),
+        decrypted: {bundlePath: `derived/p1/${ANA}/attachments.noindex/${path}.decrypted.jpg`, sha256: createHash('sha256').update(plaintext).digest('hex'), size: plaintext.length, plaintextHash: 'matches'},
+      }),
+      expect.objectContaining({name: 'damaged.jpg', path: damaged, encrypted: true, note: expect.stringMatching(/not decrypted: the HMAC-SHA256 does not match under the localKey/)}),
     ])
+    expect(contract[1].decrypted).toBeUndefined()
+    // the plaintext handed to the bundle is the picture byte for byte, with how it was made
+    expect(derived).toHaveLength(1)
+    expect(derived[0]).toMatchObject({from: bundlePath, suffix: '.decrypted.jpg', method: expect.stringMatching(/AES-256-CBC .* HMAC-SHA256 \(checked\) .* localKey of message_attachments rowid 1 of Users\/ana\/AppData\/Roaming\/Signal\/sql\/db.sqlite, cut to its size 3650; plaintextHash matches/)})
+    expect(derived[0].data.equals(plaintext)).toBe(true)
     const fromJson = messages.find((m) => m.body === 'Here it is')!.attachments as Record<string, unknown>[]
     expect(fromJson.map((a) => [a.name, a.encrypted, a.bundlePath !== null, a.missing ?? false])).toEqual([
       ['passport.pdf', true, true, false],
       ['gone.jpg', false, false, true],
     ])
+    expect(fromJson[0].note).toMatch(/not decrypted: the localKey is 9 bytes, not 64/)
+  })
+
+  it('decrypts only what Signal encrypted: a truncated file, a wrong size and a plaintextHash that differs are each said', () => {
+    const file = readFileSync(join(WINDOWS, ANA, 'attachments.noindex/3f/3f9c0a4be1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6'))
+    const key = createHash('sha512').update('trawl Signal Desktop fixture attachment key').digest().toString('base64')
+    const plaintext = readFileSync(join(REPO_ROOT, 'fixtures/signal/plaintext/contract.jpg'))
+    const hash = createHash('sha256').update(plaintext).digest('hex')
+    const whole = decryptSignalAttachment(file, key, plaintext.length, hash)
+    expect('plaintext' in whole && whole.plaintext.equals(plaintext) && whole.plaintextHash).toBe('matches')
+    expect(decryptSignalAttachment(file.subarray(0, file.length - 7), key, plaintext.length, hash)).toEqual({notDecrypted: expect.stringMatching(/not IV \+ whole AES blocks \+ HMAC/)})
+    expect(decryptSignalAttachment(file, key, 1_000_000, hash)).toEqual({notDecrypted: expect.stringMatching(/more than the \d+ bytes the file decrypts to/)})
+    expect(decryptSignalAttachment(file, key, null, hash)).toEqual({notDecrypted: expect.stringMatching(/records no size/)})
+    const other = decryptSignalAttachment(file, key, plaintext.length, '00'.repeat(32))
+    expect('plaintext' in other && other.plaintextHash).toBe('differs')
+    const wrongKey = Buffer.from(key, 'base64')
+    wrongKey[40] ^= 1
+    expect(decryptSignalAttachment(file, wrongKey.toString('base64'), plaintext.length, hash)).toEqual({notDecrypted: expect.stringMatching(/HMAC-SHA256 does not match/)})
   })
 
   it('accounts for every row of the four tables it reads and lists the others', async () => {
@@ -79,7 +117,7 @@ describe('Signal Desktop db.sqlite (fixtures/signal/build.sh, SQLCipher 4.9.0, s
       ['items', 3, 2, 0],
       ['conversations', 3, 3, 0],
       ['messages', 5, 5, 0],
-      ['message_attachments', 1, 1, 0],
+      ['message_attachments', 2, 2, 0],
     ])
     expect(coverageWarnings(account)).toEqual([])
   })

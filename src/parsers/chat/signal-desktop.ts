@@ -6,8 +6,10 @@
  * config.json's "key" holds as 64 hex digits. Since Signal Desktop 7.x the key may be kept
  * as "encryptedKey" instead: Electron safeStorage, which on Windows is AES-256-GCM under a
  * key that `Local State` os_crypt.encrypted_key holds DPAPI-protected (the user's DPAPI
- * master key, and so the user's logon password, unlocks it). Without the plain key the
- * database is reported as such and collected byte-exact, not read.
+ * master key, and so the user's logon password, unlocks it). On a live run with
+ * --unprotect-keys the engine's DPAPI (input.unprotectDpapi) unwraps it and safe-storage.ts
+ * opens encryptedKey; otherwise, or when Windows refuses, the database is reported as such
+ * and collected byte-exact, not read.
  *
  * The working copy (with its -wal) is decrypted page by page (src/sqlite/sqlcipher.ts) into
  * a plain copy beside it in the run's working folder, which is opened read-only; records
@@ -20,7 +22,10 @@
  * old ones; source, sourceServiceId, json with attachments and quote) and, from schema
  * version 1360, message_attachments (one row per attachment, path relative to
  * attachments.noindex). An attachment with a localKey (attachment version 2) is stored
- * encrypted (AES-256-CBC with HMAC-SHA256 under that key): the collected file is ciphertext.
+ * encrypted (AES-256-CBC with HMAC-SHA256 under that key, signal-attachment.ts): the
+ * collected file is the ciphertext, byte-exact, and its plaintext is added under derived/
+ * (HMAC and plaintextHash checked; a derived picture gets its EXIF and PDQ records), or
+ * the attachment says why it could not be decrypted.
  * items holds the account's own number (number_id) and ACI (uuid_id).
  *
  * Coverage: conversations, messages, message_attachments and items, row by row. Messages of
@@ -36,6 +41,8 @@ import {SqliteCoverage} from '../coverage.js'
 import {hasTable, openWorkingCopy, tableColumns, type SqliteDatabase} from '../sqlite.js'
 import type {CollectedFile, ParsedRecord, Parser, ParserInput} from '../types.js'
 import {asParseError, collectOnce, reportDatabaseCoverage} from './app-database.js'
+import {decryptSafeStorage, localStateKeyBlob} from './safe-storage.js'
+import {decryptSignalAttachment, type PlaintextHashCheck} from './signal-attachment.js'
 import {chatContact, chatConversation, chatMessage, integer, nonEmpty, pick, safeTime, text, type ChatAttachment, type Direction} from './chat-record.js'
 
 const APP = 'Signal'
@@ -74,7 +81,7 @@ function strings(value: unknown): string[] {
 }
 
 /** What an examiner needs to know about a key kept by Electron safeStorage (DPAPI on Windows). */
-function protectedKeyRecord(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string): ParsedRecord {
+function protectedKeyRecord(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string, unwrapAttempt?: string): ParsedRecord {
   const prefix = /^[0-9a-f]{6}/i.test(encryptedKey) ? Buffer.from(encryptedKey.slice(0, 6), 'hex').toString('latin1') : null
   let osCrypt: string | null = null
   if (localState) {
@@ -109,17 +116,52 @@ function protectedKeyRecord(input: ParserInput, config: CollectedFile, localStat
     ],
     collected: [input.bundlePath, config.bundlePath, ...(localState ? [localState.bundlePath] : [])],
     note: 'the database key is DPAPI-protected: it cannot be had from these files alone, so the database was collected byte-exact and not read',
+    ...(unwrapAttempt ? {unwrapAttempt} : {}),
   }
 }
 
-function decryptionRecord(input: ParserInput, decryption: SqlcipherDecryption): ParsedRecord[] {
+interface DatabaseKey {
+  key: string
+  keySource: string
+  /** Keys recovered on the live machine, kept so the decryption can be repeated from the bundle alone. */
+  recoveredKeys?: {osCryptKey: string; databaseKey: string}
+}
+
+/**
+ * The database key of a config.json holding only "encryptedKey": on a live run with
+ * --unprotect-keys, Local State's os_crypt key is unprotected by DPAPI (as the signed-in
+ * user) and opens encryptedKey (AES-256-GCM). Otherwise, or when a step fails, the record
+ * that says what would unlock it, with the step that failed.
+ */
+async function safeStorageKey(input: ParserInput, config: CollectedFile, localState: CollectedFile | undefined, encryptedKey: string, signalDir: string): Promise<DatabaseKey | {record: ParsedRecord}> {
+  const refused = (why?: string) => ({record: protectedKeyRecord(input, config, localState, encryptedKey, signalDir, why)})
+  if (!input.unprotectDpapi) return refused()
+  if (!localState) return refused('not attempted: Local State, which holds the DPAPI-protected key, is not there')
+  const blob = localStateKeyBlob(readFileSync(localState.copyPath, 'utf8'))
+  if ('problem' in blob) return refused(`not attempted: ${blob.problem}`)
+  const unprotected = await input.unprotectDpapi(blob.blob, `Signal Desktop ${signalDir}/Local State os_crypt.encrypted_key`)
+  if ('error' in unprotected) return refused(unprotected.error)
+  if (!/^[0-9a-f]+$/i.test(encryptedKey) || encryptedKey.length % 2 !== 0) return refused('config.json "encryptedKey" is not hex')
+  const opened = decryptSafeStorage(Buffer.from(encryptedKey, 'hex'), unprotected.plaintext)
+  if ('problem' in opened) return refused(`the os_crypt key was unprotected by DPAPI (Windows user ${unprotected.user}), but encryptedKey did not open: ${opened.problem}`)
+  const key = opened.plaintext.toString('latin1')
+  if (!/^[0-9a-f]{64}$/i.test(key)) return refused(`encryptedKey opened, but holds no 64-hex-digit SQLCipher key (${opened.plaintext.length} bytes)`)
+  return {
+    key,
+    keySource: `config.json "encryptedKey" (Electron safeStorage, AES-256-GCM) under the Local State os_crypt key, unprotected by DPAPI on the live machine as Windows user ${unprotected.user}`,
+    recoveredKeys: {osCryptKey: unprotected.plaintext.toString('hex'), databaseKey: key},
+  }
+}
+
+function decryptionRecord(input: ParserInput, decryption: SqlcipherDecryption, key: DatabaseKey): ParsedRecord[] {
   const records: ParsedRecord[] = [
     {
       type: 'chat.decryption',
       source: input.source(),
       app: APP,
       cipher: decryption.settings,
-      keySource: 'config.json "key" (raw key)',
+      keySource: key.keySource,
+      ...(key.recoveredKeys ? {recoveredKeys: key.recoveredKeys} : {}),
       pageSize: decryption.pageSize,
       pages: decryption.pages,
       pagesDecrypted: decryption.pagesDecrypted,
@@ -145,8 +187,47 @@ function tableError(input: ParserInput, table: string, error: unknown): ParsedRe
   return {type: 'error', source: input.source({table}), parser: 'signal-desktop', error: `table ${table} could not be read to the end: ${errorMessage(error)}`}
 }
 
-/** Signal's attachments say whether the file on disk is ciphertext, and which are gone. */
-type SignalAttachment = ChatAttachment & {encrypted: boolean; note?: string; attachmentType?: string | null; missing?: boolean}
+/** Signal's attachments say whether the file on disk is ciphertext, what it decrypted to, and which are gone. */
+type SignalAttachment = ChatAttachment & {encrypted: boolean; note?: string; attachmentType?: string | null; missing?: boolean} & Partial<Decrypted>
+
+/** What became of an encrypted attachment file: its plaintext in the bundle (derived/), or why not. */
+interface Decrypted {
+  note?: string
+  decrypted?: {bundlePath: string; sha256: string; size: number; plaintextHash: PlaintextHashCheck}
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'image/webp': '.webp', 'image/heic': '.heic', 'video/mp4': '.mp4', 'video/quicktime': '.mov',
+  'audio/aac': '.aac', 'audio/mpeg': '.mp3', 'audio/ogg': '.ogg', 'application/pdf': '.pdf', 'text/plain': '.txt', 'text/x-signal-plain': '.txt',
+}
+
+/** The extension the decrypted file is given in the bundle: the file name's where it has a plain one, else the content type's. */
+function extensionOf(a: Record<string, unknown>): string {
+  const fromName = /\.([A-Za-z0-9]{1,8})$/.exec(nonEmpty(a.fileName) ?? '')?.[1]
+  return fromName ? `.${fromName.toLowerCase()}` : (EXTENSIONS[(nonEmpty(a.contentType) ?? '').toLowerCase()] ?? '.bin')
+}
+
+/**
+ * Decrypts a collected attachment file with its row's localKey and adds the plaintext to
+ * the bundle beside it (derived/), named after the ciphertext's entry; the ciphertext stays
+ * the byte-exact copy. Where that cannot be done the attachment says why.
+ */
+async function decryptInto(input: ParserInput, file: CollectedFile, a: Record<string, unknown>, localKey: string, where: string): Promise<Decrypted> {
+  const result = decryptSignalAttachment(readFileSync(file.copyPath), localKey, integer(a.size), nonEmpty(a.plaintextHash))
+  if ('notDecrypted' in result) return {note: `stored encrypted under the attachment localKey (AES-256-CBC, HMAC-SHA256); not decrypted: ${result.notDecrypted}`}
+  const hashNote = result.plaintextHash === 'differs' ? "; the decrypted bytes do not hash to the row's plaintextHash" : ''
+  if (!input.addDerived) return {note: `stored encrypted under the attachment localKey; it decrypts (HMAC checked, plaintextHash ${result.plaintextHash}), but this run writes no bundle to hold the plaintext${hashNote}`}
+  const derived = await input.addDerived({
+    from: file.bundlePath,
+    suffix: `.decrypted${extensionOf(a)}`,
+    method: `Signal Desktop attachment v2: AES-256-CBC with the first 32 bytes, HMAC-SHA256 (checked) with the last 32 bytes of the localKey of ${where} of ${input.sourcePath}, cut to its size ${String(a.size)}; plaintextHash ${result.plaintextHash}`,
+    data: result.plaintext,
+  })
+  return {
+    decrypted: {bundlePath: derived.bundlePath, sha256: derived.sha256, size: derived.size, plaintextHash: result.plaintextHash},
+    ...(result.plaintextHash === 'differs' ? {note: `decrypted (HMAC checked)${hashNote}`} : {}),
+  }
+}
 
 interface Conversation {
   name: string
@@ -234,10 +315,23 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       yield tableError(input, 'message_attachments', error)
     }
   }
-  const attachmentOf = async (a: Record<string, unknown>): Promise<SignalAttachment> => {
+  // an attachment file named by two rows is decrypted (and added to the bundle) once
+  const decrypted = new Map<string, Promise<Decrypted>>()
+  const decryptOnce = (file: CollectedFile, a: Record<string, unknown>, localKey: string, where: string): Promise<Decrypted> => {
+    const key = `${file.bundlePath}\0${localKey}`
+    let result = decrypted.get(key)
+    if (!result) {
+      result = decryptInto(input, file, a, localKey, where)
+      decrypted.set(key, result)
+    }
+    return result
+  }
+  const attachmentOf = async (a: Record<string, unknown>, where: string): Promise<SignalAttachment> => {
     const stored = nonEmpty(a.path)?.replaceAll('\\', '/') ?? null
     const file = stored ? await collect(`${signalDir}/attachments.noindex/${stored}`) : undefined
-    const encrypted = nonEmpty(a.localKey) !== null
+    const localKey = nonEmpty(a.localKey)
+    const encrypted = localKey !== null
+    const decryption = encrypted && file ? await decryptOnce(file, a, localKey, where) : undefined
     return {
       name: nonEmpty(a.fileName) ?? (stored ? (stored.split('/').pop() ?? null) : null),
       path: stored,
@@ -246,7 +340,7 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       bundlePath: file?.bundlePath ?? null,
       sha256: file?.sha256 ?? null,
       encrypted,
-      ...(encrypted ? {note: 'stored encrypted under the attachment localKey in the database (AES-256-CBC, HMAC-SHA256): the collected file is ciphertext'} : {}),
+      ...(decryption ?? (encrypted && stored && !file ? {note: 'stored encrypted under the attachment localKey; the file is not on the volume'} : {})),
       ...(a.attachmentType !== undefined && a.attachmentType !== null ? {attachmentType: text(a.attachmentType)} : {}),
       ...(stored && !file ? {missing: true} : {}),
     }
@@ -286,12 +380,14 @@ async function* readSignal(db: SqliteDatabase, input: ParserInput, coverage: Sql
       const attachments: ChatAttachment[] = []
       if (rows) {
         for (const a of rows) {
-          attachments.push(await attachmentOf(a))
+          attachments.push(await attachmentOf(a, `message_attachments rowid ${String(a._rowid)}`))
           coverage.parsed('message_attachments', a._rowid)
         }
       } else if (Array.isArray(json.attachments)) {
         // before schema 1360 (or not yet moved) the attachments live in the message's json
-        for (const a of json.attachments as Record<string, unknown>[]) if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a))
+        for (const [i, a] of (json.attachments as Record<string, unknown>[]).entries()) {
+          if (typeof a === 'object' && a !== null) attachments.push(await attachmentOf(a, `messages rowid ${String(row._rowid)} json attachments[${i}]`))
+        }
       }
       const quote = typeof json.quote === 'object' && json.quote !== null ? (json.quote as Record<string, unknown>) : null
       yield chatMessage(source, {
@@ -348,20 +444,26 @@ export function isSignalDesktopDb(db: SqliteDatabase): boolean {
 
 export const signalDesktopParser: Parser = {
   id: 'signal-desktop',
-  description: 'Signal Desktop db.sqlite (SQLCipher): decrypted with the key of config.json; conversations, contacts, messages with quotes and attachments; a DPAPI-protected key reported',
+  description: 'Signal Desktop db.sqlite (SQLCipher): decrypted with the key of config.json (or, on a live run with --unprotect-keys, its safeStorage key unwrapped by DPAPI); conversations, contacts, messages with quotes and attachments (decrypted); a DPAPI-protected key otherwise reported',
   async *parse(input: ParserInput): AsyncIterable<ParsedRecord> {
     if (isPlainSqlite(input.copyPath)) throw new ParseError("not a Signal Desktop database: a plain SQLite file (Signal's db.sqlite is SQLCipher-encrypted)", input.sourcePath)
     const signalDir = posix.dirname(posix.dirname(input.sourcePath))
     const config = await input.collectRelated(`${signalDir}/config.json`)
     if (!config) throw new ParseError(`Signal's config.json (which holds the database key) is not in ${signalDir || '/'}: the database was collected, not read`, input.sourcePath)
-    const {key, encryptedKey} = readConfig(config)
-    if (key === null) {
+    const {key: plainKey, encryptedKey} = readConfig(config)
+    let key: DatabaseKey
+    if (plainKey !== null) key = {key: plainKey, keySource: 'config.json "key" (raw key)'}
+    else {
       const localState = await input.collectRelated(`${signalDir}/Local State`)
       if (encryptedKey === null) throw new ParseError('config.json holds neither "key" nor "encryptedKey": the database was collected, not read', config.sourcePath)
-      yield protectedKeyRecord(input, config, localState, encryptedKey, signalDir)
-      return
+      const unwrapped = await safeStorageKey(input, config, localState, encryptedKey, signalDir)
+      if ('record' in unwrapped) {
+        yield unwrapped.record
+        return
+      }
+      key = unwrapped
     }
-    const rawKey = parseRawKey(key)
+    const rawKey = parseRawKey(key.key)
     const dir = mkdtempSync(join(dirname(input.copyPath), 'trawl-signal-'))
     try {
       const plain = join(dir, 'db.sqlite')
@@ -370,10 +472,10 @@ export const signalDesktopParser: Parser = {
       try {
         decryption = decryptSqlcipherDatabase({path: input.copyPath, walPath: wal, rawKey, outPath: plain})
       } catch (error) {
-        if (error instanceof SqlcipherKeyError) throw new ParseError(`the key in config.json does not open this database (${error.message.replace(`${input.copyPath}: `, '')})`, input.sourcePath)
+        if (error instanceof SqlcipherKeyError) throw new ParseError(`the key ${key.recoveredKeys ? 'unwrapped from config.json "encryptedKey"' : 'in config.json'} does not open this database (${error.message.replace(`${input.copyPath}: `, '')})`, input.sourcePath)
         throw error
       }
-      yield* decryptionRecord(input, decryption)
+      yield* decryptionRecord(input, decryption, key)
       const db = openWorkingCopy(plain)
       try {
         if (!isSignalDesktopDb(db)) throw new ParseError('decrypted, but not a Signal Desktop database: no conversations and messages(conversationId) tables', input.sourcePath)

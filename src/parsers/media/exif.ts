@@ -14,9 +14,10 @@ import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
 import {readCr3Metadata} from './cr3.js'
 import {findHeifMeta, readHeifExifItem} from './heif.js'
-import {decodePicture} from './decode.js'
+import {decodeAnyPicture} from './decode.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
+import {cropLabel, cropProbes} from './pdq-crops.js'
 import {lumaOf, pdqOfLuma} from './pdq.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
 import {findRafPreview} from './raf.js'
@@ -532,17 +533,20 @@ const PHASH_FILE_LIMIT = 128 << 20
 /**
  * The PDQ perceptual hash of the picture (pdq.ts), as a record of its own beside the
  * EXIF record: `pdq` null with `notHashed` saying why for a picture that is not
- * decoded (HEIC, TIFF, RAW, damaged or too large), so no picture lacks a hash unsaid.
+ * decoded (AVIF, TIFF, RAW, animated WebP, damaged or too large), so no picture lacks a hash unsaid.
  */
 async function perceptualHash(input: ParserInput, format: PictureFormat, sha256: string, size: number): Promise<ParsedRecord> {
   const base = {type: 'media.phash', source: input.source(), file: input.bundlePath, sha256, format, algorithm: 'PDQ'}
   if (size > PHASH_FILE_LIMIT) return {...base, pdq: null, quality: null, notHashed: `${size} bytes: larger than ${PHASH_FILE_LIMIT} bytes, not decoded`}
   try {
-    const decoded = format === 'jpeg' || format === 'png' ? decodePicture(await readFile(input.copyPath), format) : {notDecoded: `${format} pictures are not decoded for the perceptual hash (JPEG and PNG are)`}
+    const decoded = await decodeAnyPicture(await readFile(input.copyPath), format)
     if (!('picture' in decoded)) return {...base, pdq: null, quality: null, notHashed: decoded.notDecoded}
     const {rgba, width, height, decoder} = decoded.picture
-    const {hash, quality} = pdqOfLuma(lumaOf(rgba, width, height), height, width)
-    return {...base, pdq: hash, quality, width, height, decoder}
+    const luma = lumaOf(rgba, width, height)
+    const {hash, quality} = pdqOfLuma(luma, height, width)
+    // the probe cuts, for lists that carry crop companions: each says its cut
+    const probes = input.perceptualProbes ? cropProbes(luma, height, width).map((p) => ({pdq: p.hash, crop: cropLabel(p.crop)})) : undefined
+    return {...base, pdq: hash, quality, width, height, decoder, ...(probes ? {probes} : {})}
   } catch (error) {
     return {...base, pdq: null, quality: null, notHashed: `not hashed: ${errorMessage(error)}`}
   }

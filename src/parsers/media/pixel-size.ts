@@ -64,7 +64,7 @@ function pngSize(head: Buffer): PixelSize | undefined {
   return {width: head.readUInt32BE(16), height: head.readUInt32BE(20)}
 }
 
-function webpSize(head: Buffer): PixelSize | undefined {
+export function webpSize(head: Buffer): PixelSize | undefined {
   if (head.length < 30) return undefined
   const chunk = head.toString('latin1', 12, 16)
   if (chunk === 'VP8X') return {width: 1 + head.readUIntLE(24, 3), height: 1 + head.readUIntLE(27, 3)}

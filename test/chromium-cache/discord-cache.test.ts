@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {readSimpleRealIndex} from '../../src/chromium-cache/index.js'
 import {decodeBody, discordCacheParser, discordResource, extractedExtension} from '../../src/parsers/chat/discord-cache.js'
-import type {CollectedFile, ParsedRecord} from '../../src/parsers/types.js'
+import type {CollectedFile, DerivedFile, ParsedRecord} from '../../src/parsers/types.js'
 import {makeKeys, scratchDir, trawl} from '../helpers/cli.js'
 import {parseAll, parserInputFor} from '../helpers/parser-input.js'
 import {REPO_ROOT} from '../helpers/shared.js'
@@ -23,7 +23,16 @@ const realIndexEntries = () => readSimpleRealIndex(readFileSync(join(FIXTURE, 's
 /** A parser input whose collectRelated hands out the fixture's files, as collection would copy them. */
 function inputFor(backend: string, name: string, root = FIXTURE) {
   const collected: string[] = []
+  /** What the parser handed to the bundle as derived entries, by the path collect would give them. */
+  const outputs = new Map<string, Buffer>()
   const input = parserInputFor(join(root, backend, name), {
+    addDerived: async (file: DerivedFile) => {
+      const bundlePath = `derived/${file.from.replace(/^files\//, '')}${file.suffix ?? ''}`
+      expect(outputs.has(bundlePath)).toBe(false)
+      expect(file.method).toMatch(/^Chromium disk cache body: \d+ bytes \((as stored|[a-z]+-decoded)\) of the entry .* from byte \d+ of the collected cache file/)
+      outputs.set(bundlePath, file.data)
+      return {bundlePath, copyPath: '/nonexistent', sourcePath: file.from, size: file.data.length, sha256: sha256(file.data)}
+    },
     sourcePath: `${CACHE}/${name}`,
     bundlePath: `files/dir/${CACHE}/${name}`,
     attributes: {app: 'Discord'},
@@ -37,7 +46,7 @@ function inputFor(backend: string, name: string, root = FIXTURE) {
       return {bundlePath: `files/dir/${path}`, copyPath: local, sourcePath: path, size: data.length, sha256: sha256(data)}
     },
   })
-  return {input, collected}
+  return {input, collected, outputs}
 }
 
 function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<string, Buffer>): void {
@@ -56,7 +65,7 @@ function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<st
     expect(r.date).toMatch(/^2026-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
     expect(r.responseTime).toMatch(/\.\d{6}Z$/)
     if (/^image\/|json/.test(s.contentType)) {
-      expect(body.extracted).toMatch(/^parsed\/discord-cache\/[0-9a-f]{64}\.(png|gif|json)$/)
+      expect(body.extracted).toMatch(new RegExp(`^derived/dir/${CACHE}/(data_\\d+|f_[0-9a-f]{6}|[0-9a-f]{16}_0)\\.\\d+\\.(png|gif|json)$`))
       expect(body.decodedSha256).toBe(s.decodedSha256 ?? s.sha256)
       expect(sha256(outputs.get(body.extracted!)!)).toBe(s.decodedSha256 ?? s.sha256)
     } else expect(body.extracted).toBeNull()
@@ -65,13 +74,12 @@ function expectRecords(records: ParsedRecord[], backend: string, outputs: Map<st
 
 describe('discord-cache parser over the real Chromium caches', () => {
   it('blockfile: collects index, data_0..3 and f_000001, one record per entry, pictures and JSON extracted, coverage whole', async () => {
-    const {input, collected} = inputFor('blockfile', 'index')
+    const {input, collected, outputs} = inputFor('blockfile', 'index')
     const records = await parseAll(discordCacheParser, input)
     expect(collected.sort()).toEqual(['data_0', 'data_1', 'data_2', 'data_3', 'f_000001', 'f_000002', 'f_000003'])
     expect(records.filter((r) => r.type === 'error')).toEqual([])
     const container = records.find((r) => r.type === 'chat.cache-index')!
     expect(container).toMatchObject({backend: 'blockfile', version: '3.0', entries: 15, declaredEntries: 15, orphanEntries: 0, openOrCrashed: false})
-    const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'blockfile', outputs)
     // the 7 pictures and 3 JSON responses, each once (not the text file)
     expect(outputs.size).toBe(10)
@@ -89,12 +97,13 @@ describe('discord-cache parser over the real Chromium caches', () => {
 
   it('simple: each <hash>_0 file is one entry', async () => {
     const records: ParsedRecord[] = []
+    const outputs = new Map<string, Buffer>()
     for (const name of readdirSync(join(FIXTURE, 'simple')).filter((n) => n.endsWith('_0'))) {
-      const {input} = inputFor('simple', name)
+      const {input, outputs: made} = inputFor('simple', name)
       records.push(...(await parseAll(discordCacheParser, input)))
+      for (const [path, data] of made) outputs.set(path, data)
       expect(input.coverage[0].tables[0]).toMatchObject({rows: 1, parsed: 1, unexplained: 0})
     }
-    const outputs = new Map((await discordCacheParser.finalize!(records)).map((o) => [o.path, o.data]))
     expectRecords(records, 'simple', outputs)
     const {input} = inputFor('simple', 'index')
     const index = await parseAll(discordCacheParser, input)
@@ -175,10 +184,16 @@ describe('trawl collect on a Windows-like tree with the blockfile cache at Disco
       if (body.extracted) {
         const bytes = execFileSync('unzip', ['-p', bundle, body.extracted])
         expect(sha256(bytes)).toBe(s.decodedSha256 ?? s.sha256)
-        expect(manifest.entries.find((e: {path: string}) => e.path === body.extracted)).toMatchObject({sha256: s.decodedSha256 ?? s.sha256, kind: 'output'})
+        expect(manifest.entries.find((e: {path: string}) => e.path === body.extracted)).toMatchObject({sha256: s.decodedSha256 ?? s.sha256, kind: 'derived', derivedFrom: {path: (r.body as {file: string}).file, method: expect.stringContaining('Chromium disk cache body')}})
       }
     }
     expect(cache.filter((r) => (r.body as {extracted: string | null}).extracted).length).toBe(10)
+    // an extracted picture is read as a collected one: its media records name the derived entry
+    const pictures = cache.map((r) => (r.body as {extracted: string | null}).extracted).filter((p): p is string => p !== null && /\.png$/.test(p))
+    expect(pictures.length).toBeGreaterThan(0)
+    for (const path of pictures) {
+      expect(records.find((r) => r.type === 'media.phash' && r.file === path)?.pdq).toMatch(/^[0-9a-f]{64}$/)
+    }
     const report = execFileSync('unzip', ['-p', bundle, 'report.html'], {encoding: 'utf8'})
     expect(report).toContain('Messenger HTTP cache entries')
     expect(report).toContain(golden('blockfile').served[0].url)

@@ -15,7 +15,9 @@
  * One chat.cache-entry record per entry (and a chat.cache-index per cache): URL (from the double key), status, content type and
  * encoding, the HTTP dates, the cache's own times, the body's size and SHA-256 as stored,
  * where its bytes are (file and offset), and for pictures and JSON the body itself (decoded
- * when gzip, deflate or br) as a derived file of the bundle, parsed/discord-cache/<sha256>.<ext>.
+ * when gzip, deflate or br) as a derived entry of the bundle (derived/<the cache file>.<offset>.<ext>,
+ * naming the collected cache file it was cut from and how), once per distinct body; a derived
+ * picture is read for EXIF and PDQ like a collected one, so known-picture lists see it.
  * A resource fetched by byte ranges (a video an attachment player streamed) is a sparse parent
  * with one child entry per MiB (blockfile) or an `_s` file (simple): its record lists the ranges
  * held and where their bytes are.
@@ -33,23 +35,34 @@ import {
 } from '../../chromium-cache/index.js'
 import type {CacheContents, CacheEntry, CacheFolder} from '../../chromium-cache/index.js'
 import type {TableCoverage} from '../coverage.js'
-import type {BundleOutput, CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
+import type {CollectedFile, ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
 
 const PARSER_ID = 'discord-cache'
-export const DERIVED_FOLDER = 'parsed/discord-cache'
 /** More f_ files than this are not probed (the index's last_file would be damaged). */
 const MAX_EXTERNAL_FILES = 0x100000
-/** Bodies kept for the bundle in one run; past it, a body is described but not extracted (its bytes stay in the collected cache files). */
-const MAX_EXTRACTED_BYTES = 512 * 1024 * 1024
 
 /**
- * Bodies waiting to be written into the bundle by finalize, by bundle path (content-addressed,
- * so one picture cached under several URLs is written once), with the number of records that
- * name it: a body is let go when the finalize of every run that named it has written it (one run
- * per process in practice; batch forks one per item).
+ * Puts a decoded body into the bundle once per parse (content-addressed: one picture cached
+ * under several URLs is one derived entry) and returns its bundle path, or why it is not there.
  */
-const pendingBodies = new Map<string, {data: Buffer; records: number}>()
-let pendingBytes = 0
+type Extract = (data: Buffer, ext: string, place: {file: string; offset: number; size: number}, how: string) => Promise<{path: string} | {note: string}>
+
+function extractorFor(input: ParserInput): Extract {
+  const done = new Map<string, Promise<{path: string} | {note: string}>>()
+  return (data, ext, place, how) => {
+    const key = sha256(data)
+    let result = done.get(key)
+    if (!result) {
+      result = input.addDerived
+        ? input
+            .addDerived({from: place.file, suffix: `.${place.offset}.${ext}`, method: `Chromium disk cache body: ${data.length} bytes ${how} from byte ${place.offset} of the collected cache file (${place.size} bytes stored)`, data})
+            .then((d) => ({path: d.bundlePath}))
+        : Promise.resolve({note: 'not extracted: this run writes no bundle to hold it'})
+      done.set(key, result)
+    }
+    return result
+  }
+}
 
 export interface DiscordResource {
   /** attachment, media (media.discordapp.net), avatar, icon, emoji, banner, sticker, api, other. */
@@ -158,20 +171,6 @@ export const discordCacheParser: Parser = {
     else if (isSimpleCacheFile(head) && name.toLowerCase() === 'index') yield* parseSimpleIndex(input)
     else throw new ParseError('not a Chromium disk cache index or simple cache entry file', input.sourcePath)
   },
-  finalize(records: ParsedRecord[]): BundleOutput[] {
-    const outputs = new Map<string, Buffer>()
-    for (const r of records) {
-      const path = (r.body as {extracted?: string | null} | undefined)?.extracted
-      const pending = typeof path === 'string' ? pendingBodies.get(path) : undefined
-      if (!pending) continue
-      outputs.set(path!, pending.data)
-      if (--pending.records <= 0) {
-        pendingBodies.delete(path!)
-        pendingBytes -= pending.data.length
-      }
-    }
-    return [...outputs].map(([path, data]) => ({path, data}))
-  },
 }
 
 async function* parseBlockfile(input: ParserInput): AsyncGenerator<ParsedRecord> {
@@ -212,7 +211,8 @@ async function* parseBlockfile(input: ParserInput): AsyncGenerator<ParsedRecord>
   yield* blockfileRecords(input, folder, folderPath, contents)
 }
 
-function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, folderPath: string, contents: CacheContents): Generator<ParsedRecord> {
+async function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, folderPath: string, contents: CacheContents): AsyncGenerator<ParsedRecord> {
+  const extract = extractorFor(input)
   const where = (file: string) => ({file: file === 'index' ? input.bundlePath : (folder.files.get(file)?.bundlePath ?? input.bundlePath), sourcePath: `${folderPath}/${file}`, volume: input.volume})
   yield {
     type: 'chat.cache-index',
@@ -244,7 +244,7 @@ function* blockfileRecords(input: ParserInput, folder: CollectedCacheFolder, fol
   }
   for (const entry of contents.entries) {
     for (const s of entry.streams) if (s.file) referenced.add(s.file)
-    const record = entryRecord(input, entry, where)
+    const record = await entryRecord(input, entry, where, extract)
     if (entry.sparse?.role === 'parent') {
       const found = children.get(entry.key.key) ?? []
       const missing = entry.sparse.children.filter((n) => !found.some((c) => c.key.sparseChild?.child === n))
@@ -293,7 +293,7 @@ async function* parseSimpleEntry(input: ParserInput, data: Buffer): AsyncGenerat
     throw new ParseError(errorMessage(error), input.sourcePath)
   }
   const where = (file: string) => ({file: file === name ? input.bundlePath : (files.get(file)?.bundlePath ?? input.bundlePath), sourcePath: `${folderPath}/${file}`, volume: input.volume})
-  const record = entryRecord(input, entry, where)
+  const record = await entryRecord(input, entry, where, extractorFor(input))
   const sparseFile = files.get(`${base}_s`)
   if (sparseFile) {
     const sparse = readSimpleSparse(`${base}_s`, readFileSync(sparseFile.copyPath))
@@ -335,7 +335,7 @@ async function* parseSimpleIndex(input: ParserInput): AsyncGenerator<ParsedRecor
 
 type Where = (file: string) => {file: string; sourcePath: string; volume: string}
 
-function entryRecord(input: ParserInput, entry: CacheEntry, where: Where): ParsedRecord {
+async function entryRecord(input: ParserInput, entry: CacheEntry, where: Where, extract: Extract): Promise<ParsedRecord> {
   const response = entry.response
   const contentType = headerValue(response, 'content-type')
   const encoding = headerValue(response, 'content-encoding')
@@ -354,17 +354,11 @@ function entryRecord(input: ParserInput, entry: CacheEntry, where: Where): Parse
       decodedSize = decoded.data.length
       const ext = extractedExtension(contentType, decoded.data)
       if (ext) {
-        const path = `${DERIVED_FOLDER}/${decodedSha256}.${ext}`
-        const pending = pendingBodies.get(path)
-        if (pending) {
-          pending.records++
-          extracted = path
-        } else if (pendingBytes + decoded.data.length > MAX_EXTRACTED_BYTES) extractNote = `not extracted: this run already holds ${MAX_EXTRACTED_BYTES} bytes of extracted bodies; the bytes are in the collected ${bodyStream!.file} at byte ${bodyStream!.offset}`
-        else {
-          pendingBodies.set(path, {data: decoded.data, records: 1})
-          pendingBytes += decoded.data.length
-          extracted = path
-        }
+        const place = where(bodyStream!.file ?? entry.file)
+        const how = encoding && decoded.data !== body ? `(${encoding}-decoded)` : '(as stored)'
+        const result = await extract(decoded.data, ext, {file: place.file, offset: bodyStream!.offset ?? 0, size: body.length}, `${how} of the entry ${entry.key.url ?? entry.key.key}`)
+        if ('path' in result) extracted = result.path
+        else extractNote = result.note
       }
     }
   } else if (bodyStream?.problem) extractNote = `body not extracted: ${bodyStream.problem}`

@@ -1,15 +1,7 @@
 import {describe, expect, it} from 'vitest'
-import type {CommandRunner, ProcessResult} from '../../src/live/collect.js'
 import {liveDpapi, unprotectScript} from '../../src/live/dpapi.js'
+import {answering} from '../helpers/command-runner.js'
 
-function answering(stdout: string, overrides: Partial<ProcessResult> = {}): {runner: CommandRunner; calls: Array<{file: string; args: string[]; timeoutMs: number}>} {
-  const calls: Array<{file: string; args: string[]; timeoutMs: number}> = []
-  const runner: CommandRunner = async (file, args, timeoutMs) => {
-    calls.push({file, args, timeoutMs})
-    return {stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exitCode: 0, signal: null, timedOut: false, error: null, ...overrides}
-  }
-  return {runner, calls}
-}
 
 const BLOB = Buffer.from('01000000d08c9ddf0115d1118c7a00c04fc297eb0100000055b6639e', 'hex')
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {ExitCode, UsageError} from '../../src/errors.js'
-import type {CommandRunner, ProcessResult} from '../../src/live/collect.js'
 import {LOGICAL_DISK_QUERY, chooseLiveVolumes, listLiveVolumes, parseLogicalDisks} from '../../src/live/volumes.js'
+import {answering} from '../helpers/command-runner.js'
 
 /**
  * The answer of the Win32_LogicalDisk query in the shape it prints (`C:|3|NTFS`): written for
@@ -10,14 +10,6 @@ import {LOGICAL_DISK_QUERY, chooseLiveVolumes, listLiveVolumes, parseLogicalDisk
  */
 const ANSWER = ['C:|3|NTFS', 'D:|5|', 'E:|2|FAT32', 'F:|3|NTFS', 'G:|3|ReFS', 'Z:|4|NTFS', 'H:|3|NTFS', ''].join('\r\n')
 
-function answering(stdout: string, overrides: Partial<ProcessResult> = {}): {runner: CommandRunner; calls: Array<{file: string; args: string[]; timeoutMs: number}>} {
-  const calls: Array<{file: string; args: string[]; timeoutMs: number}> = []
-  const runner: CommandRunner = async (file, args, timeoutMs) => {
-    calls.push({file, args, timeoutMs})
-    return {stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), exitCode: 0, signal: null, timedOut: false, error: null, ...overrides}
-  }
-  return {runner, calls}
-}
 
 describe('the fixed NTFS volumes a live Windows run reads without --source', () => {
   it('asks Win32_LogicalDisk through PowerShell named by its absolute path under %SystemRoot%, with a timeout, no profile, no prompt', async () => {

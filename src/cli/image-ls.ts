@@ -1,5 +1,5 @@
 import {once} from 'node:events'
-import {chooseVolume, formatFlsLines, listVolumeJson, walkVolume} from '../image/listing.js'
+import {chooseVolume, formatFlsLines, listVolumeJson, walkVolumeRuns} from '../image/listing.js'
 import {openSource} from '../source/open.js'
 import {terminalSafe, terminalSafeOutput} from '../terminal-text.js'
 import {BufferedOutput} from './output.js'
@@ -32,8 +32,10 @@ export async function runImageLs(image: string, path: string | undefined, flags:
       // one system call per line was most of the time: lines go out in pieces
       const out = new BufferedOutput()
       const volume = chooseVolume(source, flags.partition, flags.snapshot)
-      for await (const entry of walkVolume(volume.fs, path, options)) {
-        for (const line of formatFlsLines(entry, terminalSafe)) await out.write(`${line}\n`)
+      for await (const run of walkVolumeRuns(volume.fs, path, options)) {
+        let full = false
+        for (const entry of run) for (const line of formatFlsLines(entry, terminalSafe)) full = out.add(`${line}\n`) || full
+        if (full) await out.flush()
       }
       await out.flush()
     }

@@ -17,9 +17,14 @@ export class BufferedOutput {
 
   /** Adds text; resolves at once unless a full piece had to wait for the stream. */
   async write(text: string): Promise<void> {
+    if (this.add(text)) await this.flush()
+  }
+
+  /** Adds text without waiting; true when a full piece is ready for flush(). */
+  add(text: string): boolean {
     this.pending.push(text)
     this.length += text.length
-    if (this.length >= this.pieceBytes) await this.flush()
+    return this.length >= this.pieceBytes
   }
 
   async flush(): Promise<void> {

@@ -203,6 +203,12 @@ describeShared('the USB field kit (npm run kit)', () => {
       expect(Object.keys(counts(fromLinux)).join(' ')).toMatch(/skype-classic/)
       expect(Object.keys(counts(fromLinux)).join(' ')).toMatch(/registry-system/)
       for (const [name, records] of fromLinux) expect(fromWindows.get(name), name).toEqual(records)
+      // the HEIC and WebP pictures hashed by Node for Windows through WebAssembly, as on Linux
+      const hashed = (fromWindows.get('parsed/user-pictures.jsonl') ?? []) as Array<{type: string; format: string; pdq: string | null; decoder?: string}>
+      expect(hashed.filter((r) => r.type === 'media.phash').map((r) => [r.format, /^[0-9a-f]{64}$/.test(r.pdq ?? ''), r.decoder?.split(' ')[0]]).sort()).toEqual([
+        ['heic', true, 'libheif'],
+        ['webp', true, 'libwebp'],
+      ])
 
       const manifest = await bundleManifest(winBundle)
       expect(manifest.tool.platform.os).toBe('win32')

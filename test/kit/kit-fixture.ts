@@ -1,4 +1,4 @@
-import {spawnSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {closeSync, copyFileSync, mkdirSync, openSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {buildKit, type KitPlatform} from '../../src/kit/build.js'
@@ -78,6 +78,11 @@ export function windowsLikeTree(root: string): void {
     mkdirSync(dirname(join(root, to)), {recursive: true})
     copyFileSync(sharedFile(from), join(root, to))
   }
+  // pictures the kit decodes through WebAssembly (libheif, libwebp) for their PDQ hashes
+  const pictures = join(root, 'Users/ana/Pictures')
+  mkdirSync(pictures, {recursive: true})
+  copyFileSync(sharedFile('exif/heic/spring_1440x960.heic'), join(pictures, 'spring.heic'))
+  execFileSync('convert', [sharedFile('exif/jpg_gps/DSCN0010.jpg'), '-quality', '80', join(pictures, 'DSCN0010.webp')], {stdio: 'ignore'})
 }
 
 /** Every parsed record of a bundle (the records/*.jsonl entries), by artifact. */

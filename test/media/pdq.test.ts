@@ -3,7 +3,8 @@ import {readFileSync, readdirSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {hammingDistance} from '../../src/hashset/pdq-index.js'
-import {decodeAnyPicture, decodePicture} from '../../src/parsers/media/decode.js'
+import {decodeAnyPicture, decodePicture, type DecodedPicture} from '../../src/parsers/media/decode.js'
+import {sniffPicture} from '../../src/parsers/media/sniff.js'
 import {cropCompanions, cropProbes} from '../../src/parsers/media/pdq-crops.js'
 import {lumaOf, pdqOfLuma, type PdqHash} from '../../src/parsers/media/pdq.js'
 import {scratchDir} from '../helpers/cli.js'
@@ -18,6 +19,17 @@ function pdqOfFile(path: string): PdqHash {
   const {rgba, width, height} = decoded.picture
   return pdqOfLuma(lumaOf(rgba, width, height), height, width)
 }
+
+/** Any picture trawl decodes (JPEG, PNG, WebP, HEIC), by its signature. */
+async function decodeFile(path: string): Promise<DecodedPicture> {
+  const bytes = readFileSync(path)
+  const format = sniffPicture(bytes.subarray(0, 4096)) ?? 'unknown'
+  const decoded = await decodeAnyPicture(bytes, format)
+  if (!('picture' in decoded)) throw new Error(`${path}: ${decoded.notDecoded}`)
+  return decoded.picture
+}
+
+const pdqOf = ({rgba, width, height}: DecodedPicture): PdqHash => pdqOfLuma(lumaOf(rgba, width, height), height, width)
 
 const distance = (a: string, b: string) => hammingDistance(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'))
 
@@ -71,22 +83,27 @@ describeShared('PDQ finds the camera pictures of the shared test data after resi
   const breathe = () => new Promise((resolve) => setImmediate(resolve))
 
   beforeAll(async () => {
-    for (const folder of ['jpg_camera', 'jpg_gps', 'jpg_edge']) {
+    for (const folder of ['jpg_camera', 'jpg_gps', 'jpg_edge', 'heic']) {
       for (const name of readdirSync(sharedFile(`exif/${folder}`))) {
-        if (!/\.jpe?g$/i.test(name)) continue
+        if (!/\.(jpe?g|hei[cf])$/i.test(name)) continue
         await breathe()
         const path = sharedFile(`exif/${folder}/${name}`)
-        const decoded = decodePicture(readFileSync(path), 'jpeg')
-        if (!('picture' in decoded)) continue // corrupted.jpg: its record says why (test above)
-        const hash = pdqOfFile(path)
+        let picture: DecodedPicture
+        try {
+          picture = await decodeFile(path)
+        } catch {
+          continue // corrupted.jpg: its record says why (test above)
+        }
+        const hash = pdqOf(picture)
         if (hash.quality < 50) lowQuality.push(name)
         else originals.push({name, path, hash})
       }
     }
   }, 120_000)
 
-  it('hashes every decodable camera picture, and no two different pictures match', () => {
-    expect(originals.length).toBeGreaterThanOrEqual(14)
+  it('hashes every decodable camera picture (JPEG and HEIC), and no two different pictures match', () => {
+    expect(originals.length).toBeGreaterThanOrEqual(17)
+    expect(originals.filter((o) => /\.hei[cf]$/i.test(o.name))).toHaveLength(3)
     expect(lowQuality.sort()).toEqual(['67-0_length_string.jpg', 'Sony_alpha_a58.JPG'])
     for (let i = 0; i < originals.length; i++) {
       for (let j = i + 1; j < originals.length; j++) {
@@ -120,11 +137,8 @@ describeShared('PDQ finds the camera pictures of the shared test data after resi
   // docs/pdq.md): crop companions on the list's side and probe cuts on the collected
   // picture's side (pdq-crops.ts) find them, as `phashset make --crops` and collect do
   it('every variant cut by 5% made with ImageMagick matches its original through crop companions and probes, and no other original', async () => {
-    const hashesOf = (path: string, side: 'list' | 'probe') => {
-      const bytes = readFileSync(path)
-      const decoded = decodePicture(bytes, 'jpeg')
-      if (!('picture' in decoded)) throw new Error(`${path}: ${decoded.notDecoded}`)
-      const {rgba, width, height} = decoded.picture
+    const hashesOf = async (path: string, side: 'list' | 'probe') => {
+      const {rgba, width, height} = await decodeFile(path)
       const luma = lumaOf(rgba, width, height)
       const extra = side === 'list' ? cropCompanions(luma, height, width) : cropProbes(luma, height, width)
       return [pdqOfLuma(luma, height, width).hash, ...extra.map((h) => h.hash)]
@@ -133,7 +147,7 @@ describeShared('PDQ finds the camera pictures of the shared test data after resi
     const listed = new Map<string, string[]>()
     for (const original of originals) {
       await breathe()
-      listed.set(original.name, hashesOf(original.path, 'list'))
+      listed.set(original.name, await hashesOf(original.path, 'list'))
     }
     expect([...listed.values()].every((hashes) => hashes.length === 36)).toBe(true)
     const cuts = (w: number, h: number): Array<[string, string[]]> => [
@@ -147,13 +161,12 @@ describeShared('PDQ finds the camera pictures of the shared test data after resi
     ]
     const seen: Record<string, number> = {}
     for (const original of originals) {
-      const decoded = decodePicture(readFileSync(original.path), 'jpeg')
-      if (!('picture' in decoded)) throw new Error(`${original.name}: ${decoded.notDecoded}`)
-      for (const [cut, args] of cuts(decoded.picture.width, decoded.picture.height)) {
+      const picture = await decodeFile(original.path)
+      for (const [cut, args] of cuts(picture.width, picture.height)) {
         const out = join(dir, `${basename(original.name, '.jpg')}.crop.jpg`)
         await breathe()
         execFileSync('convert', [original.path, ...args, '+repage', out], {stdio: 'ignore'})
-        const probes = hashesOf(out, 'probe')
+        const probes = await hashesOf(out, 'probe')
         const own = nearest(probes, listed.get(original.name)!)
         seen[`${original.name} ${cut}`] = own
         expect({variant: `${original.name} ${cut}`, withinThreshold: own <= 31}).toEqual({variant: `${original.name} ${cut}`, withinThreshold: true})

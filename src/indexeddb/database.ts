@@ -107,6 +107,15 @@ export function idbBlobFolder(folder: string): string | null {
   return candidate !== folder && existsSync(candidate) && statSync(candidate).isDirectory() ? candidate : null
 }
 
+/**
+ * Where a blob lives in `<origin>.indexeddb.blob` (indexed_db_backing_store.cc
+ * GetBlobFileNameForKey): database id and blob number in hex ("%" PRIx64), under "%02x" of
+ * the blob number's second byte, as a '/'-separated relative path.
+ */
+export function idbBlobFileName(databaseId: number, blobNumber: number): string {
+  return `${databaseId.toString(16)}/${(Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0')}/${blobNumber.toString(16)}`
+}
+
 /** EncodeBlobInfos: per blob is_file, blob number, type, size, and for files name and modification time. */
 function decodeBlobInfos(bytes: Uint8Array, databaseId: number, blobFolder: string | null): IdbBlobInfo[] {
   const r = new KeyReader(bytes)
@@ -125,8 +134,7 @@ function decodeBlobInfos(bytes: Uint8Array, databaseId: number, blobFolder: stri
       info.lastModified = micros === 0 ? null : new Date(Math.round(ms)).toISOString()
     }
     if (blobFolder) {
-      // indexed_db_backing_store.cc GetBlobFileNameForKey: database id and blob number in hex ("%" PRIx64), under "%02x" of the blob number's second byte.
-      const rel = join(databaseId.toString(16), (Math.floor(blobNumber / 256) % 256).toString(16).padStart(2, '0'), blobNumber.toString(16))
+      const rel = idbBlobFileName(databaseId, blobNumber)
       if (existsSync(join(blobFolder, rel))) info.path = join(basename(blobFolder), rel)
     }
     out.push(info)

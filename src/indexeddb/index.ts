@@ -1,4 +1,4 @@
-export {readIndexedDb, compareIdbKeys, idbBlobFolder} from './database.js'
+export {readIndexedDb, compareIdbKeys, idbBlobFileName, idbBlobFolder} from './database.js'
 export type {IdbBlobInfo, IdbDatabase, IdbIndex, IdbObjectStore, IdbRecord, IndexedDbContents} from './database.js'
 export {readLocalStorage, decodeStorageString} from './local-storage.js'
 export type {LocalStorageContents, LocalStorageItem} from './local-storage.js'

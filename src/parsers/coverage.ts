@@ -431,3 +431,29 @@ export class EseCoverage extends KnownTables {
     return {...meta, store: 'ese', tables}
   }
 }
+
+/**
+ * The account of a store read record by record (an IndexedDB object store, a part of an app's
+ * saved state, a Local Storage origin): per table whether the parser reads it, and each
+ * record's outcome, parsed or the reason it is not; list() gives the tables with what no
+ * reason accounts for.
+ */
+export class StoreCoverage {
+  readonly tables = new Map<string, {known: boolean; rows: number; parsed: number; excluded: Map<string, number>}>()
+  add(table: string, known: boolean): void {
+    if (!this.tables.has(table)) this.tables.set(table, {known, rows: 0, parsed: 0, excluded: new Map()})
+  }
+  row(table: string, outcome: 'parsed' | string, n = 1): void {
+    const t = this.tables.get(table)!
+    t.rows += n
+    if (outcome === 'parsed') t.parsed += n
+    else if (t.known) t.excluded.set(outcome, (t.excluded.get(outcome) ?? 0) + n)
+  }
+  list(): TableCoverage[] {
+    return [...this.tables].map(([table, t]) => {
+      const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
+      const accounted = t.parsed + excluded.reduce((a, e) => a + e.rows, 0)
+      return {table, known: t.known, rows: t.rows, parsed: t.known ? t.parsed : 0, excluded, unexplained: t.known ? t.rows - accounted : 0}
+    })
+  }
+}

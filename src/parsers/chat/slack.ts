@@ -32,10 +32,10 @@
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {ParseError, errorMessage} from '../../errors.js'
-import {readIndexedDb, readLocalStorage} from '../../indexeddb/index.js'
+import {idbBlobFileName, readIndexedDb, readLocalStorage} from '../../indexeddb/index.js'
 import type {IndexedDbContents, JsonValue} from '../../indexeddb/index.js'
 import {unixMicrosToIso, unixMillisToIso, unixSecondsToIso} from '../../time.js'
-import type {TableCoverage} from '../coverage.js'
+import {StoreCoverage} from '../coverage.js'
 import {acceptsLevelDbCurrent, collectLevelDbFolder} from '../leveldb-input.js'
 import type {CollectedLevelDb} from '../leveldb-input.js'
 import type {ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
@@ -73,26 +73,6 @@ export function slackClientKey(key: unknown): {team: string; user: string} | nul
   return m ? {team: m[1], user: m[2]} : null
 }
 
-class StoreCoverage {
-  readonly tables = new Map<string, {known: boolean; rows: number; parsed: number; excluded: Map<string, number>}>()
-  add(table: string, known: boolean): void {
-    if (!this.tables.has(table)) this.tables.set(table, {known, rows: 0, parsed: 0, excluded: new Map()})
-  }
-  row(table: string, outcome: 'parsed' | string, n = 1): void {
-    const t = this.tables.get(table)!
-    t.rows += n
-    if (outcome === 'parsed') t.parsed += n
-    else if (t.known) t.excluded.set(outcome, (t.excluded.get(outcome) ?? 0) + n)
-  }
-  list(): TableCoverage[] {
-    return [...this.tables].map(([table, t]) => {
-      const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
-      const accounted = t.parsed + excluded.reduce((a, e) => a + e.rows, 0)
-      return {table, known: t.known, rows: t.rows, parsed: t.known ? t.parsed : 0, excluded, unexplained: t.known ? t.rows - accounted : 0}
-    })
-  }
-}
-
 /** The IndexedDB folder's copies gathered with the blob files its records name, laid out as Chromium keeps them. */
 interface SlackCopies {
   collected: CollectedLevelDb
@@ -105,9 +85,8 @@ interface SlackCopies {
 }
 
 const LOCAL = 'slack.indexeddb'
-const blobSecondByte = (blob: number) => (Math.floor(blob / 256) % 256).toString(16).padStart(2, '0')
-/** Chromium's path of a blob file: database id and blob number in hex, under the blob number's second byte. */
-const blobSourcePath = (folder: string, db: number, blob: number) => `${folder}/${db.toString(16)}/${blobSecondByte(blob)}/${blob.toString(16)}`
+/** Chromium's path of a blob file in the blob folder (idbBlobFileName). */
+const blobSourcePath = (folder: string, db: number, blob: number) => `${folder}/${idbBlobFileName(db, blob)}`
 
 async function collectSlack(input: ParserInput): Promise<SlackCopies> {
   const collected = await collectLevelDbFolder(input)
@@ -126,9 +105,9 @@ async function collectSlack(input: ParserInput): Promise<SlackCopies> {
     for (const [id, {db, blob}] of wanted) {
       const file = await input.collectRelated(blobSourcePath(out.sourceBlobFolder, db, blob))
       if (!file) continue
-      const local = join(root, `${LOCAL}.blob`, db.toString(16), blobSecondByte(blob))
-      mkdirSync(local, {recursive: true})
-      copyFileSync(file.copyPath, join(local, blob.toString(16)))
+      const local = join(root, `${LOCAL}.blob`, idbBlobFileName(db, blob))
+      mkdirSync(dirname(local), {recursive: true})
+      copyFileSync(file.copyPath, local)
       out.blobs.set(id, file.bundlePath)
     }
     if (out.blobs.size > 0) out.idb = readIndexedDb(leveldb)

@@ -16,7 +16,7 @@
 import {readIndexedDb} from '../../indexeddb/index.js'
 import type {IdbDatabase, IdbRecord, IndexedDbContents, JsonValue} from '../../indexeddb/index.js'
 import {unixMillisToIso} from '../../time.js'
-import type {TableCoverage} from '../coverage.js'
+import {StoreCoverage} from '../coverage.js'
 import {acceptsLevelDbCurrent, collectLevelDbFolder} from '../leveldb-input.js'
 import type {CollectedLevelDb} from '../leveldb-input.js'
 import type {ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
@@ -76,26 +76,6 @@ function attachmentsOf(properties: JsonValue | undefined): ChatAttachment[] {
 
 const STORES = ['replychains', 'conversations', 'profiles', 'people', 'buddylist'] as const
 type Store = (typeof STORES)[number]
-
-class StoreCoverage {
-  readonly tables = new Map<string, {known: boolean; rows: number; parsed: number; excluded: Map<string, number>}>()
-  add(table: string, known: boolean): void {
-    if (!this.tables.has(table)) this.tables.set(table, {known, rows: 0, parsed: 0, excluded: new Map()})
-  }
-  row(table: string, outcome: 'parsed' | string): void {
-    const t = this.tables.get(table)!
-    t.rows++
-    if (outcome === 'parsed') t.parsed++
-    else if (t.known) t.excluded.set(outcome, (t.excluded.get(outcome) ?? 0) + 1)
-  }
-  list(): TableCoverage[] {
-    return [...this.tables].map(([table, t]) => {
-      const excluded = [...t.excluded].map(([reason, rows]) => ({reason, rows}))
-      const accounted = t.parsed + excluded.reduce((a, e) => a + e.rows, 0)
-      return {table, known: t.known, rows: t.rows, parsed: t.known ? t.parsed : 0, excluded, unexplained: t.known ? t.rows - accounted : 0}
-    })
-  }
-}
 
 export async function* parseTeamsIndexedDb(input: ParserInput): AsyncGenerator<ParsedRecord> {
   const collected = await collectLevelDbFolder(input)

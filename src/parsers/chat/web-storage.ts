@@ -15,51 +15,39 @@ import {basename} from 'node:path'
 import {errorMessage} from '../../errors.js'
 import {readIndexedDb, readLocalStorage} from '../../indexeddb/index.js'
 import type {IdbRecord} from '../../indexeddb/index.js'
-import type {TableCoverage} from '../coverage.js'
+import {StoreCoverage} from '../coverage.js'
 import {acceptsLevelDbCurrent, collectLevelDbFolder} from '../leveldb-input.js'
 import type {CollectedLevelDb} from '../leveldb-input.js'
 import type {ParsedRecord, Parser, ParserInput, RecordSource} from '../types.js'
 
 const PARSER = 'web-storage'
+const UNDECODED = 'value could not be decoded (error record)'
 
 function sourceOf(input: ParserInput, collected: CollectedLevelDb, file: string, extra: Partial<RecordSource>): RecordSource {
   return {...input.source(extra), file: collected.bundlePaths.get(file) ?? input.bundlePath, sourcePath: `${collected.sourceFolder}/${file}`}
-}
-
-function tally(tables: Map<string, TableCoverage>, table: string, parsed: boolean): void {
-  let t = tables.get(table)
-  if (!t) tables.set(table, (t = {table, known: true, rows: 0, parsed: 0, excluded: [], unexplained: 0}))
-  t.rows = (t.rows ?? 0) + 1
-  if (parsed) t.parsed++
-  else {
-    const reason = 'value could not be decoded (error record)'
-    const e = t.excluded.find((x) => x.reason === reason)
-    if (e) e.rows++
-    else t.excluded.push({reason, rows: 1})
-  }
 }
 
 function* readIndexedDbRecords(input: ParserInput, collected: CollectedLevelDb, app: string): Generator<ParsedRecord> {
   const idb = readIndexedDb(collected.folder)
   for (const p of idb.problems) yield {type: 'error', source: sourceOf(input, collected, p.file, {offset: p.offset}), parser: PARSER, error: `LevelDB: ${p.message}`}
   const names = new Map<string, {database: string | null; origin: string | null; store: string | null}>()
-  const tables = new Map<string, TableCoverage>()
+  const coverage = new StoreCoverage()
   for (const db of idb.databases) {
     for (const store of db.objectStores) {
       names.set(`${db.id}/${store.id}`, {database: db.name, origin: db.origin, store: store.name})
-      const table = `${db.name ?? `database ${db.id}`}/${store.name ?? `store ${store.id}`}`
-      tables.set(table, {table, known: true, rows: 0, parsed: 0, excluded: [], unexplained: 0})
+      coverage.add(`${db.name ?? `database ${db.id}`}/${store.name ?? `store ${store.id}`}`, true)
     }
   }
   const all: IdbRecord[] = [...idb.databases.flatMap((db) => db.objectStores.flatMap((s) => s.records)), ...idb.formerRecords]
   for (const record of all) {
     const name = names.get(`${record.databaseId}/${record.objectStoreId}`)
     const table = `${name?.database ?? `database ${record.databaseId}`}/${name?.store ?? `store ${record.objectStoreId}`}`
+    coverage.add(table, true)
     const source = sourceOf(input, collected, record.at.file, {table, key: JSON.stringify(record.key), offset: record.at.offset})
     const state = {state: record.state, leveldbSequence: record.at.sequence, ...(record.state === 'live' ? {} : {deleted: record.state === 'deleted'})}
     if (record.error || record.value === undefined) {
       yield {type: 'error', source, parser: PARSER, error: `value of ${record.state} record not decoded: ${record.error ?? 'no value'}`, ...state}
-      tally(tables, table, false)
+      coverage.row(table, UNDECODED)
       continue
     }
     yield {
@@ -74,17 +62,18 @@ function* readIndexedDbRecords(input: ParserInput, collected: CollectedLevelDb, 
       ...(record.blobs.length > 0 ? {blobs: record.blobs.map(({blobIndex, isFile, blobNumber, type, size, fileName}) => ({blobIndex, isFile, blobNumber, type, size, ...(fileName ? {fileName} : {})}))} : {}),
       ...state,
     }
-    tally(tables, table, true)
+    coverage.row(table, 'parsed')
   }
-  input.reportCoverage({parser: PARSER, store: 'indexeddb', file: input.bundlePath, sourcePath: collected.sourceFolder, volume: input.volume, readAs: `${app} IndexedDB (every record of every object store)`, tables: [...tables.values()]})
+  input.reportCoverage({parser: PARSER, store: 'indexeddb', file: input.bundlePath, sourcePath: collected.sourceFolder, volume: input.volume, readAs: `${app} IndexedDB (every record of every object store)`, tables: coverage.list()})
 }
 
 function* readLocalStorageItems(input: ParserInput, collected: CollectedLevelDb, app: string): Generator<ParsedRecord> {
   const ls = readLocalStorage(collected.folder)
   for (const p of ls.problems) yield {type: 'error', source: sourceOf(input, collected, p.file, {offset: p.offset}), parser: PARSER, error: `LevelDB: ${p.message}`}
-  const tables = new Map<string, TableCoverage>()
+  const coverage = new StoreCoverage()
   for (const item of [...ls.items, ...ls.formerItems]) {
     const table = `Local Storage ${item.origin}`
+    coverage.add(table, true)
     const source = sourceOf(input, collected, item.at.file, {table, key: `${item.origin}\u0000${item.key}`, offset: item.at.offset})
     yield {
       type: 'webstorage.item',
@@ -97,9 +86,9 @@ function* readLocalStorageItems(input: ParserInput, collected: CollectedLevelDb,
       leveldbSequence: item.at.sequence,
       ...(item.state === 'live' ? {} : {deleted: item.state === 'deleted'}),
     }
-    tally(tables, table, true)
+    coverage.row(table, 'parsed')
   }
-  input.reportCoverage({parser: PARSER, store: 'indexeddb', file: input.bundlePath, sourcePath: collected.sourceFolder, volume: input.volume, readAs: `${app} Local Storage (every item of every origin)`, tables: [...tables.values()]})
+  input.reportCoverage({parser: PARSER, store: 'indexeddb', file: input.bundlePath, sourcePath: collected.sourceFolder, volume: input.volume, readAs: `${app} Local Storage (every item of every origin)`, tables: coverage.list()})
 }
 
 export const webStorageParser: Parser = {

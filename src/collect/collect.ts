@@ -46,7 +46,6 @@ import {collectLiveNetworkState} from '../live/index.js'
 import {listLiveVolumes} from '../live/volumes.js'
 import {liveDpapi, type DpapiUnprotect} from '../live/dpapi.js'
 import {DEFAULT_PDQ_THRESHOLD, cropFields, nearestPerListedPicture, type PhashSet} from '../hashset/phash-set.js'
-import {parseCropLabel} from '../parsers/media/pdq-crops.js'
 import {nowIso} from '../time.js'
 import {renderSealingReport} from '../report/sealing.js'
 import {BundleNames, bundlePathFor} from './bundle-paths.js'
@@ -251,6 +250,10 @@ class CollectionRun {
   private readonly records: RecordStore
   private readonly names = new BundleNames()
   private readonly entries: ManifestEntry[] = []
+  /** The copies and derived entries by bundle path, for the records that name them (perceptual matches, derived files). */
+  private readonly entryByPath = new Map<string, ManifestEntry>()
+  /** What every picture parser is told about perceptual hashing (--no-phash; crop probes when a list carries companions). */
+  private readonly pictureHashing: Pick<ParserInput, 'perceptualHash' | 'perceptualProbes'>
   private readonly errors: RunError[] = []
   /** volume + path -> entry, so a file selected twice is copied once. */
   private readonly copied = new Map<string, ManifestEntry>()
@@ -290,6 +293,8 @@ class CollectionRun {
     private readonly recipients?: Recipients,
   ) {
     this.dpapi = options.unprotectKeys ? (options.dpapi ?? liveDpapi()) : undefined
+    const perceptualHash = options.perceptualHash !== false
+    this.pictureHashing = {perceptualHash, perceptualProbes: perceptualHash && (options.phashSets ?? []).some((set) => set.cropCompanions > 0)}
     let workDir: string | undefined
     try {
       if (recipients) {
@@ -544,6 +549,7 @@ class CollectionRun {
     const manifestEntry: ManifestEntry = {path: name, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'copy', source: sourceInfo, artifacts: [definition.id]}
     this.checkHashSets(manifestEntry)
     this.entries.push(manifestEntry)
+    this.entryByPath.set(manifestEntry.path, manifestEntry)
     this.copied.set(key, manifestEntry)
     if (!written.readError) {
       if (!this.bySha256.has(written.sha256)) this.bySha256.set(written.sha256, manifestEntry)
@@ -690,11 +696,11 @@ class CollectionRun {
     const probes = Array.isArray(record.probes) ? (record.probes as Array<{pdq: string; crop: string}>) : []
     const matches = (this.options.phashSets ?? []).flatMap((set) => nearestPerListedPicture([
       ...set.match(record.pdq as string, threshold),
-      ...probes.flatMap((probe) => set.match(probe.pdq, threshold).map((m) => ({...m, probe: parseCropLabel(`[${probe.crop}]`)?.crop}))),
+      ...probes.flatMap((probe) => set.match(probe.pdq, threshold).map((m) => ({...m, probe: probe.crop}))),
     ]).slice(0, 5))
     if (matches.length === 0) return
     record.phashMatches = matches
-    const entry = this.entries.find((e) => e.path === record.file)
+    const entry = this.entryByPath.get(record.file as string)
     for (const m of matches) {
       if (entry && !entry.hashSetMatches?.some((h) => h.set === m.set && h.algorithm === 'pdq')) {
         entry.hashSetMatches ??= []
@@ -752,8 +758,7 @@ class CollectionRun {
       addDerived: (file: DerivedFile) => this.addDerived(definition, volume, file, summary, related),
       ...(this.dpapi ? {unprotectDpapi: (blob: Buffer, purpose: string) => this.unprotect(definition, volume, blob, purpose)} : {}),
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
-      perceptualHash: this.options.perceptualHash !== false,
-      perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
+      ...this.pictureHashing,
     }
     try {
       for await (const record of parser.parse(input)) {
@@ -789,13 +794,14 @@ class CollectionRun {
    * perceptual matches are in the bundle as a collected picture's would be.
    */
   private async addDerived(definition: ArtifactDefinition, volume: EvidenceVolume, file: DerivedFile, summary: ArtifactSummary, scratchDirs: string[]): Promise<CollectedFile> {
-    const from = this.entries.find((e) => e.path === file.from && e.kind === 'copy')
-    if (!from) throw new Error(`derived file: ${file.from} is not a copy in this bundle`)
+    const from = this.entryByPath.get(file.from)
+    if (from?.kind !== 'copy') throw new Error(`derived file: ${file.from} is not a copy in this bundle`)
     const name = this.names.claim(`derived/${file.from.replace(/^files\//, '')}${file.suffix ?? ''}`)
     const written = await this.writer.addBuffer(name, file.data)
     const entry: ManifestEntry = {path: name, size: written.size, sha256: written.sha256, sha1: written.sha1, md5: written.md5, kind: 'derived', derivedFrom: {path: file.from, method: file.method}, artifacts: [definition.id]}
     this.checkHashSets(entry)
     this.entries.push(entry)
+    this.entryByPath.set(name, entry)
     const scratch = this.scratchFolder('derived')
     scratchDirs.push(scratch)
     const copyPath = join(scratch, 'derived')
@@ -803,7 +809,7 @@ class CollectionRun {
     const collected: CollectedFile = {bundlePath: name, copyPath, sourcePath: from.source?.path ?? file.from, size: written.size, sha256: written.sha256}
     const pictures = getParser('exif')
     if (pictures?.accepts?.(file.data.subarray(0, 4096))) {
-      const sourcePath = `${collected.sourcePath} (decrypted)`
+      const sourcePath = `${collected.sourcePath} (derived)`
       const input: ParserInput = {
         copyPath,
         companions: [],
@@ -817,8 +823,7 @@ class CollectionRun {
         source: (extra?: Partial<RecordSource>) => ({file: name, sourcePath, volume: volume.id, ...extra}),
         collectRelated: async () => undefined,
         reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
-        perceptualHash: this.options.perceptualHash !== false,
-        perceptualProbes: this.options.perceptualHash !== false && (this.options.phashSets ?? []).some((set) => set.cropCompanions > 0),
+        ...this.pictureHashing,
       }
       try {
         for await (const record of pictures.parse(input)) await this.addRecord(definition, record, summary)

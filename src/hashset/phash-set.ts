@@ -24,8 +24,8 @@ export interface PhashMatch {
   distance: number
   /** The listed hash is a crop companion of the labelled picture (`phashset make --crops`): the cut. */
   crop?: Crop
-  /** The collected picture matched through one of its probe cuts (pdq-crops.ts), not its own hash. */
-  probe?: Crop
+  /** The collected picture matched through one of its probe cuts (pdq-crops.ts), not its own hash: the cut's label. */
+  probe?: string
 }
 
 export interface PhashSet {
@@ -112,5 +112,5 @@ export function nearestPerListedPicture(matches: PhashMatch[]): PhashMatch[] {
 
 /** How a match was made through cuts, for the manifest and hash-matches.jsonl: the listed cut and the collected picture's probe cut. */
 export function cropFields(m: PhashMatch): {listedCrop?: string; probeCrop?: string} {
-  return {...(m.crop ? {listedCrop: cropLabel(m.crop)} : {}), ...(m.probe ? {probeCrop: cropLabel(m.probe)} : {})}
+  return {...(m.crop ? {listedCrop: cropLabel(m.crop)} : {}), ...(m.probe ? {probeCrop: m.probe} : {})}
 }

@@ -56,7 +56,7 @@ describe('modern messengers end to end from the CLI', () => {
     // and read as a collected picture is: its camera, GPS and PDQ hash
     const exif = records.find((r) => r.type === 'media.exif' && r.file === derived.path)
     expect(exif).toMatchObject({make: 'Canon', model: 'Canon EOS 80D', gps: {latitude: expect.closeTo(52.3702, 4), longitude: expect.closeTo(4.8952, 4)}})
-    expect(exif.source.sourcePath).toBe(`Users/ana/AppData/Roaming/Signal/attachments.noindex/${attachment.path} (decrypted)`)
+    expect(exif.source.sourcePath).toBe(`Users/ana/AppData/Roaming/Signal/attachments.noindex/${attachment.path} (derived)`)
     expect(records.find((r) => r.type === 'media.phash' && r.file === derived.path)?.pdq).toMatch(/^[0-9a-f]{64}$/)
     // the damaged copy is collected, and says why it is not decrypted
     expect(signal[1].attachments[1]).toMatchObject({name: 'damaged.jpg', note: expect.stringContaining('HMAC-SHA256 does not match')})

@@ -45,12 +45,11 @@ const MAX_EXTERNAL_FILES = 0x100000
  * Puts a decoded body into the bundle once per parse (content-addressed: one picture cached
  * under several URLs is one derived entry) and returns its bundle path, or why it is not there.
  */
-type Extract = (data: Buffer, ext: string, place: {file: string; offset: number; size: number}, how: string) => Promise<{path: string} | {note: string}>
+type Extract = (data: Buffer, sha256: string, ext: string, place: {file: string; offset: number; size: number}, how: string) => Promise<{path: string} | {note: string}>
 
 function extractorFor(input: ParserInput): Extract {
   const done = new Map<string, Promise<{path: string} | {note: string}>>()
-  return (data, ext, place, how) => {
-    const key = sha256(data)
+  return (data, key, ext, place, how) => {
     let result = done.get(key)
     if (!result) {
       result = input.addDerived
@@ -356,7 +355,7 @@ async function entryRecord(input: ParserInput, entry: CacheEntry, where: Where, 
       if (ext) {
         const place = where(bodyStream!.file ?? entry.file)
         const how = encoding && decoded.data !== body ? `(${encoding}-decoded)` : '(as stored)'
-        const result = await extract(decoded.data, ext, {file: place.file, offset: bodyStream!.offset ?? 0, size: body.length}, `${how} of the entry ${entry.key.url ?? entry.key.key}`)
+        const result = await extract(decoded.data, decodedSha256, ext, {file: place.file, offset: bodyStream!.offset ?? 0, size: body.length}, `${how} of the entry ${entry.key.url ?? entry.key.key}`)
         if ('path' in result) extracted = result.path
         else extractNote = result.note
       }

@@ -5,6 +5,16 @@ import {fatDriver} from '../fat/index.js'
 import {ntfsDriver} from '../ntfs/index.js'
 import type {ReadOnlyFileSystem} from './types.js'
 
+/** How a file system is read, where its driver offers a choice. */
+export interface FileSystemOptions {
+  /**
+   * Triage: read directories through their own indexes (NTFS $I30) instead of a pass over
+   * the whole $MFT, so only the paths walked are read. Deleted and orphan files are then not
+   * looked for; a driver without such indexes ignores it.
+   */
+  directoryIndexes?: boolean
+}
+
 /** A file system trawl reads natively from a volume's bytes. */
 export interface FileSystemDriver {
   /** 'ntfs' */
@@ -12,7 +22,7 @@ export interface FileSystemDriver {
   /** True if the volume's first bytes hold this file system (boot sector signature). */
   detect(volume: ByteSource): boolean
   /** Opens the volume read-only. Throws CorruptImageError for a file system too damaged to read. */
-  open(volume: ByteSource): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string; readonly notes?: readonly string[]}
+  open(volume: ByteSource, options?: FileSystemOptions): ReadOnlyFileSystem & {readonly label?: string; readonly serial?: string; readonly notes?: readonly string[]}
 }
 
 /**

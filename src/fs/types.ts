@@ -49,6 +49,11 @@ export interface FileEntry {
   linkTarget?: string
   /** Source-specific flags, e.g. 'hidden', 'system', 'compressed', 'sparse', 'reparse-point'. */
   attributes?: string[]
+  /**
+   * The entry's own metadata (an NTFS MFT record) is damaged: why. It is listed by what could
+   * be salvaged (its name), unverified; its contents are not read, and open() says so.
+   */
+  damaged?: string
 }
 
 export interface ListOptions {
@@ -74,4 +79,11 @@ export interface ReadOnlyFileSystem {
    */
   readSmall?(path: string, maxBytes: number): Promise<Buffer | undefined>
   close?(): Promise<void>
+  /**
+   * What the reader found damaged so far (records, directories, tables), each a typed error
+   * naming where; the first ones are kept, `problemCount` counts them all. A listing that
+   * leaves something out because of damage says so here. Readers of images keep it.
+   */
+  readonly problems?: readonly Error[]
+  readonly problemCount?: number
 }

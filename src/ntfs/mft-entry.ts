@@ -79,6 +79,73 @@ export interface EntrySummary {
   names: FileNameSummary[]
   streams?: DataStream[]
   reparse?: ReparsePoint
+  /** The record has an $ATTRIBUTE_LIST: some of its attributes may be in extension records. */
+  attributeList?: boolean
+  /** The record is damaged: why. Only its names were salvaged (salvageNames); nothing else of it is read. */
+  damaged?: string
+}
+
+/** A $FILE_NAME salvaged from a damaged record: where its value starts, and what it says. */
+export interface SalvagedName {
+  valueStart: number
+  parent: number
+  parentSequence: number
+  namespace: number
+  name: string
+}
+
+/**
+ * The $FILE_NAME attributes that can still be read from a damaged base record (a bad
+ * fix-up, an attribute out of bounds): the attributes are walked as far as their headers
+ * hold, and every resident $FILE_NAME that fits is taken. What they say is unverified: a
+ * torn sector may have changed it. An extension record, or one whose header is out of
+ * bounds, gives nothing. The times are not taken.
+ */
+export function salvageNames(buf: Buffer, start: number, size: number): SalvagedName[] {
+  const names: SalvagedName[] = []
+  if (u32(buf, start + 32) !== 0 || u16(buf, start + 36) !== 0) return names
+  const firstAttribute = u16(buf, start + 20)
+  if (firstAttribute < 24 || firstAttribute >= size) return names
+  const limit = start + size
+  let pos = start + firstAttribute
+  while (pos + 24 <= limit) {
+    const type = u32(buf, pos)
+    const length = u32(buf, pos + 4)
+    if (type === AttributeType.end || length < 24 || length % 8 !== 0 || pos + length > limit) break
+    if (type === AttributeType.fileName && buf[pos + 8] === 0) {
+      const valueLength = u32(buf, pos + 16)
+      const v = pos + u16(buf, pos + 20)
+      if (valueLength >= 66 && v + valueLength <= pos + length && 66 + buf[v + 64] * 2 <= valueLength) {
+        names.push({
+          valueStart: v,
+          parent: fileNameParent(buf, v),
+          parentSequence: fileNameParentSequence(buf, v),
+          namespace: fileNameNamespace(buf, v),
+          name: buf.toString('utf16le', v + 66, v + 66 + buf[v + 64] * 2),
+        })
+      }
+    }
+    pos += length
+  }
+  return names
+}
+
+/** What a listing shows of a damaged record: its salvaged names, and why nothing else. */
+export function damagedSummary(buf: Buffer, start: number, entry: number, names: SalvagedName[], reason: string): EntrySummary {
+  const flags = u16(buf, start + 22)
+  return {
+    entry,
+    sequence: u16(buf, start + 16),
+    inUse: (flags & 1) !== 0,
+    directory: (flags & 2) !== 0,
+    baseEntry: 0,
+    baseSequence: 0,
+    fileAttributes: 0,
+    dataSize: -1,
+    dataFlags: 0,
+    names: names.map((n) => ({parent: n.parent, parentSequence: n.parentSequence, namespace: n.namespace, name: n.name, times: {}})),
+    damaged: reason,
+  }
 }
 
 /** Summarizes a fixed-up MFT record (walkAttributes and checkListedValue check it). */
@@ -122,6 +189,9 @@ export function summarizeRecord(buf: Buffer, start: number, size: number, entry:
         } else {
           ;(summary.streams ??= []).push({name: buf.toString('utf16le', a.nameStart, a.nameStart + a.nameLength * 2), size: dataSize})
         }
+        break
+      case AttributeType.attributeList:
+        summary.attributeList = true
         break
       case AttributeType.reparsePoint:
         summary.reparse = (a.resident ? parseReparsePoint(buf.subarray(a.valueStart, a.valueStart + a.valueLength)) : undefined) ?? {tag: 0}

@@ -72,18 +72,18 @@ export interface MftRecord {
  * sequence number and are restored from the array. A stride whose last two bytes do not
  * hold that number was torn or corrupted: the record cannot be trusted.
  */
-export function applyFixups(buf: Buffer, start: number, size: number, entry: number, absOffset: number): void {
+export function applyFixups(buf: Buffer, start: number, size: number, entry: number, absOffset: number, what = `MFT record ${entry}`, headerSize = 42): void {
   const usaOffset = buf.readUInt16LE(start + 4)
   const usaCount = buf.readUInt16LE(start + 6)
   const strides = size / 512
-  if (usaCount === 0 || usaCount - 1 !== strides || usaOffset < 42 || usaOffset + usaCount * 2 > size || usaOffset % 2 !== 0) {
-    throw new CorruptImageError(`MFT record ${entry}: invalid update sequence array (offset ${usaOffset}, count ${usaCount})`, absOffset + 4)
+  if (usaCount === 0 || usaCount - 1 !== strides || usaOffset < headerSize || usaOffset + usaCount * 2 > size || usaOffset % 2 !== 0) {
+    throw new CorruptImageError(`${what}: invalid update sequence array (offset ${usaOffset}, count ${usaCount})`, absOffset + 4)
   }
   const usn = buf.readUInt16LE(start + usaOffset)
   for (let i = 1; i < usaCount; i++) {
     const tail = start + i * 512 - 2
     if (buf.readUInt16LE(tail) !== usn) {
-      throw new CorruptImageError(`MFT record ${entry}: update sequence mismatch in sector ${i - 1} (bad fix-up)`, absOffset + i * 512 - 2)
+      throw new CorruptImageError(`${what}: update sequence mismatch in sector ${i - 1} (bad fix-up)`, absOffset + i * 512 - 2)
     }
     buf[tail] = buf[start + usaOffset + 2 * i]
     buf[tail + 1] = buf[start + usaOffset + 2 * i + 1]

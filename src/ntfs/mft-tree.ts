@@ -1,5 +1,5 @@
 import {AttributeType, NAMESPACE_DOS, RECORD_IN_USE, RECORD_IS_DIRECTORY, u16, u32, walkAttributes} from './mft-record.js'
-import {checkListedValue, fileNameNamespace, fileNameParent, fileNameParentSequence} from './mft-entry.js'
+import {checkListedValue, fileNameNamespace, fileNameParent, fileNameParentSequence, type SalvagedName} from './mft-entry.js'
 
 const SUMMARIZED = 1
 const IN_USE = 2
@@ -109,6 +109,18 @@ export class MftTree {
     this.state[entry] = SUMMARIZED | (flags & RECORD_IN_USE ? IN_USE : 0) | (flags & RECORD_IS_DIRECTORY ? DIRECTORY : 0) | (base !== 0 ? EXTENSION : 0)
     this.sequence[entry] = u16(buf, start + 16)
     if (base !== 0) this.extensionBase.set(entry, [base, u16(buf, start + 38)])
+  }
+
+  /**
+   * Records a damaged base record by the names salvaged from it (salvageNames): it is
+   * placed in the directories they name, so a listing shows it (as damaged) where it was,
+   * and a damaged directory still holds the entries that name it as their parent.
+   */
+  addSalvaged(buf: Buffer, start: number, entry: number, names: SalvagedName[]): void {
+    for (const name of names) this.addLink(entry, buf, name.valueStart)
+    const flags = u16(buf, start + 22)
+    this.state[entry] = SUMMARIZED | (flags & RECORD_IN_USE ? IN_USE : 0) | (flags & RECORD_IS_DIRECTORY ? DIRECTORY : 0)
+    this.sequence[entry] = u16(buf, start + 16)
   }
 
   private addLink(entry: number, buf: Buffer, valueStart: number): void {

@@ -1,11 +1,12 @@
 import type {Readable} from 'node:stream'
 import {Readable as ReadableStream} from 'node:stream'
-import {CorruptImageError, FileNotFoundError, TrawlError, UnsupportedFormatError} from '../errors.js'
-import type {FileSystemDriver} from '../fs/drivers.js'
+import {CorruptImageError, FileNotFoundError, TrawlError, UnsupportedFormatError, errorMessage} from '../errors.js'
+import type {FileSystemDriver, FileSystemOptions} from '../fs/drivers.js'
 import type {FileEntry, ListOptions, ReadOnlyFileSystem} from '../fs/types.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {AttributeData, findRunIndex, type NonResidentLayout} from './attribute-data.js'
-import {foldExtension, listedNames, summarizeRecord, type EntrySummary} from './mft-entry.js'
+import {damagedSummary, foldExtension, listedNames, salvageNames, summarizeRecord, type EntrySummary} from './mft-entry.js'
+import {damagedFromIndex, readIndexRecord, readIndexRoot, type IndexedName} from './directory-index.js'
 import {MftTree} from './mft-tree.js'
 import {isNtfsBootSector, parseBootSector, type NtfsBootSector} from './boot-sector.js'
 import {
@@ -21,6 +22,7 @@ import {
   hasFileSignature,
   parseAttributeList,
   parseMftRecord,
+  u16,
   type MftAttribute,
   type MftRecord,
 } from './mft-record.js'
@@ -49,6 +51,8 @@ const MAX_RECORD_GAP = 16
 /** Directories whose resolution is remembered, and names kept for path lookups: bounded, whatever the volume holds. */
 const MAX_CACHED_DIRECTORIES = 8192
 const MAX_LOOKUP_NAMES = 256 * 1024
+/** Damaged records listed by their salvaged names; past this they are only counted in `problems`. */
+const MAX_DAMAGED = 65536
 /** Deeper than this a path is treated as a directory cycle. */
 const MAX_DEPTH = 2048
 
@@ -67,12 +71,19 @@ const FILE_ATTRIBUTE_NAMES: Array<[number, string]> = [
   [0x4000, 'encrypted'],
 ]
 
-/** Bounds of the caches that speed up walks and path lookups (tests set them tiny). */
+/** Bounds of the caches that speed up walks and path lookups (tests set them tiny), and how directories are read. */
 export interface NtfsCacheLimits {
   /** Directories whose resolution a walk remembers. */
   directories?: number
   /** Names of looked-up directories kept in total. */
   lookupNames?: number
+  /**
+   * Read directories through their $I30 indexes, reading only the MFT records of the
+   * directories listed and of the entries they name, instead of one pass over the whole
+   * $MFT (a triage of a large volume). Deleted entries and orphans are then not found, and
+   * damage is seen only where the reads go; listing deleted entries makes the pass after all.
+   */
+  directoryIndexes?: boolean
 }
 
 /** One name in a directory, with the summary of the entry it names. */
@@ -110,6 +121,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   /** Records and structures that could not be read, each a typed error naming the record or offset. */
   readonly problems: TrawlError[] = []
   problemCount = 0
+  /** How the volume is read, when that limits what a listing can find (triage). */
+  readonly notes: string[] = []
 
   private mft: AttributeData
   private tree: MftTree | undefined
@@ -121,14 +134,24 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   /** Reused for reading the records of a directory's entries. */
   private recordBuffer: Buffer | undefined
   private upcase: Uint16Array | null | undefined
+  /** Damaged records placed in the tree by their salvaged names, with what a listing shows of them. */
+  private readonly damaged = new Map<number, EntrySummary>()
 
-  private readonly limits: Required<NtfsCacheLimits>
+  private readonly limits: Required<Omit<NtfsCacheLimits, 'directoryIndexes'>>
+  /** Directories are read through their $I30 indexes until something needs the $MFT pass. */
+  private readonly indexLookups: boolean
+  /** Index damage already reported (a directory is read more than once). */
+  private readonly indexProblems = new Set<string>()
 
   constructor(
     private readonly volume: ByteSource,
     limits: NtfsCacheLimits = {},
   ) {
     this.limits = {directories: limits.directories ?? MAX_CACHED_DIRECTORIES, lookupNames: limits.lookupNames ?? MAX_LOOKUP_NAMES}
+    this.indexLookups = limits.directoryIndexes ?? false
+    if (this.indexLookups) {
+      this.notes.push('triage: directories are read through their $I30 indexes, not by a pass over the whole $MFT, so deleted and orphan files are not looked for and damage is seen only where the reads went (a damaged index is read by the pass after all)')
+    }
     this.boot = parseBootSector(volume.read(0, 512))
     this.serial = this.boot.serial
     this.mft = this.bootstrapMft()
@@ -304,13 +327,33 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
           applyFixups(buf, start, size, entry, offset)
           tree.add(buf, start, size, entry, offset)
         } catch (error) {
-          this.addProblem(error)
+          this.salvage(tree, buf, start, entry, error)
         }
       }
     }
     tree.build(ROOT_ENTRY)
     this.tree = tree
     return tree
+  }
+
+  /**
+   * A record with a FILE signature that fails its fix-ups or its bounds. If names can still
+   * be read from it, it is listed, marked damaged, in the directories they name (and a
+   * damaged directory keeps its children), so a file on an artifact path is reported as
+   * unreadable where it lies instead of missing from the listing. Either way it is a problem.
+   */
+  private salvage(tree: MftTree, buf: Buffer, start: number, entry: number, error: unknown): void {
+    const names = this.damaged.size < MAX_DAMAGED ? salvageNames(buf, start, this.boot.mftRecordSize) : []
+    if (names.length === 0) {
+      this.addProblem(error)
+      return
+    }
+    const reason = errorMessage(error)
+    tree.addSalvaged(buf, start, entry, names)
+    const summary = damagedSummary(buf, start, entry, names, reason)
+    this.damaged.set(entry, summary)
+    const where = listedNames(summary).map((n) => `"${n.name}" in MFT record ${n.parent}`)
+    this.addProblem(new CorruptImageError(`${reason}; listed as damaged, by the name${where.length === 1 ? '' : 's'} read from it (unverified): ${where.join(', ')}`))
   }
 
   /** `n` consecutive MFT records from `first` into `buffer` in one read, or undefined if that part of the MFT is unreadable. */
@@ -324,14 +367,27 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     }
   }
 
+  /** True while directories are read through their $I30 indexes (the $MFT pass has not been made). */
+  private get byIndex(): boolean {
+    return this.indexLookups && this.tree === undefined
+  }
+
   /**
    * Summaries of the given entries (ascending), read again from their records: entries
    * close together in the $MFT in one read. Deleted entries only with `deleted`.
    */
   private forEachSummary(entries: Uint32Array, deleted: boolean, visit: (summary: EntrySummary) => void): void {
     const tree = this.scan()
-    const size = this.boot.mftRecordSize
     const wanted = entries.filter((e) => tree.has(e) && (deleted || tree.inUse(e)))
+    this.summariesOf(wanted, (summary) => visit(this.withExtensions(summary)), (_entry, error) => this.addProblem(error))
+  }
+
+  /**
+   * The summaries of `wanted` (ascending entry numbers), entries close together in the $MFT
+   * in one read; a damaged record already known comes from `damaged`, one that fails goes to `failed`.
+   */
+  private summariesOf(wanted: ArrayLike<number>, visit: (summary: EntrySummary) => void, failed: (entry: number, error: unknown) => void): void {
+    const size = this.boot.mftRecordSize
     const buffer = (this.recordBuffer ??= Buffer.allocUnsafe(RECORDS_PER_READ * size))
     let i = 0
     while (i < wanted.length) {
@@ -341,8 +397,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       const chunk = this.readRecords(first, wanted[j - 1] - first + 1, buffer)
       for (let k = i; k < j; k++) {
         const entry = wanted[k]
+        const damaged = this.damaged.get(entry)
+        if (damaged) {
+          visit(damaged)
+          continue
+        }
+        let summary: EntrySummary
         try {
-          let summary: EntrySummary
           const offset = this.mftEntryOffset(entry)
           if (chunk) {
             const start = (entry - first) * size
@@ -352,7 +413,12 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
           } else {
             summary = this.summarizeEntry(entry)
           }
-          visit(this.withExtensions(summary))
+        } catch (error) {
+          failed(entry, error)
+          continue
+        }
+        try {
+          visit(summary)
         } catch (error) {
           this.addProblem(error)
         }
@@ -361,8 +427,126 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     }
   }
 
+  // ---------------------------------------------------------------- directory indexes
+
+  /** The names in a directory's $I30 index, every node in use read; the directory record's sequence number. */
+  private readDirectoryIndex(dir: number): {sequence: number; names: IndexedName[]; damaged: boolean} {
+    const sequence = u16(this.readMftRecord(dir), 16)
+    const attributes = this.loadAttributes(dir)
+    const i30 = (type: number) => attributes.filter((a) => a.type === type && a.name === '$I30')
+    let damaged = false
+    const problem = (error: CorruptImageError) => {
+      damaged = true
+      if (this.indexProblems.has(error.message)) return
+      this.indexProblems.add(error.message)
+      this.addProblem(error)
+    }
+    const root = i30(AttributeType.indexRoot).find((a) => a.resident)
+    if (!root?.value) throw new CorruptImageError(`MFT record ${dir}: a directory without a $I30 $INDEX_ROOT`, this.mftEntryOffset(dir))
+    const names: IndexedName[] = []
+    const recordSize = readIndexRoot(root.value, `MFT record ${dir} $INDEX_ROOT`, names, problem)
+    const allocation = i30(AttributeType.indexAllocation).filter((a) => !a.resident)
+    if (allocation.length === 0) return {sequence, names, damaged}
+    if (recordSize < 512 || recordSize % 512 !== 0 || recordSize > 65536) {
+      throw new CorruptImageError(`MFT record ${dir} $INDEX_ROOT: index records of ${recordSize} bytes`, this.mftEntryOffset(dir))
+    }
+    const where = `MFT record ${dir} $INDEX_ALLOCATION`
+    const data = this.attributeData(layoutOf(allocation), where)
+    const bitmapPieces = i30(AttributeType.bitmap)
+    let bitmap: Buffer | undefined
+    try {
+      bitmap = bitmapPieces.length > 0 ? this.readAttributeValue(bitmapPieces, `MFT record ${dir} $BITMAP`) : undefined
+    } catch (error) {
+      problem(new CorruptImageError(`${errorMessage(error)}; every index record is read`))
+    }
+    if (!bitmap && bitmapPieces.length === 0) problem(new CorruptImageError(`MFT record ${dir}: $INDEX_ALLOCATION without a $BITMAP; every index record is read`))
+    const count = Math.floor(data.size / recordSize)
+    for (let i = 0; i < count; i++) {
+      if (bitmap && (i >> 3 >= bitmap.length || (bitmap[i >> 3] & (1 << (i & 7))) === 0)) continue
+      try {
+        readIndexRecord(Buffer.from(data.read(i * recordSize, recordSize)), `${where} record ${i}`, names, problem)
+      } catch (error) {
+        problem(new CorruptImageError(`${where} record ${i}: ${errorMessage(error)}`))
+      }
+    }
+    return {sequence, names, damaged}
+  }
+
+  /**
+   * The names in directory `dir` by its $I30 index: the records the index names are read
+   * (close ones together) and their own names in `dir` listed, as the $MFT pass lists them.
+   * An index entry whose record is free or reused names a deleted file, which is not listed;
+   * a record that cannot be read is listed as damaged, by the name its index entry holds.
+   */
+  private indexedNamesIn(dir: number, deleted: boolean): ListedName[] {
+    const {sequence, names, damaged} = this.readDirectoryIndex(dir)
+    if (damaged) {
+      // what a damaged index leaves out, the $MFT pass still finds: it is made, and lists from here on
+      this.addProblem(new CorruptImageError(`MFT record ${dir}: its $I30 index is damaged; the directory, and every one after it, is listed from a pass over the whole $MFT instead`))
+      this.leaveIndexes()
+      return this.namesIn(dir, deleted)
+    }
+    const count = this.mftEntryCount
+    const byEntry = new Map<number, IndexedName[]>()
+    for (const n of names) {
+      if (n.entry >= count || n.entry === dir) continue
+      const same = byEntry.get(n.entry)
+      if (same) same.push(n)
+      else byEntry.set(n.entry, [n])
+    }
+    const wanted = Uint32Array.from(byEntry.keys()).sort()
+    const out: ListedName[] = []
+    this.summariesOf(
+      wanted,
+      (summary) => {
+        if (summary.damaged === undefined) {
+          const refs = byEntry.get(summary.entry)!
+          if (!summary.inUse || summary.baseEntry !== 0 || !refs.some((r) => r.sequence === 0 || r.sequence === summary.sequence)) return
+          summary = this.withExtensions(summary)
+        }
+        for (const n of listedNames(summary)) if (n.parent === dir && (n.parentSequence === 0 || n.parentSequence === sequence)) out.push({summary, name: n.name})
+      },
+      (entry, error) => {
+        const refs = byEntry.get(entry)!
+        const reason = errorMessage(error)
+        const summary = damagedFromIndex(entry, refs, reason)
+        this.damaged.set(entry, summary)
+        const where = listedNames(summary).map((n) => `"${n.name}"`)
+        this.addProblem(new CorruptImageError(`${reason}; listed as damaged, by the name${where.length === 1 ? '' : 's'} the index of MFT record ${dir} holds for it: ${where.join(', ')}`))
+        for (const n of listedNames(summary)) out.push({summary, name: n.name})
+      },
+    )
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  /** Makes the $MFT pass, which lists from then on, and forgets the lookups the indexes gave. */
+  private leaveIndexes(): void {
+    this.scan()
+    this.dirCache.clear()
+    this.lookupCache.clear()
+    this.lookupCacheNames = 0
+  }
+
+  /** The extension records an entry's $ATTRIBUTE_LIST names (the $MFT pass finds them by their base reference instead). */
+  private listedExtensions(entry: number): number[] {
+    const size = this.boot.mftRecordSize
+    const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
+    const list = record.attributes.find((a) => a.type === AttributeType.attributeList)
+    if (!list) return []
+    const value = this.readAttributeValue([list], `MFT record ${entry} $ATTRIBUTE_LIST`)
+    return [...new Set(parseAttributeList(value, entry).map((item) => item.entry))].filter((e) => e !== entry).sort((a, b) => a - b)
+  }
+
   /** Folds the extension records of a base entry into its summary. */
   private withExtensions(summary: EntrySummary): EntrySummary {
+    if (this.byIndex) {
+      if (!summary.attributeList) return summary
+      for (const extension of this.listedExtensions(summary.entry)) {
+        const part = this.summarizeEntry(extension)
+        if (part.baseEntry === summary.entry && part.baseSequence === summary.sequence && part.inUse) foldExtension(summary, part)
+      }
+      return summary
+    }
     const tree = this.scan()
     if (!tree.hasExtensions(summary.entry)) return summary
     for (const extension of tree.extensions.get(summary.entry) ?? []) foldExtension(summary, this.summarizeEntry(extension))
@@ -371,6 +555,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The summary of one entry. */
   private summaryOf(entry: number): EntrySummary {
+    const damaged = this.damaged.get(entry)
+    if (damaged) return damaged
     return this.withExtensions(this.summarizeEntry(entry))
   }
 
@@ -384,6 +570,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * records of the entries the tree places there, in name order (code units).
    */
   private namesIn(dir: number, deleted: boolean): ListedName[] {
+    if (this.byIndex && dir !== ORPHAN_ENTRY) return this.indexedNamesIn(dir, deleted)
     const tree = this.scan()
     const out: ListedName[] = []
     if (dir === ORPHAN_ENTRY) {
@@ -425,7 +612,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The name called `segment` in directory `parent`, or undefined; ORPHAN for the orphans' directory. */
   private lookup(parent: number, segment: string): ListedName | typeof ORPHAN | undefined {
-    if (parent === ROOT_ENTRY && this.scan().orphans.length > 0 && this.upcaseName(segment) === this.upcaseName(ORPHAN_DIRECTORY)) {
+    if (parent === ROOT_ENTRY && !this.byIndex && this.scan().orphans.length > 0 && this.upcaseName(segment) === this.upcaseName(ORPHAN_DIRECTORY)) {
       return this.lookupName(parent, segment) ?? ORPHAN
     }
     return this.lookupName(parent, segment)
@@ -465,8 +652,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
   }
 
   private resolve(path: string): ResolvedPath {
-    const tree = this.scan()
-    if (!tree.has(ROOT_ENTRY)) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
+    if (!this.byIndex && !this.scan().has(ROOT_ENTRY)) throw new CorruptImageError('the root directory (MFT record 5) is unreadable', this.mftEntryOffset(ROOT_ENTRY))
     const segments = path.split(/[/\\]+/).filter((s) => s !== '' && s !== '.')
     const chain = [ROOT_ENTRY]
     const spelled: string[] = []
@@ -502,10 +688,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The children of a directory, synchronously (the listing pass runs on first use). */
   listSync(dirPath: string, options?: ListOptions): FileEntry[] {
-    const tree = this.scan()
+    // deleted entries are found only by the $MFT pass
+    if (options?.deleted && this.byIndex) this.leaveIndexes()
+    const tree = this.byIndex ? undefined : this.scan()
     const resolved = this.dirCache.get(dirPath) ?? this.resolve(dirPath)
     const dir = resolved.chain[resolved.chain.length - 1]
-    if (dir !== ORPHAN_ENTRY && !tree.isDirectory(dir)) throw new FileNotFoundError(dirPath)
+    const isDirectory = tree ? tree.isDirectory(dir) : resolved.found ? resolved.found.summary.directory : dir === ROOT_ENTRY
+    if (dir !== ORPHAN_ENTRY && !isDirectory) throw new FileNotFoundError(dirPath)
     if (resolved.chain.length > MAX_DEPTH) {
       this.addProblem(new CorruptImageError(`directory cycle: ${resolved.chain.length} levels below the root at MFT record ${dir}`))
       return []
@@ -526,7 +715,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       if (fileEntry.kind === 'directory' && summary.inUse) this.rememberDirectory(path, {chain: [...resolved.chain, entry], path, found: listed})
       entries.push(fileEntry)
     }
-    if (dir === ROOT_ENTRY && tree.orphans.some((e) => deleted || tree.inUse(e))) {
+    if (tree && dir === ROOT_ENTRY && tree.orphans.some((e) => deleted || tree.inUse(e))) {
       entries.push(this.orphanDirectoryEntry())
       this.rememberDirectory(ORPHAN_DIRECTORY, {chain: [ROOT_ENTRY, ORPHAN_ENTRY], path: ORPHAN_DIRECTORY})
     }
@@ -555,6 +744,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const target = resolved.chain[resolved.chain.length - 1]
     const streamName = options?.stream ?? ''
     if (target === ORPHAN_ENTRY) throw new FileNotFoundError(path)
+    const damaged = this.damaged.get(target)
+    if (damaged) throw new CorruptImageError(`its MFT record is damaged and its contents are not read: ${damaged.damaged}`)
     const attributes = this.loadAttributes(target)
     let pieces = attributes.filter((a) => a.type === AttributeType.data && a.name === streamName)
     if (pieces.length === 0 && streamName !== '') {
@@ -608,6 +799,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       inode: `${summary.entry}-${summary.sequence}`,
     }
     if (!summary.inUse) result.deleted = true
+    if (summary.damaged !== undefined) result.damaged = summary.damaged
     if (summary.streams) result.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) result.linkTarget = reparse.target
     const flags = attributeNames(summary.fileAttributes, summary.dataFlags, reparse !== undefined)
@@ -652,7 +844,7 @@ export const ntfsDriver: FileSystemDriver = {
   detect(volume: ByteSource): boolean {
     return isNtfsBootSector(volume.read(0, 16))
   },
-  open(volume: ByteSource): NtfsFileSystem {
-    return new NtfsFileSystem(volume)
+  open(volume: ByteSource, options?: FileSystemOptions): NtfsFileSystem {
+    return new NtfsFileSystem(volume, {directoryIndexes: options?.directoryIndexes})
   },
 }

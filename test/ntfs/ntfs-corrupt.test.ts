@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {CorruptImageError, FileNotFoundError} from '../../src/errors.js'
+import type {FileEntry} from '../../src/fs/types.js'
 import {NtfsFileSystem, ntfsDriver} from '../../src/ntfs/index.js'
 import {MemoryByteSource} from '../helpers/memory-source.js'
 import {fixtureImage, golden, sha256Of, walk} from './ntfs-fixtures.js'
@@ -37,19 +38,52 @@ async function damaged(edit: (image: Buffer, fs: NtfsFileSystem) => Promise<void
 }
 
 describe('NTFS reader on damaged volumes: typed errors naming the record, the rest still read', () => {
-  it('skips an MFT record with a bad fix-up and names it', async () => {
+  it('lists an MFT record with a bad fix-up as damaged, by the name salvaged from it, and names it', async () => {
+    let pristine: FileEntry[] = []
     const fs = await damaged(async (image, fs) => {
+      pristine = await walk(fs)
       const entry = entryOf((await fs.stat('resident.txt')).inode)
       image[fs.mftEntryOffset(entry) + 510] ^= 0xff
     })
     const all = await walk(fs)
-    expect(all.map((e) => e.path)).not.toContain('resident.txt')
-    expect(all.length).toBeGreaterThan(3000)
+    // the same paths as before the damage: nothing drops out of the listing in silence
+    expect(all.map((e) => e.path)).toEqual(pristine.map((e) => e.path))
+    const listed = all.find((e) => e.path === 'resident.txt')!
+    expect(listed).toMatchObject({kind: 'file', size: 0, times: {}, inode: '64-1', damaged: expect.stringMatching(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\)/)})
+    expect(all.filter((e) => e.damaged)).toHaveLength(1)
     expect(fs.problems).toHaveLength(1)
     expect(fs.problems[0]).toBeInstanceOf(CorruptImageError)
-    expect(fs.problems[0].message).toMatch(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\)$/)
-    await expect(fs.stat('resident.txt')).rejects.toBeInstanceOf(FileNotFoundError)
+    expect(fs.problems[0].message).toMatch(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); listed as damaged, by the name read from it \(unverified\): "resident.txt" in MFT record 5$/)
+    expect((await fs.stat('resident.txt')).damaged).toBe(listed.damaged)
+    await expect(fs.open('resident.txt')).rejects.toThrow(/^its MFT record is damaged and its contents are not read: MFT record 64: update sequence mismatch/)
     expect(await sha256Of(fs, 'nonresident.bin')).toBe(goldenSha('nonresident.bin'))
+  })
+
+  it('keeps the children of a damaged directory in their place', async () => {
+    let pristine: FileEntry[] = []
+    let dir = ''
+    const fs = await damaged(async (image, fs) => {
+      pristine = await walk(fs)
+      const directory = pristine.find((e) => e.kind === 'directory' && !e.path.startsWith('$') && pristine.some((c) => c.path.startsWith(`${e.path}/`)))!
+      dir = directory.path
+      image[fs.mftEntryOffset(entryOf(directory.inode)) + 1022] ^= 0xff // the fix-up of its second sector
+    })
+    const all = await walk(fs)
+    expect(all.map((e) => e.path)).toEqual(pristine.map((e) => e.path))
+    expect(all.find((e) => e.path === dir)).toMatchObject({kind: 'directory', damaged: expect.stringMatching(/update sequence mismatch in sector 1/)})
+    expect(all.filter((e) => e.path.startsWith(`${dir}/`)).every((e) => e.damaged === undefined)).toBe(true)
+  })
+
+  it('names a damaged record from which no name can be read, and lists the rest', async () => {
+    const fs = await damaged(async (image, fs) => {
+      const entry = entryOf((await fs.stat('resident.txt')).inode)
+      const record = fs.mftEntryOffset(entry)
+      image.writeUInt16LE(8, record + 20) // first attribute offset inside the header
+    })
+    const all = await walk(fs)
+    expect(all.map((e) => e.path)).not.toContain('resident.txt')
+    expect(fs.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^MFT record 64: first attribute offset 8 out of bounds \(at offset \d+\)$/)])
+    await expect(fs.stat('resident.txt')).rejects.toBeInstanceOf(FileNotFoundError)
   })
 
   it('refuses a data run pointing past the end of the volume when the file is read', async () => {
@@ -154,7 +188,10 @@ describe('NTFS reader when $MFT entry 0 itself is damaged', () => {
     image[pristine.mftEntryOffset(0) + 510] ^= 0xff // bad fix-up in entry 0
     const fs = new NtfsFileSystem(new MemoryByteSource(image))
     expect(fs.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/^MFT record 0: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); read its copy in \$MFTMirr instead$/))
-    expect((await walk(fs)).map((e) => e.path)).toEqual(expected.filter((p) => p !== '$MFT'))
+    // entry 0 itself is listed as damaged, by its salvaged name
+    const all = await walk(fs)
+    expect(all.map((e) => e.path)).toEqual(expected)
+    expect(all.find((e) => e.path === '$MFT')?.damaged).toMatch(/^MFT record 0: update sequence mismatch in sector 0/)
   })
 })
 

@@ -32,6 +32,7 @@ import {RecordStore} from '../bundle/records.js'
 import {BundleZipWriter, type WrittenEntry} from '../bundle/zip-writer.js'
 import {FileNotFoundError, InterruptedError, OutputNotWritableError, UsageError, errorMessage} from '../errors.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
+import {fileSystemProblems} from '../fs/problems.js'
 import {ListingCache} from '../fs/listing-cache.js'
 import {coverageWarnings, type CoverageAccount} from '../parsers/coverage.js'
 import {groupByCamera} from '../parsers/media/camera.js'
@@ -122,6 +123,12 @@ export interface CollectOptions {
   unprotectKeys?: boolean
   /** The DPAPI to use (tests); default on a live Windows run: live/dpapi.ts. */
   dpapi?: DpapiUnprotect
+  /**
+   * Triage (--triage): read NTFS volumes only along the artifact paths, through the
+   * directories' $I30 indexes, instead of a pass over the whole $MFT. Deleted and orphan
+   * files are not looked for; each volume's notes in the manifest say so.
+   */
+  triage?: boolean
 }
 
 /** The pseudo-definition under which live-system records are filed. */
@@ -189,10 +196,11 @@ export async function collect(options: CollectOptions): Promise<CollectResult> {
 /** The source named, or on a live run without one the machine's fixed volumes (each named in the manifest). */
 async function openEvidence(options: CollectOptions): Promise<EvidenceSource> {
   const snapshots = options.snapshots ?? 'none'
-  if (options.source !== undefined) return openSource(options.source, {snapshots})
+  const directoryIndexes = options.triage ?? false
+  if (options.source !== undefined) return openSource(options.source, {snapshots, directoryIndexes})
   if (!options.live) throw new UsageError('--source is required (or --live alone on Windows, to read every fixed NTFS volume)')
   const list = await listLiveVolumes({medium: installRoot()})
-  return openSources(list.devices, {notCollected: list.notCollected, listedBy: list.commandLine, snapshots})
+  return openSources(list.devices, {notCollected: list.notCollected, listedBy: list.commandLine, snapshots, directoryIndexes})
 }
 
 /** `--snapshots 3` on a source where no volume has a shadow copy 3 is a mistake, refused before anything is written. */
@@ -330,9 +338,14 @@ class CollectionRun {
           continue
         }
         const fs = new ListingCache(volume.fs)
-        for (const definition of this.definitions) {
-          if (this.options.signal?.aborted) throw new InterruptedError('signal')
-          await this.collectArtifact(definition, volume, fs)
+        try {
+          for (const definition of this.definitions) {
+            if (this.options.signal?.aborted) throw new InterruptedError('signal')
+            await this.collectArtifact(definition, volume, fs)
+          }
+        } finally {
+          // damage the reader met on the way: a listing it left something out of says why here
+          for (const problem of fileSystemProblems(volume.fs)) this.errors.push({volume: volume.id, message: `${volume.id}: file system damaged: ${problem}`})
         }
       }
       if (this.options.live && !this.options.signal?.aborted) await this.collectLive()

@@ -24,6 +24,14 @@ export class ListingCache implements ReadOnlyFileSystem {
     return this.inner.kind
   }
 
+  get problems(): readonly Error[] | undefined {
+    return this.inner.problems
+  }
+
+  get problemCount(): number | undefined {
+    return this.inner.problemCount
+  }
+
   async list(dirPath: string, options?: ListOptions): Promise<FileEntry[]> {
     if (options?.deleted) return this.inner.list(dirPath, options)
     const cached = this.listings.get(dirPath)

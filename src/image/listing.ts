@@ -1,4 +1,5 @@
 import {UnsupportedFormatError, UsageError} from '../errors.js'
+import {fileSystemProblems} from '../fs/problems.js'
 import type {FileEntry, ReadOnlyFileSystem} from '../fs/types.js'
 import {indentedFlatJson, indentedJson, quote} from '../indented-json.js'
 import type {EvidenceSource, EvidenceVolume} from '../source/types.js'
@@ -128,6 +129,7 @@ export interface ListedFile {
   streams: Array<{name: string; size: number}>
   linkTarget?: string
   attributes?: string[]
+  damaged?: string
 }
 
 export function toListedFile(entry: FileEntry): ListedFile {
@@ -143,6 +145,7 @@ export function toListedFile(entry: FileEntry): ListedFile {
     streams: entry.streams ?? [],
     ...(entry.linkTarget !== undefined ? {linkTarget: entry.linkTarget} : {}),
     ...(entry.attributes ? {attributes: entry.attributes} : {}),
+    ...(entry.damaged !== undefined ? {damaged: entry.damaged} : {}),
   }
 }
 
@@ -179,6 +182,7 @@ export function listedFileJson(entry: FileEntry, escape?: (json: string) => stri
   field('streams', entry.streams ?? [])
   if (entry.linkTarget !== undefined) field('linkTarget', entry.linkTarget)
   if (entry.attributes) field('attributes', entry.attributes)
+  if (entry.damaged !== undefined) field('damaged', entry.damaged)
   return out === '' ? '{}' : `${out}\n    }`
 }
 
@@ -207,14 +211,18 @@ export interface VolumeListing {
   volume: string
   root: string
   entries: ListedFile[]
+  /** What the reader found damaged while listing (only when it found something). */
+  problems?: string[]
 }
+
 
 /** Collects the whole listing for the JSON document. */
 export async function listVolume(source: EvidenceSource, path: string | undefined, options: ListOptions & {partition?: number; snapshot?: number} = {}): Promise<VolumeListing> {
   const volume = chooseVolume(source, options.partition, options.snapshot)
   const entries: ListedFile[] = []
   for await (const entry of walkVolume(volume.fs, path, options)) entries.push(toListedFile(entry))
-  return {source: source.description.path, volume: volume.id, root: normalise(path), entries}
+  const problems = fileSystemProblems(volume.fs)
+  return {source: source.description.path, volume: volume.id, root: normalise(path), entries, ...(problems.length > 0 ? {problems} : {})}
 }
 
 /**
@@ -245,7 +253,10 @@ export async function* listVolumeJson(
       }
     }
   }
-  yield first ? `${opening},\n  "entries": []\n}` : `${piece}\n  ]\n}`
+  // a volume read without damage gives the document it always gave; damage adds "problems"
+  const problems = fileSystemProblems(volume.fs)
+  const tail = problems.length > 0 ? `,\n  "problems": ${indentedJson(problems, 1, options.escape)}\n}` : '\n}'
+  yield first ? `${opening},\n  "entries": []${tail}` : `${piece}\n  ]${tail}`
 }
 
 const JSON_PIECE = 65536

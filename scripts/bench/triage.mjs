@@ -4,13 +4,16 @@
 // the files it matches, not the volume. Bytes read are counted where every image byte is
 // read (FileByteSource.bytesRead) and reported against the image size (target < 5 %).
 //
-//   npm run build && node scripts/bench/triage.mjs [--files 100000] [--filler-mib 900] [--rebuild]
+//   npm run build && node scripts/bench/triage.mjs [--files 100000] [--filler-mib 900] [--rebuild] [--rounds 3]
+//
+// Both ways of reading the volume are measured: the default (one pass over the whole $MFT) and
+// --triage (directories through their $I30 indexes), and their copies compared byte for byte.
 //
 // The volume (.bench/triage.img, built with mkntfs + ntfs-3g, needs root): the sample
 // Windows tree of fixtures/sample/tree (users, browsers, chats, pictures, hives), 100 000
 // small files in 100 folders under ProgramData, and one large file of random bytes
 // (pagefile.sys) that no definition matches, to about 1.2 GB.
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {randomFillSync} from 'node:crypto'
 import {closeSync, cpSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
@@ -65,21 +68,34 @@ const {FileByteSource} = await import(join(ROOT, 'dist/src/image/byte-source.js'
 const {createKeys} = await import(join(ROOT, 'dist/src/bundle/keys.js'))
 const keysDir = join(BENCH, 'triage-keys')
 if (!existsSync(join(keysDir, 'key.pem'))) createKeys({name: 'Bench Examiner', outDir: keysDir})
-const out = join(BENCH, 'triage-out.zip')
-rmSync(out, {force: true})
 const size = statSync(image).size
-FileByteSource.bytesRead = 0
-const started = Date.now()
-const result = await collect({source: image, out, caseId: 'triage-bench', examiner: 'Bench', signer: {key: join(keysDir, 'key.pem'), cert: join(keysDir, 'cert.pem')}})
-const seconds = (Date.now() - started) / 1000
-const read = FileByteSource.bytesRead
-const copied = result.manifest.entries.filter((e) => e.kind === 'copy')
-const copiedBytes = copied.reduce((a, e) => a + e.size, 0)
-rmSync(out, {force: true})
-console.log(`triage collect from ${image} (${(size / 2 ** 20).toFixed(0)} MiB): ${copied.length} files (${(copiedBytes / 2 ** 20).toFixed(1)} MiB) collected in ${seconds.toFixed(1)} s, complete: ${result.complete}`)
-console.log(`  bytes read from the image: ${(read / 2 ** 20).toFixed(1)} MiB = ${((100 * read) / size).toFixed(2)} % of the image (target < 5 %)`)
+const signer = {key: join(keysDir, 'key.pem'), cert: join(keysDir, 'cert.pem')}
 
-// where those bytes go: the NTFS reader's first listing makes one pass over the whole $MFT
+/** One collect in this process, bytes counted where every image byte is read; the copies it made, by path and SHA-256. */
+async function measured(triage) {
+  const out = join(BENCH, `triage-out${triage ? '-triage' : ''}.zip`)
+  rmSync(out, {force: true})
+  FileByteSource.bytesRead = 0
+  const started = Date.now()
+  const result = await collect({source: image, out, caseId: 'triage-bench', examiner: 'Bench', signer, triage})
+  const seconds = (Date.now() - started) / 1000
+  const read = FileByteSource.bytesRead
+  rmSync(out, {force: true})
+  const copies = result.manifest.entries.filter((e) => e.kind === 'copy')
+  return {read, seconds, result, copies, key: copies.map((e) => `${e.path} ${e.sha256}`).sort().join('\n')}
+}
+
+const full = await measured(false)
+const triage = await measured(true)
+const copiedBytes = full.copies.reduce((a, e) => a + e.size, 0)
+console.log(`collect from ${image} (${(size / 2 ** 20).toFixed(0)} MiB): ${full.copies.length} files (${(copiedBytes / 2 ** 20).toFixed(1)} MiB) collected, complete: ${full.result.complete}`)
+const pct = (read) => `${(read / 2 ** 20).toFixed(1)} MiB = ${((100 * read) / size).toFixed(2)} % of the image`
+console.log(`  collect (the $MFT pass):            ${pct(full.read)}, ${full.seconds.toFixed(1)} s in this process`)
+console.log(`  collect --triage ($I30 indexes):    ${pct(triage.read)}, ${triage.seconds.toFixed(1)} s in this process (target < 5 %)`)
+console.log(`  the same copies, byte for byte:     ${triage.key === full.key ? 'yes' : 'NO'} (${triage.copies.length} and ${full.copies.length} files, compared by path and SHA-256)`)
+if (triage.key !== full.key) process.exitCode = 1
+
+// where the full collect's bytes go: the NTFS reader's first listing makes one pass over the whole $MFT
 // (the directory tree, src/ntfs/mft-tree.ts); measured apart by opening the image again
 const {openSource} = await import(join(ROOT, 'dist/src/source/open.js'))
 const {chooseVolume} = await import(join(ROOT, 'dist/src/image/listing.js'))
@@ -89,7 +105,29 @@ try {
   FileByteSource.bytesRead = 0
   await volume.fs.list('')
   const pass = FileByteSource.bytesRead
-  console.log(`  of which the $MFT pass: ${(pass / 2 ** 20).toFixed(1)} MiB (${((100 * pass) / size).toFixed(2)} % of the image); the rest (directories on the paths, matched files, metadata): ${((read - pass) / 2 ** 20).toFixed(1)} MiB`)
+  console.log(`  of the full collect, the $MFT pass: ${(pass / 2 ** 20).toFixed(1)} MiB (${((100 * pass) / size).toFixed(2)} % of the image); the rest: ${((full.read - pass) / 2 ** 20).toFixed(1)} MiB`)
 } finally {
   await again.close()
 }
+
+// whole processes, as a user starts them, interleaved
+const rounds = option('rounds', 3)
+const BIN = join(ROOT, 'bin/run.js')
+const env = process.env
+function timed(extra) {
+  const out = join(BENCH, 'triage-cli.zip')
+  rmSync(out, {force: true})
+  const started = process.hrtime.bigint()
+  const run = spawnSync(process.execPath, [BIN, 'collect', '--source', image, '--out', out, '--case', 'triage-bench', '--examiner', 'Bench', '--key', signer.key, '--cert', signer.cert, '--allow-same-volume', ...extra], {env, stdio: ['ignore', 'ignore', 'pipe']})
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  rmSync(out, {force: true})
+  if (run.status !== 0) throw new Error(`trawl collect failed: ${run.stderr}`)
+  return seconds
+}
+const walls = {full: [], triage: []}
+for (let i = 0; i < rounds; i++) {
+  walls.full.push(timed([]))
+  walls.triage.push(timed(['--triage']))
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+console.log(`\nwhole processes (median of ${rounds}): trawl collect ${median(walls.full).toFixed(2)} s, trawl collect --triage ${median(walls.triage).toFixed(2)} s (ratio ${(median(walls.triage) / median(walls.full)).toFixed(2)})`)

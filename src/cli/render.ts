@@ -40,6 +40,8 @@ export function renderCollectSummary(result: CollectResult & {bundleSha256: stri
       : [`SHA-256:   ${result.bundleSha256}`]),
     `Case:      ${m.case.id}   Examiner: ${m.case.examiner}${m.case.evidenceItem ? `   Evidence item: ${m.case.evidenceItem}` : ''}`,
     `Source:    ${m.source.path} (${m.source.kind}${m.source.format ? `, ${m.source.format}` : ''}); volumes: ${m.source.volumes.map((v) => `${v.id}${v.unreadable ? ' (not read)' : ''}`).join(', ')}`,
+    // how a volume was read, where that limits what could be found (triage, a dirty ext journal)
+    ...m.source.volumes.flatMap((v) => (v.description.notes ?? []).map((note) => `           ${v.id}: ${note}`)),
     `Time:      ${m.startedAt} to ${m.endedAt} (${(result.durationMs / 1000).toFixed(1)} s)`,
     `Collected: ${files.length} files, ${formatBytes(bytes)}, ${records} records, ${m.errors.length} errors`,
     `Signer:    ${m.signer.subject}`,

@@ -36,6 +36,8 @@ export interface RunCollectOptions extends SignerFiles {
   snapshots?: SnapshotSelection
   /** Live Windows: have DPAPI unprotect app keys as the signed-in user (see CollectOptions). */
   unprotectKeys?: boolean
+  /** Read NTFS volumes only along the artifact paths (see CollectOptions.triage). */
+  triage?: boolean
   /** Progress lines on stderr (default: when stderr is a terminal). */
   progress?: boolean
   /** Encryption certificates the bundle is encrypted to (`<bundle>.zip.p7m`). */
@@ -84,6 +86,7 @@ export async function runCollect(options: RunCollectOptions): Promise<RunCollect
       workDir: options.workDir,
       snapshots: options.snapshots,
       unprotectKeys: options.unprotectKeys,
+      triage: options.triage,
       hashSets,
       phashSets,
       phashThreshold: options.phashThreshold,

@@ -253,7 +253,7 @@ function headerSection(input: ReportInput): string {
   const source = input.source
   const stored = source.storedHashes
   const volumes = (source.volumes ?? [])
-    .map((v) => `${v.id}: ${[v.description.scheme, v.description.index === undefined ? '' : `partition ${v.description.index}`, v.description.fileSystem, v.description.label ? `label ${v.description.label}` : '', v.description.serial ? `serial ${v.description.serial}` : '', v.unreadable ? `NOT READ: ${v.unreadable}` : ''].filter(Boolean).join(', ')}`)
+    .map((v) => `${v.id}: ${[v.description.scheme, v.description.index === undefined ? '' : `partition ${v.description.index}`, v.description.fileSystem, v.description.label ? `label ${v.description.label}` : '', v.description.serial ? `serial ${v.description.serial}` : '', v.unreadable ? `NOT READ: ${v.unreadable}` : '', ...(v.description.notes ?? [])].filter(Boolean).join(', ')}`)
     .join('\n')
   const rows: Array<[string, string | undefined]> = [
     ['Case', input.case.id],

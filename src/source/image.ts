@@ -1,6 +1,6 @@
 import {stat} from 'node:fs/promises'
 import {CorruptImageError, TrawlError, errorMessage} from '../errors.js'
-import {fileSystemDrivers} from '../fs/drivers.js'
+import {fileSystemDrivers, type FileSystemOptions} from '../fs/drivers.js'
 import type {ByteSource} from '../image/byte-source.js'
 import {SliceByteSource} from '../image/byte-source.js'
 import {detectVirtualDisk, openImage, readHead} from '../image/detect.js'
@@ -39,7 +39,7 @@ function partitionBytes(image: ByteSource, partition: Partition, warnings: strin
 }
 
 /** Opens the file system of one volume with the first driver that detects it. */
-export function attachFileSystem(id: string, bytes: ByteSource, description: VolumeDescription): EvidenceVolume {
+export function attachFileSystem(id: string, bytes: ByteSource, description: VolumeDescription, options: FileSystemOptions = {}): EvidenceVolume {
   const sniffed = bytes.size > 0 ? sniffFileSystem(bytes) : {name: 'unknown' as const}
   const volume: EvidenceVolume = {id, description: {...description, fileSystem: sniffed.name}}
   if (sniffed.label) volume.description.label = sniffed.label
@@ -54,7 +54,7 @@ export function attachFileSystem(id: string, bytes: ByteSource, description: Vol
     if (!detected) continue
     volume.description.fileSystem = driver.name
     try {
-      const fs = driver.open(bytes)
+      const fs = driver.open(bytes, options)
       volume.fs = fs
       // a driver reading a family names the member it found (ext2, ext3, ext4)
       volume.description.fileSystem = fs.kind
@@ -124,6 +124,7 @@ export function shadowCopyVolumes(live: EvidenceVolume, bytes: ByteSource, selec
 /** Opens an image path (any segment of it) as an evidence source. */
 export function openImageSource(path: string, options: OpenOptions = {}): ImageEvidenceSource {
   const selection = options.snapshots ?? 'none'
+  const fsOptions = {directoryIndexes: options.directoryIndexes}
   const image = openImage(path)
   const warnings: string[] = [...(image.ewf?.warnings ?? []), ...(image.warnings ?? []), ...deviceWarnings(image.description)]
   try {
@@ -133,7 +134,7 @@ export function openImageSource(path: string, options: OpenOptions = {}): ImageE
     if (volumeSystem.scheme === 'none') {
       // a Windows volume read in place is named by its drive letter, as the examiner knows it (files/C/...)
       const id = image.description.device?.driveLetter ?? 'vol'
-      const live = attachFileSystem(id, image.source, {scheme: 'none', offset: 0, size: image.source.size})
+      const live = attachFileSystem(id, image.source, {scheme: 'none', offset: 0, size: image.source.size}, fsOptions)
       volumes.push(live, ...shadowCopyVolumes(live, image.source, selection, warnings))
     } else {
       for (const partition of volumeSystem.partitions) {
@@ -144,7 +145,7 @@ export function openImageSource(path: string, options: OpenOptions = {}): ImageE
           offset: partition.offset,
           size: partition.size,
           partitionType: partition.scheme === 'mbr' ? partition.type : partition.description,
-        })
+        }, fsOptions)
         volumes.push(live, ...shadowCopyVolumes(live, bytes, selection, warnings))
       }
     }

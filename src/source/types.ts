@@ -56,6 +56,8 @@ export type SnapshotSelection = 'all' | 'none' | number[]
 export interface OpenOptions {
   /** Default 'none': each volume's shadow copies are listed in its description, not opened. */
   snapshots?: SnapshotSelection
+  /** Triage: file systems read only along the paths walked (FileSystemOptions.directoryIndexes). */
+  directoryIndexes?: boolean
 }
 
 export interface EvidenceVolume {

@@ -102,10 +102,13 @@ console.log(`trawl peak RSS:   ${(trawlResult.maxRssKiB / 1024).toFixed(0)} MiB,
 
 // whole processes: the command as a user runs it, output through a pipe
 function timedProcess(command, argv) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', command, ...argv], {maxBuffer: 1 << 30})
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', command, ...argv], {maxBuffer: 2 ** 31})
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`)
   const [wall, user, sys, kb] = result.stderr.toString().trim().split('\n').pop().split(' ').map(Number)
-  return {wall, cpu: user + sys, peakMiB: kb / 1024, bytes: result.stdout.length, lines: result.stdout.toString().split('\n').filter(Boolean).length}
+  // counted in the bytes: the JSON of a million files is longer than a string can be
+  let lines = 0
+  for (let at = result.stdout.indexOf(10); at !== -1; at = result.stdout.indexOf(10, at + 1)) lines++
+  return {wall, cpu: user + sys, peakMiB: kb / 1024, bytes: result.stdout.length, lines}
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const BIN = join(ROOT, 'bin/run.js')

@@ -34,7 +34,7 @@ export async function runImageLs(image: string, path: string | undefined, flags:
     } else {
       // one system call per line was most of the time: lines go out in pieces
       const out = new BufferedOutput()
-      for await (const run of walkVolumeRuns(volume.fs, path, options)) {
+      for await (const run of walkVolumeRuns(volume.fs, path, {...options, brief: true})) {
         let full = false
         for (const entry of run) for (const line of formatFlsLines(entry, terminalSafe)) full = out.add(`${line}\n`) || full
         if (full) await out.flush()

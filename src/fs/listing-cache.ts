@@ -33,7 +33,7 @@ export class ListingCache implements ReadOnlyFileSystem {
   }
 
   async list(dirPath: string, options?: ListOptions): Promise<FileEntry[]> {
-    if (options?.deleted) return this.inner.list(dirPath, options)
+    if (options?.deleted || options?.brief) return this.inner.list(dirPath, options)
     const cached = this.listings.get(dirPath)
     if (cached) return cached
     const entries = await this.inner.list(dirPath, options)

@@ -59,6 +59,12 @@ export interface FileEntry {
 export interface ListOptions {
   /** Also list deleted entries where the source can (NTFS). */
   deleted?: boolean
+  /**
+   * Only what a line listing prints (path, name, kind, size, inode, deleted, streams, link
+   * target): a source may then leave out the times and attributes, which cost most of a
+   * listing's work. Sources that cannot tell the difference ignore it.
+   */
+  brief?: boolean
 }
 
 export interface ReadOnlyFileSystem {

@@ -16,6 +16,11 @@ export interface ByteSource {
    * source; reading at or past the end returns an empty buffer.
    */
   read(offset: number, length: number): Buffer
+  /**
+   * Where a source can, reads up to `length` bytes at `offset` straight into `target` at
+   * `targetOffset` and returns how many (fewer only at the end): no buffer per read.
+   */
+  readInto?(offset: number, target: Uint8Array, targetOffset?: number, length?: number): number
   close(): void
 }
 
@@ -99,7 +104,16 @@ export class FileByteSource implements ByteSource {
 export class SliceByteSource implements ByteSource {
   constructor(private readonly parent: ByteSource, readonly offset: number, readonly size: number) {
     if (offset < 0 || size < 0) throw new CorruptImageError(`slice of ${size} bytes at a negative offset`, offset)
+    const into = parent.readInto?.bind(parent)
+    if (into) {
+      this.readInto = (at, target, targetOffset = 0, length = target.length - targetOffset) => {
+        if (at < 0 || length < 0) throw new CorruptImageError(`read of ${length} bytes at a negative offset`, at)
+        return at >= this.size ? 0 : into(this.offset + at, target, targetOffset, Math.min(length, this.size - at))
+      }
+    }
   }
+
+  readonly readInto?: (offset: number, target: Uint8Array, targetOffset?: number, length?: number) => number
 
   read(offset: number, length: number): Buffer {
     if (offset >= this.size) return Buffer.alloc(0)

@@ -59,6 +59,8 @@ export function chooseVolume(source: EvidenceSource, partition?: number, snapsho
 export interface ListOptions {
   recursive?: boolean
   deleted?: boolean
+  /** Only what fls lines print (the file system may leave out times and attributes: ListOptions.brief). */
+  brief?: boolean
 }
 
 function join(dir: string, name: string): string {
@@ -99,7 +101,7 @@ export async function* walkVolumeRuns(fs: ReadOnlyFileSystem, start: string | un
 }
 
 async function* walkDirectory(fs: ReadOnlyFileSystem, dir: string, options: ListOptions, seen: Set<string>): AsyncGenerator<FileEntry[]> {
-  const children = await fs.list(dir, {deleted: options.deleted ?? false})
+  const children = await fs.list(dir, options.brief ? {deleted: options.deleted ?? false, brief: true} : {deleted: options.deleted ?? false})
   let run: FileEntry[] = []
   for (const child of children) {
     // copied only to fill in a path the file system left out (each list() returns new entries)

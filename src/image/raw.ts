@@ -26,6 +26,10 @@ export class RawImage implements ByteSource {
     return this.file.read(offset, length)
   }
 
+  readInto(offset: number, target: Uint8Array, targetOffset = 0, length = target.length - targetOffset): number {
+    return this.file.readInto(offset, target, targetOffset, length)
+  }
+
   close(): void {
     this.file.close()
   }

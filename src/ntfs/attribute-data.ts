@@ -123,6 +123,14 @@ export class AttributeData {
     if (lastCluster >= this.clusterCount) {
       throw new CorruptImageError(`${this.where}: data run at cluster ${runLcn} points past the end of the volume (${this.clusterCount} clusters)`, volumeOffset)
     }
+    if (this.volume.readInto) {
+      // straight into the caller's buffer: no buffer per read, no copy
+      const done = this.volume.readInto(volumeOffset, out, outOffset, length)
+      if (done < length) {
+        throw new CorruptImageError(`${this.where}: the image ends before cluster ${Math.floor((volumeOffset + done) / this.clusterSize)} (truncated image)`, volumeOffset + done)
+      }
+      return
+    }
     // in pieces: each read is a fresh buffer from the source, and many small ones are
     // reclaimed sooner than a few large ones
     for (let done = 0; done < length; ) {

@@ -149,7 +149,7 @@ export function damagedSummary(buf: Buffer, start: number, entry: number, names:
 }
 
 /** Summarizes a fixed-up MFT record (walkAttributes and checkListedValue check it). */
-export function summarizeRecord(buf: Buffer, start: number, size: number, entry: number, absOffset: number): EntrySummary {
+export function summarizeRecord(buf: Buffer, start: number, size: number, entry: number, absOffset: number, brief = false): EntrySummary {
   const flags = u16(buf, start + 22)
   const summary: EntrySummary = {
     entry,
@@ -167,7 +167,7 @@ export function summarizeRecord(buf: Buffer, start: number, size: number, entry:
     const dataSize = checkListedValue(buf, a, entry)
     switch (a.type) {
       case AttributeType.standardInformation:
-        summary.times = readTimes(buf, a.valueStart, {})
+        summary.times = brief ? {} : readTimes(buf, a.valueStart, {})
         summary.fileAttributes = u32(buf, a.valueStart + 32)
         break
       case AttributeType.fileName: {
@@ -177,7 +177,7 @@ export function summarizeRecord(buf: Buffer, start: number, size: number, entry:
           parentSequence: fileNameParentSequence(buf, v),
           namespace: fileNameNamespace(buf, v),
           name: buf.toString('utf16le', v + 66, v + 66 + buf[v + 64] * 2),
-          times: readTimes(buf, v + 8, {}),
+          times: brief ? {} : readTimes(buf, v + 8, {}),
         })
         break
       }

@@ -376,17 +376,17 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * Summaries of the given entries (ascending), read again from their records: entries
    * close together in the $MFT in one read. Deleted entries only with `deleted`.
    */
-  private forEachSummary(entries: Uint32Array, deleted: boolean, visit: (summary: EntrySummary) => void): void {
+  private forEachSummary(entries: Uint32Array, deleted: boolean, visit: (summary: EntrySummary) => void, brief = false): void {
     const tree = this.scan()
     const wanted = entries.filter((e) => tree.has(e) && (deleted || tree.inUse(e)))
-    this.summariesOf(wanted, (summary) => visit(this.withExtensions(summary)), (_entry, error) => this.addProblem(error))
+    this.summariesOf(wanted, (summary) => visit(this.withExtensions(summary)), (_entry, error) => this.addProblem(error), brief)
   }
 
   /**
    * The summaries of `wanted` (ascending entry numbers), entries close together in the $MFT
    * in one read; a damaged record already known comes from `damaged`, one that fails goes to `failed`.
    */
-  private summariesOf(wanted: ArrayLike<number>, visit: (summary: EntrySummary) => void, failed: (entry: number, error: unknown) => void): void {
+  private summariesOf(wanted: ArrayLike<number>, visit: (summary: EntrySummary) => void, failed: (entry: number, error: unknown) => void, brief = false): void {
     const size = this.boot.mftRecordSize
     const buffer = (this.recordBuffer ??= Buffer.allocUnsafe(RECORDS_PER_READ * size))
     let i = 0
@@ -409,7 +409,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
             const start = (entry - first) * size
             if (!hasFileSignature(chunk, start)) throw new CorruptImageError(`MFT record ${entry} has no FILE signature`, offset)
             applyFixups(chunk, start, size, entry, offset)
-            summary = summarizeRecord(chunk, start, size, entry, offset)
+            summary = summarizeRecord(chunk, start, size, entry, offset, brief)
           } else {
             summary = this.summarizeEntry(entry)
           }
@@ -478,13 +478,13 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * An index entry whose record is free or reused names a deleted file, which is not listed;
    * a record that cannot be read is listed as damaged, by the name its index entry holds.
    */
-  private indexedNamesIn(dir: number, deleted: boolean): ListedName[] {
+  private indexedNamesIn(dir: number, deleted: boolean, brief: boolean): ListedName[] {
     const {sequence, names, damaged} = this.readDirectoryIndex(dir)
     if (damaged) {
       // what a damaged index leaves out, the $MFT pass still finds: it is made, and lists from here on
       this.addProblem(new CorruptImageError(`MFT record ${dir}: its $I30 index is damaged; the directory, and every one after it, is listed from a pass over the whole $MFT instead`))
       this.leaveIndexes()
-      return this.namesIn(dir, deleted)
+      return this.namesIn(dir, deleted, brief)
     }
     const count = this.mftEntryCount
     const byEntry = new Map<number, IndexedName[]>()
@@ -515,6 +515,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         this.addProblem(new CorruptImageError(`${reason}; listed as damaged, by the name${where.length === 1 ? '' : 's'} the index of MFT record ${dir} holds for it: ${where.join(', ')}`))
         for (const n of listedNames(summary)) out.push({summary, name: n.name})
       },
+      brief,
     )
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
@@ -569,19 +570,29 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * The names in directory `dir` (ORPHAN_ENTRY: one name of each orphan), read from the
    * records of the entries the tree places there, in name order (code units).
    */
-  private namesIn(dir: number, deleted: boolean): ListedName[] {
-    if (this.byIndex && dir !== ORPHAN_ENTRY) return this.indexedNamesIn(dir, deleted)
+  private namesIn(dir: number, deleted: boolean, brief = false): ListedName[] {
+    if (this.byIndex && dir !== ORPHAN_ENTRY) return this.indexedNamesIn(dir, deleted, brief)
     const tree = this.scan()
     const out: ListedName[] = []
     if (dir === ORPHAN_ENTRY) {
-      this.forEachSummary(tree.orphans, deleted, (summary) => {
-        const names = listedNames(summary)
-        if (names.length > 0) out.push({summary, name: names[0].name})
-      })
+      this.forEachSummary(
+        tree.orphans,
+        deleted,
+        (summary) => {
+          const names = listedNames(summary)
+          if (names.length > 0) out.push({summary, name: names[0].name})
+        },
+        brief,
+      )
     } else {
-      this.forEachSummary(tree.childrenOf(dir), deleted, (summary) => {
-        for (const n of listedNames(summary)) if (n.parent === dir && tree.parentMatches(dir, n.parentSequence)) out.push({summary, name: n.name})
-      })
+      this.forEachSummary(
+        tree.childrenOf(dir),
+        deleted,
+        (summary) => {
+          for (const n of listedNames(summary)) if (n.parent === dir && tree.parentMatches(dir, n.parentSequence)) out.push({summary, name: n.name})
+        },
+        brief,
+      )
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
@@ -702,7 +713,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
     const deleted = options?.deleted ?? false
     const entries: FileEntry[] = []
     const prefix = resolved.path === '' ? '' : `${resolved.path}/`
-    for (const listed of this.namesIn(dir, deleted)) {
+    const brief = options?.brief ?? false
+    for (const listed of this.namesIn(dir, deleted, brief)) {
       const {summary, name} = listed
       const entry = summary.entry
       if (resolved.chain.includes(entry)) {
@@ -710,7 +722,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         continue
       }
       const path = prefix + name
-      const fileEntry = this.fileEntry(summary, path, name)
+      const fileEntry = this.fileEntry(summary, path, name, brief)
       // a deleted directory may share its name with a live one: only the live one is remembered
       if (fileEntry.kind === 'directory' && summary.inUse) this.rememberDirectory(path, {chain: [...resolved.chain, entry], path, found: listed})
       entries.push(fileEntry)
@@ -786,7 +798,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   // ---------------------------------------------------------------- entries
 
-  private fileEntry(summary: EntrySummary, path: string, name: string): FileEntry {
+  /** What a listing shows of an entry; `brief`: without times and attributes (ListOptions.brief). */
+  private fileEntry(summary: EntrySummary, path: string, name: string, brief = false): FileEntry {
     const reparse = summary.reparse
     const isLink = reparse !== undefined && (reparse.tag === REPARSE_TAG_SYMLINK || reparse.tag === REPARSE_TAG_MOUNT_POINT)
     const result: FileEntry = {
@@ -794,14 +807,15 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       name,
       kind: isLink ? 'symlink' : summary.directory ? 'directory' : 'file',
       size: summary.directory || summary.dataSize < 0 ? 0 : summary.dataSize,
-      times: {...summary.times},
-      fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...n.times})),
+      times: brief ? {} : {...summary.times},
+      ...(brief ? {} : {fileNameTimes: summary.names.map((n) => ({name: n.name, namespace: FILE_NAME_NAMESPACES[n.namespace] ?? String(n.namespace), ...n.times}))}),
       inode: `${summary.entry}-${summary.sequence}`,
     }
     if (!summary.inUse) result.deleted = true
     if (summary.damaged !== undefined) result.damaged = summary.damaged
     if (summary.streams) result.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) result.linkTarget = reparse.target
+    if (brief) return result
     const flags = attributeNames(summary.fileAttributes, summary.dataFlags, reparse !== undefined)
     if (flags.length > 0) result.attributes = flags.slice()
     return result

@@ -1,4 +1,4 @@
-import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, type BigIntStats} from 'node:fs'
+import {closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, type BigIntStats, type Dirent} from 'node:fs'
 import {lstat, open, readdir, readlink} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Readable} from 'node:stream'
@@ -23,14 +23,18 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
 
   async list(dirPath: string, _options?: ListOptions): Promise<FileEntry[]> {
     const dir = await this.resolve(dirPath)
-    const names = await readdir(join(this.root, dir))
+    const dirents = await readdir(join(this.root, dir), {withFileTypes: true})
     const entries: FileEntry[] = []
-    for (const name of names.sort()) {
+    for (const dirent of dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const name = dirent.name
       const path = dir === '' ? name : `${dir}/${name}`
       try {
         entries.push(await this.entry(path))
-      } catch {
-        // vanished between readdir and lstat: leave it out; the caller sees it is gone
+      } catch (error) {
+        // gone between readdir and lstat (a live system), or not stat-able: listed by its name and
+        // the kind the directory gives, with why, so that a definition naming it reports it
+        const why = error instanceof FileNotFoundError ? 'gone between the directory listing and its lstat (deleted or moved during the run)' : errorMessage(error)
+        entries.push({path, name, kind: direntKind(dirent), size: 0, times: {}, unreadable: why})
       }
     }
     return entries
@@ -95,7 +99,14 @@ export class DirectoryFileSystem implements ReadOnlyFileSystem {
     if (options?.stream) throw new FileNotFoundError(`${path}:${options.stream}`)
     const resolved = await this.resolve(path)
     const full = join(this.root, resolved)
-    const handle = await openNoAtime(full)
+    let handle: Awaited<ReturnType<typeof openNoAtime>>
+    try {
+      handle = await openNoAtime(full)
+    } catch (error) {
+      // listed a moment ago, gone now (a live system): the caller says so in its own words
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path)
+      throw error
+    }
     // reads of up to 1 MiB, but no larger than the file needs: every read allocates its
     // buffer, and 1 MiB for each of 100 000 small files kept the collector busy collecting garbage
     let size = READ_BYTES
@@ -206,6 +217,13 @@ async function openNoAtime(full: string) {
     }
   }
   return open(full, constants.O_RDONLY)
+}
+
+function direntKind(dirent: Dirent): FileKind {
+  if (dirent.isFile()) return 'file'
+  if (dirent.isDirectory()) return 'directory'
+  if (dirent.isSymbolicLink()) return 'symlink'
+  return 'other'
 }
 
 function kindOf(stats: BigIntStats): FileKind {

@@ -50,10 +50,11 @@ export interface FileEntry {
   /** Source-specific flags, e.g. 'hidden', 'system', 'compressed', 'sparse', 'reparse-point'. */
   attributes?: string[]
   /**
-   * The entry's own metadata (an NTFS MFT record) is damaged: why. It is listed by what could
-   * be salvaged (its name), unverified; its contents are not read, and open() says so.
+   * The entry's own metadata could not be read: why (an NTFS MFT record that is damaged, a
+   * file that vanished between a directory's listing and its lstat). It is listed by what
+   * could be read (its name, unverified), and reading it fails with the reason.
    */
-  damaged?: string
+  unreadable?: string
 }
 
 export interface ListOptions {

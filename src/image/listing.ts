@@ -131,7 +131,7 @@ export interface ListedFile {
   streams: Array<{name: string; size: number}>
   linkTarget?: string
   attributes?: string[]
-  damaged?: string
+  unreadable?: string
 }
 
 export function toListedFile(entry: FileEntry): ListedFile {
@@ -147,7 +147,7 @@ export function toListedFile(entry: FileEntry): ListedFile {
     streams: entry.streams ?? [],
     ...(entry.linkTarget !== undefined ? {linkTarget: entry.linkTarget} : {}),
     ...(entry.attributes ? {attributes: entry.attributes} : {}),
-    ...(entry.damaged !== undefined ? {damaged: entry.damaged} : {}),
+    ...(entry.unreadable !== undefined ? {unreadable: entry.unreadable} : {}),
   }
 }
 
@@ -184,7 +184,7 @@ export function listedFileJson(entry: FileEntry, escape?: (json: string) => stri
   field('streams', entry.streams ?? [])
   if (entry.linkTarget !== undefined) field('linkTarget', entry.linkTarget)
   if (entry.attributes) field('attributes', entry.attributes)
-  if (entry.damaged !== undefined) field('damaged', entry.damaged)
+  if (entry.unreadable !== undefined) field('unreadable', entry.unreadable)
   return out === '' ? '{}' : `${out}\n    }`
 }
 

@@ -812,7 +812,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
       inode: `${summary.entry}-${summary.sequence}`,
     }
     if (!summary.inUse) result.deleted = true
-    if (summary.damaged !== undefined) result.damaged = summary.damaged
+    if (summary.damaged !== undefined) result.unreadable = summary.damaged
     if (summary.streams) result.streams = summary.streams.map((s) => ({name: s.name, size: s.size}))
     if (reparse?.target !== undefined) result.linkTarget = reparse.target
     if (brief) return result

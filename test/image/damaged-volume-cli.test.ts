@@ -65,7 +65,7 @@ describe('a volume with a damaged MFT record: named wherever it is read, never m
     expect(text.stderr).toContain('trawl: warning: p1: the file system is damaged; the listing shows what could be read')
     const json = await trawl(['image', 'ls', image, '-r', '--json'])
     const document = JSON.parse(json.stdout)
-    expect(document.entries.find((e: {path: string}) => e.path === HISTORY)).toMatchObject({type: 'file', size: 0, damaged: expect.stringMatching(/update sequence mismatch/)})
+    expect(document.entries.find((e: {path: string}) => e.path === HISTORY)).toMatchObject({type: 'file', size: 0, unreadable: expect.stringMatching(/update sequence mismatch/)})
     expect(document.problems).toEqual([expect.stringMatching(new RegExp(`^MFT record ${entry}: update sequence mismatch`))])
     // everything else is listed as from the undamaged image
     const clean = JSON.parse((await trawl(['image', 'ls', SAMPLE_E01, '-r', '--json'])).stdout)

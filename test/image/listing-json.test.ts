@@ -55,7 +55,7 @@ const entry: fc.Arbitrary<FileEntry> = fc.record(
     streams: fc.array(fc.record({name: nasty, size: fc.nat()}), {maxLength: 3}),
     linkTarget: nasty,
     attributes: fc.array(nasty, {maxLength: 3}),
-    damaged: nasty,
+    unreadable: nasty,
   },
   {requiredKeys: ['path', 'name', 'kind', 'size', 'times']},
 ) as fc.Arbitrary<FileEntry>

@@ -49,12 +49,12 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     // the same paths as before the damage: nothing drops out of the listing in silence
     expect(all.map((e) => e.path)).toEqual(pristine.map((e) => e.path))
     const listed = all.find((e) => e.path === 'resident.txt')!
-    expect(listed).toMatchObject({kind: 'file', size: 0, times: {}, inode: '64-1', damaged: expect.stringMatching(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\)/)})
-    expect(all.filter((e) => e.damaged)).toHaveLength(1)
+    expect(listed).toMatchObject({kind: 'file', size: 0, times: {}, inode: '64-1', unreadable: expect.stringMatching(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\)/)})
+    expect(all.filter((e) => e.unreadable)).toHaveLength(1)
     expect(fs.problems).toHaveLength(1)
     expect(fs.problems[0]).toBeInstanceOf(CorruptImageError)
     expect(fs.problems[0].message).toMatch(/^MFT record 64: update sequence mismatch in sector 0 \(bad fix-up\) \(at offset \d+\); listed as damaged, by the name read from it \(unverified\): "resident.txt" in MFT record 5$/)
-    expect((await fs.stat('resident.txt')).damaged).toBe(listed.damaged)
+    expect((await fs.stat('resident.txt')).unreadable).toBe(listed.unreadable)
     await expect(fs.open('resident.txt')).rejects.toThrow(/^its MFT record is damaged and its contents are not read: MFT record 64: update sequence mismatch/)
     expect(await sha256Of(fs, 'nonresident.bin')).toBe(goldenSha('nonresident.bin'))
   })
@@ -70,8 +70,8 @@ describe('NTFS reader on damaged volumes: typed errors naming the record, the re
     })
     const all = await walk(fs)
     expect(all.map((e) => e.path)).toEqual(pristine.map((e) => e.path))
-    expect(all.find((e) => e.path === dir)).toMatchObject({kind: 'directory', damaged: expect.stringMatching(/update sequence mismatch in sector 1/)})
-    expect(all.filter((e) => e.path.startsWith(`${dir}/`)).every((e) => e.damaged === undefined)).toBe(true)
+    expect(all.find((e) => e.path === dir)).toMatchObject({kind: 'directory', unreadable: expect.stringMatching(/update sequence mismatch in sector 1/)})
+    expect(all.filter((e) => e.path.startsWith(`${dir}/`)).every((e) => e.unreadable === undefined)).toBe(true)
   })
 
   it('names a damaged record from which no name can be read, and lists the rest', async () => {
@@ -191,7 +191,7 @@ describe('NTFS reader when $MFT entry 0 itself is damaged', () => {
     // entry 0 itself is listed as damaged, by its salvaged name
     const all = await walk(fs)
     expect(all.map((e) => e.path)).toEqual(expected)
-    expect(all.find((e) => e.path === '$MFT')?.damaged).toMatch(/^MFT record 0: update sequence mismatch in sector 0/)
+    expect(all.find((e) => e.path === '$MFT')?.unreadable).toMatch(/^MFT record 0: update sequence mismatch in sector 0/)
   })
 })
 

@@ -60,7 +60,7 @@ describe('NTFS directories read through their $I30 indexes (collect --triage)', 
     image[pristine.mftEntryOffset(entryOf(target)) + 510] ^= 0xff
     const fs = byIndex(image)
     const listed = (await fs.list('')).find((e) => e.name === 'resident.txt')
-    expect(listed).toMatchObject({kind: 'file', size: 0, inode: target.inode, damaged: expect.stringMatching(/^MFT record \d+: update sequence mismatch in sector 0/)})
+    expect(listed).toMatchObject({kind: 'file', size: 0, inode: target.inode, unreadable: expect.stringMatching(/^MFT record \d+: update sequence mismatch in sector 0/)})
     expect(fs.problems.map((p) => p.message)).toEqual([expect.stringMatching(/; listed as damaged, by the name the index of MFT record 5 holds for it: "resident.txt"$/)])
     await expect(fs.open('resident.txt')).rejects.toBeInstanceOf(CorruptImageError)
     // listed again: the damage is named once

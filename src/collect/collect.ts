@@ -753,7 +753,12 @@ class CollectionRun {
         let entry: FileEntry
         try {
           entry = await fs.stat(volumePath)
-        } catch {
+        } catch (error) {
+          // not there: the parser says what it looked for; anything else (a damaged record) is named here
+          if (!(error instanceof FileNotFoundError)) {
+            this.error({artifact: definition.id, volume: volume.id, path: volumePath, message: `cannot read ${volumePath} (referred to by ${sourcePath}): ${errorMessage(error)}`}, definition)
+            this.notCollectedEntry(definition, volume, {path: volumePath, name: volumePath.split('/').pop() ?? '', kind: 'file', size: 0, times: {}}, `referred to by ${sourcePath}: ${unreadable(error)}`)
+          }
           return undefined
         }
         if (entry.kind !== 'file') {

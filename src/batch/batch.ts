@@ -34,6 +34,8 @@ export interface BatchOptions extends SignerFiles {
   definitions?: string
   /** Volume Shadow Copies to collect beside each live volume (default 'none'). */
   snapshots?: SnapshotSelection
+  /** Read NTFS volumes only along the artifact paths (collect --triage). */
+  triage?: boolean
   notes?: string
   force?: boolean
   /** Read every image whole to check its stored (EWF) or compute its (raw) MD5/SHA-1 (default true). */
@@ -168,6 +170,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     targets: options.targets ? options.targets.split(',').map((t) => t.trim()).filter(Boolean) : undefined,
     definitions: options.definitions && resolve(options.definitions),
     ...(options.snapshots ? {snapshots: options.snapshots} : {}),
+    ...(options.triage ? {triage: true} : {}),
     hashSets: (options.hashSets ?? []).map((p) => resolve(p)),
     imageCheck: options.imageCheck ?? true,
     commandLine: options.commandLine ?? process.argv.slice(1),

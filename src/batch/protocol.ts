@@ -22,6 +22,8 @@ export interface WorkerJob extends SignerFiles {
   definitions?: string
   /** Volume Shadow Copies to collect (collect --snapshots). */
   snapshots?: SnapshotSelection
+  /** collect --triage */
+  triage?: boolean
   hashSets: string[]
   imageCheck: boolean
   commandLine: string[]

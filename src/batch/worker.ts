@@ -113,6 +113,7 @@ async function run(job: WorkerJob): Promise<number> {
       targets: job.targets,
       definitionsDir: job.definitions,
       snapshots: job.snapshots,
+      triage: job.triage,
       hashSets,
       commandLine: job.commandLine,
       recipients: job.recipients,

@@ -40,4 +40,12 @@ describe('collect --triage: NTFS read along the artifact paths through the $I30 
     expect(bundles.full.source.volumes[0].description.notes).toBeUndefined()
     expect(bundles.triage.source.volumes[0].description.notes).toEqual([expect.stringMatching(/^triage: .*deleted and orphan files are not looked for/)])
   })
+
+  it('batch --triage reads each image the same way, and says so in each manifest', async () => {
+    const out = join(dir, 'batch')
+    const result = await trawl(['batch', '--out', out, '--case', 'TRI-2', '--examiner', 'Test Examiner', ...keys.signArgs, '--triage', '--no-image-check', SAMPLE_E01], {env: keys.env})
+    expect(result.code, result.stderr).toBe(0)
+    const manifest = manifestOf(join(out, 'sample.zip'))
+    expect(manifest.source.volumes[0].description.notes).toEqual([expect.stringMatching(/^triage: /)])
+  })
 })

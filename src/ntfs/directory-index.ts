@@ -1,5 +1,5 @@
 import {CorruptImageError} from '../errors.js'
-import {fileNameNamespace, fileNameParent, fileNameParentSequence, type EntrySummary} from './mft-entry.js'
+import {fileNameNamespace, fileNameParent, fileNameParentSequence, unreadableEntry, type EntrySummary} from './mft-entry.js'
 import {applyFixups, u16, u32} from './mft-record.js'
 
 /**
@@ -107,17 +107,5 @@ export function readIndexRecord(buf: Buffer, where: string, out: IndexedName[], 
 
 /** What a listing shows of an entry whose record cannot be read: the names its directory's index holds for it. */
 export function damagedFromIndex(entry: number, names: IndexedName[], reason: string): EntrySummary {
-  return {
-    entry,
-    sequence: names[0].sequence,
-    inUse: true,
-    directory: names.some((n) => n.directory),
-    baseEntry: 0,
-    baseSequence: 0,
-    fileAttributes: 0,
-    dataSize: -1,
-    dataFlags: 0,
-    names: names.map((n) => ({parent: n.parent, parentSequence: n.parentSequence, namespace: n.namespace, name: n.name, times: {}})),
-    damaged: reason,
-  }
+  return unreadableEntry({entry, sequence: names[0].sequence, inUse: true, directory: names.some((n) => n.directory)}, names, reason)
 }

@@ -133,11 +133,20 @@ export function salvageNames(buf: Buffer, start: number, size: number): Salvaged
 /** What a listing shows of a damaged record: its salvaged names, and why nothing else. */
 export function damagedSummary(buf: Buffer, start: number, entry: number, names: SalvagedName[], reason: string): EntrySummary {
   const flags = u16(buf, start + 22)
+  return unreadableEntry({entry, sequence: u16(buf, start + 16), inUse: (flags & 1) !== 0, directory: (flags & 2) !== 0}, names, reason)
+}
+
+/**
+ * The summary of an entry whose record cannot be read, by what is known of it from
+ * elsewhere (its damaged record's header, or its directory's index) and the names found.
+ */
+export function unreadableEntry(
+  known: Pick<EntrySummary, 'entry' | 'sequence' | 'inUse' | 'directory'>,
+  names: Array<Omit<FileNameSummary, 'times'>>,
+  reason: string,
+): EntrySummary {
   return {
-    entry,
-    sequence: u16(buf, start + 16),
-    inUse: (flags & 1) !== 0,
-    directory: (flags & 2) !== 0,
+    ...known,
     baseEntry: 0,
     baseSequence: 0,
     fileAttributes: 0,

@@ -156,6 +156,55 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
   })
 })
 
+describe('NTFS directories read through damaged $I30 indexes (collect --triage)', () => {
+  it('random bytes written into the index records and the MFT: listing and reading go on, with typed errors only', async () => {
+    const pristine = fixtureImage('main')
+    // every INDX record of the volume, and the $MFT
+    const indexRecords: number[] = []
+    for (let at = pristine.indexOf('INDX'); at !== -1; at = pristine.indexOf('INDX', at + 4)) if (at % 512 === 0) indexRecords.push(at)
+    expect(indexRecords.length).toBeGreaterThan(3)
+    const probe = new NtfsFileSystem(new MemoryByteSource(pristine))
+    const mftStart = probe.mftEntryOffset(0)
+    const mftLength = probe.mftEntryCount * probe.boot.mftRecordSize
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({record: fc.constantFrom(...indexRecords), within: fc.integer({min: 0, max: 4095}), value: fc.integer({min: 0, max: 255})}).map(({record, within, value}) => ({at: record + within, value})),
+            fc.record({at: fc.integer({min: mftStart, max: mftStart + mftLength - 1}), value: fc.integer({min: 0, max: 255})}),
+          ),
+          {minLength: 1, maxLength: 30},
+        ),
+        async (edits) => {
+          const image = Buffer.from(pristine)
+          for (const {at, value} of edits) image[at] = value
+          let fs: NtfsFileSystem
+          try {
+            fs = new NtfsFileSystem(new MemoryByteSource(image), {directoryIndexes: true})
+          } catch (error) {
+            expect(error).toBeInstanceOf(TrawlError)
+            return
+          }
+          try {
+            for (const entry of await walk(fs)) {
+              if (entry.kind !== 'file' || entry.size > image.length) continue
+              try {
+                for await (const chunk of await fs.open(entry.path)) void chunk
+              } catch (error) {
+                expect(error).toBeInstanceOf(TrawlError)
+              }
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(TrawlError)
+          }
+          for (const problem of fs.problems) expect(problem).toBeInstanceOf(TrawlError)
+        },
+      ),
+      {numRuns: 40},
+    )
+  })
+})
+
 describe('NTFS $ATTRIBUTE_LIST with damaged extension records', () => {
   it('reads attrlist.txt and its streams or raises typed errors only', async () => {
     const pristine = fixtureImage('main')

@@ -8,6 +8,7 @@
  */
 import {createHash} from 'node:crypto'
 import {open, readFile, stat} from 'node:fs/promises'
+import {readJpegStream} from './jpeg-stream.js'
 import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
@@ -527,7 +528,10 @@ async function readExifOfFile(path: string, format: PictureFormat): Promise<Exif
   return reading.output?.errors?.length ? readExif(path) : reading
 }
 
-/** Pictures larger than this are not read whole for the perceptual hash (their record says so). */
+/**
+ * Pictures larger than this are not read whole for the perceptual hash (their record says
+ * so); for a JPEG the limit is on its stream through EOI, which is all that is read of it.
+ */
 const PHASH_FILE_LIMIT = 128 << 20
 
 /**
@@ -537,9 +541,13 @@ const PHASH_FILE_LIMIT = 128 << 20
  */
 async function perceptualHash(input: ParserInput, format: PictureFormat, sha256: string, size: number): Promise<ParsedRecord> {
   const base = {type: 'media.phash', source: input.source(), file: input.bundlePath, sha256, format, algorithm: 'PDQ'}
-  if (size > PHASH_FILE_LIMIT) return {...base, pdq: null, quality: null, notHashed: `${size} bytes: larger than ${PHASH_FILE_LIMIT} bytes, not decoded`}
+  const tooLarge = (bytes: number) => ({...base, pdq: null, quality: null, notHashed: `${bytes} bytes: larger than ${PHASH_FILE_LIMIT} bytes, not decoded`})
+  if (size > PHASH_FILE_LIMIT && format !== 'jpeg') return tooLarge(size)
   try {
-    const decoded = await decodeAnyPicture(await readFile(input.copyPath), format)
+    // a JPEG is read through its EOI only: a motion photo's video, padding or a 128 MiB tail is not the picture
+    const stream = format === 'jpeg' ? await readJpegStream(input.copyPath, PHASH_FILE_LIMIT) : {bytes: await readFile(input.copyPath)}
+    if ('tooLarge' in stream) return {...base, pdq: null, quality: null, notHashed: `its JPEG stream runs on past ${PHASH_FILE_LIMIT} bytes (a ${stream.tooLarge}-byte file), not decoded`}
+    const decoded = await decodeAnyPicture(stream.bytes, format)
     if (!('picture' in decoded)) return {...base, pdq: null, quality: null, notHashed: decoded.notDecoded}
     const {rgba, width, height, decoder} = decoded.picture
     const luma = lumaOf(rgba, width, height)

@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHash, type Hash} from 'node:crypto'
 import {close, closeSync, openSync, write, writeFileSync} from 'node:fs'
 import {Readable} from 'node:stream'
 import {crc32, createDeflateRaw, deflateRawSync, type DeflateRaw} from 'node:zlib'
@@ -97,7 +97,8 @@ export class BundleZipWriter {
   private written = 0
   /** Archive offset just past the last piece queued. */
   private queuedEnd = 0
-  private readonly fileHash = createHash('sha256')
+  /** Only when encrypting: a plain file's bytes are the archive's, whose SHA-256 the prefix already takes. */
+  private readonly fileHash: Hash | undefined
 
   /**
    * `forceZip64` writes the ZIP64 end records even for small bundles (they are needed by themselves past 4 GiB);
@@ -106,6 +107,7 @@ export class BundleZipWriter {
   constructor(readonly partialPath: string, options: {forceZip64?: boolean; envelope?: EnvelopeEncryptor} = {}) {
     this.forceZip64 = options.forceZip64 ?? false
     this.envelope = options.envelope
+    this.fileHash = options.envelope ? createHash('sha256') : undefined
     try {
       // 'wx': never overwrite an existing file
       this.fd = openSync(partialPath, 'wx')
@@ -327,7 +329,7 @@ export class BundleZipWriter {
       this.queueOut(this.envelope.final())
       await this.drained(0)
     }
-    this.fileSha256 = this.fileHash.digest('hex')
+    this.fileSha256 = this.fileHash ? this.fileHash.digest('hex') : this.sha256
     await this.close()
     if (this.failure) throw this.failure
   }
@@ -433,7 +435,7 @@ export class BundleZipWriter {
     if (this.closed || data.length === 0) return
     const at = this.written
     this.written += data.length
-    this.fileHash.update(data)
+    this.fileHash?.update(data)
     this.queued += data.length
     const done = writeAll(this.fd, data, at).then(
       () => undefined,

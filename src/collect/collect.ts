@@ -163,6 +163,9 @@ export interface CollectResult {
  */
 const WHOLE_READ_BYTES = (1 << 20) - 1
 
+/** Readings of a concurrent parser (Parser.concurrent) out at once: each holds its working copy. */
+const MAX_PARSES_ALONGSIDE = 6
+
 /** Bytes of a candidate file handed to a parser's content check. */
 const HEAD_BYTES = 4096
 
@@ -271,6 +274,9 @@ class CollectionRun {
   /** Keys (as `copied` has them) of shadow-copy files found identical to an earlier copy. */
   private readonly sameKeys = new Set<string>()
   private readonly summaries = new Map<string, ArtifactSummary>()
+  /** The last reading of a concurrent parser to be taken up, and those still out (parseAlongside). */
+  private alongside: Promise<void> = Promise.resolve()
+  private alongsideOut: Array<Promise<void>> = []
   private readonly hashMatches: Array<Record<string, unknown>> = []
   private bytes = 0
   private files = 0
@@ -350,7 +356,12 @@ class CollectionRun {
       }
       if (this.options.live && !this.options.signal?.aborted) await this.collectLive()
     } catch (error) {
-      if (error instanceof InterruptedError || this.options.signal?.aborted) {
+      // the files already copied keep their records (a concurrent parser may still be reading some)
+      const settled = await this.settleAlongside().then(
+        () => true,
+        () => false,
+      )
+      if ((error instanceof InterruptedError || this.options.signal?.aborted) && settled) {
         interrupted = true
         this.errors.push({message: 'collection interrupted before it finished; this bundle is incomplete'})
       } else {
@@ -441,6 +452,8 @@ class CollectionRun {
         this.progress()
       }
     }
+    // the next definition starts with every record of this one taken
+    await this.settleAlongside()
   }
 
   /**
@@ -514,8 +527,72 @@ class CollectionRun {
     // a shadow copy's database identical (with its companions) to one already parsed gives the same records: parsed once
     const unchanged = main.sameAsCollected === true && companionsUnchanged
     if (unchanged) summary.sameAsCollected = (summary.sameAsCollected ?? 0) + 1
+    if (parser?.concurrent && copyPath && !unchanged) {
+      // read while the next files are copied; its records are taken in the order of the files
+      await this.parseAlongside(definition, volume, fs, parser, main, copyPath, companions, captures, summary, scratch)
+      return
+    }
     if (parser && copyPath && !unchanged) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
     if (scratch) rmSync(scratch, {recursive: true, force: true})
+  }
+
+  /**
+   * A concurrent parser's reading of one file, started now and taken up in turn: its records
+   * (and an error it throws) are added after those of the files before it, exactly as if it
+   * had run in place. At most MAX_PARSES_ALONGSIDE are out at once (each keeps its working copy).
+   */
+  private async parseAlongside(
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+    fs: ReadOnlyFileSystem,
+    parser: Parser,
+    main: CopiedFile,
+    copyPath: string,
+    companions: string[],
+    captures: Record<string, string>,
+    summary: ArtifactSummary,
+    scratch: string | undefined,
+  ): Promise<void> {
+    const refuse = (what: string) => () => {
+      throw new Error(`${what} is not offered to a concurrent parser (${parser.id})`)
+    }
+    const input: ParserInput = {
+      ...this.parserInput(definition, volume, fs, main, copyPath, companions, captures, summary, []),
+      collectRelated: refuse('collectRelated'),
+      addDerived: refuse('addDerived'),
+      reportCoverage: refuse('reportCoverage'),
+      unprotectDpapi: undefined,
+    }
+    const reading = (async () => {
+      const records: ParsedRecord[] = []
+      try {
+        for await (const record of parser.parse(input)) records.push(record)
+        return {records}
+      } catch (error) {
+        return {records, error}
+      }
+    })()
+    const turn = this.alongside.then(async () => {
+      const {records, error} = await reading
+      try {
+        for (const record of records) await this.addRecord(definition, record, summary)
+        if (error !== undefined) await this.parseFailed(definition, volume, parser, input, error, summary)
+      } finally {
+        if (scratch) rmSync(scratch, {recursive: true, force: true})
+      }
+    })
+    // awaited in turn below or by settleAlongside: a failure is thrown there, not reported as unhandled here
+    turn.catch(() => undefined)
+    this.alongside = turn
+    this.alongsideOut.push(turn)
+    while (this.alongsideOut.length >= MAX_PARSES_ALONGSIDE) await this.alongsideOut.shift()
+  }
+
+  /** Waits for every reading still out (parseAlongside); the first failure among them is thrown. */
+  private async settleAlongside(): Promise<void> {
+    const out = this.alongsideOut
+    this.alongsideOut = []
+    for (const turn of out) await turn
   }
 
   /** Copies one file into the bundle (and a working copy when asked), hashing in the same pass. */
@@ -735,10 +812,42 @@ class CollectionRun {
     captures: Record<string, string>,
     summary: ArtifactSummary,
   ): Promise<void> {
+    const related: string[] = []
+    const input = this.parserInput(definition, volume, fs, main, copyPath, companions, captures, summary, related)
+    try {
+      for await (const record of parser.parse(input)) {
+        await this.addRecord(definition, record, summary)
+      }
+    } catch (error) {
+      await this.parseFailed(definition, volume, parser, input, error, summary)
+    } finally {
+      for (const dir of related) rmSync(dir, {recursive: true, force: true})
+    }
+  }
+
+  /** A parser that threw: an output failure ends the run; anything else is a record and an error of the run, and the run goes on. */
+  private async parseFailed(definition: ArtifactDefinition, volume: EvidenceVolume, parser: Parser, input: ParserInput, error: unknown, summary: ArtifactSummary): Promise<void> {
+    if (this.writer.error) throw this.writer.error
+    const message = `${parser.id} could not read ${input.sourcePath}: ${errorMessage(error)}`
+    await this.addRecord(definition, {type: 'error', source: input.source(), parser: parser.id, error: errorMessage(error)}, summary)
+    this.error({artifact: definition.id, volume: volume.id, path: input.sourcePath, message}, definition)
+  }
+
+  /** What a parser is given for one copied file; scratch folders of related files it collects go into `related`. */
+  private parserInput(
+    definition: ArtifactDefinition,
+    volume: EvidenceVolume,
+    fs: ReadOnlyFileSystem,
+    main: CopiedFile,
+    copyPath: string,
+    companions: string[],
+    captures: Record<string, string>,
+    summary: ArtifactSummary,
+    related: string[],
+  ): ParserInput {
     const bundlePath = main.entry.path
     const sourcePath = main.entry.source?.path ?? ''
-    const related: string[] = []
-    const input: ParserInput = {
+    return {
       copyPath,
       companions,
       bundlePath,
@@ -777,18 +886,6 @@ class CollectionRun {
       ...(this.dpapi ? {unprotectDpapi: (blob: Buffer, purpose: string) => this.unprotect(definition, volume, blob, purpose)} : {}),
       reportCoverage: (account: CoverageAccount) => this.addCoverage(definition, account),
       ...this.pictureHashing,
-    }
-    try {
-      for await (const record of parser.parse(input)) {
-        await this.addRecord(definition, record, summary)
-      }
-    } catch (error) {
-      if (this.writer.error) throw this.writer.error
-      const message = `${parser.id} could not read ${sourcePath}: ${errorMessage(error)}`
-      await this.addRecord(definition, {type: 'error', source: input.source(), parser: parser.id, error: errorMessage(error)}, summary)
-      this.error({artifact: definition.id, volume: volume.id, path: sourcePath, message}, definition)
-    } finally {
-      for (const dir of related) rmSync(dir, {recursive: true, force: true})
     }
   }
 

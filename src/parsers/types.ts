@@ -120,6 +120,13 @@ export interface Parser {
    */
   accepts?(head: Buffer): boolean
   parse(input: ParserInput): AsyncIterable<ParsedRecord>
+  /**
+   * The parser may read a file while the collector copies the next ones: it uses none of
+   * ParserInput's callbacks (nothing it does writes to the bundle), and its records are taken
+   * in the order of the files all the same. The picture parser, whose perceptual hashes are
+   * computed on threads of their own, is one.
+   */
+  readonly concurrent?: boolean
   /** Optional: outputs made from all records this parser produced in the run. */
   finalize?(records: ParsedRecord[]): BundleOutput[] | Promise<BundleOutput[]>
 }

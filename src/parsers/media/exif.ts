@@ -8,18 +8,15 @@
  */
 import {createHash} from 'node:crypto'
 import {open, readFile, stat} from 'node:fs/promises'
-import {readJpegStream} from './jpeg-stream.js'
 import exifr from 'exifr'
 import {errorMessage, ParseError} from '../../errors.js'
 import type {ParsedRecord, Parser, ParserInput} from '../types.js'
 import {exifTime, gpsTimeUtc, signedAltitude, signedCoordinate, tagNumber, tagText, type ExifTime} from './exif-values.js'
 import {readCr3Metadata} from './cr3.js'
 import {findHeifMeta, readHeifExifItem} from './heif.js'
-import {decodeAnyPicture} from './decode.js'
 import {makerNoteSerial} from './makernote.js'
 import {photoMapOutputs} from './photo-map.js'
-import {cropLabel, cropProbes} from './pdq-crops.js'
-import {lumaOf, pdqOfLuma} from './pdq.js'
+import {hashPicture} from './picture-pool.js'
 import {pixelSize, type PixelSize} from './pixel-size.js'
 import {findRafPreview} from './raf.js'
 import {EMBEDDED_EXIF_FORMATS, EXIFR_FILE_FORMATS, sniffPicture, type PictureFormat} from './sniff.js'
@@ -529,35 +526,14 @@ async function readExifOfFile(path: string, format: PictureFormat): Promise<Exif
 }
 
 /**
- * Pictures larger than this are not read whole for the perceptual hash (their record says
- * so); for a JPEG the limit is on its stream through EOI, which is all that is read of it.
- */
-const PHASH_FILE_LIMIT = 128 << 20
-
-/**
- * The PDQ perceptual hash of the picture (pdq.ts), as a record of its own beside the
- * EXIF record: `pdq` null with `notHashed` saying why for a picture that is not
- * decoded (AVIF, TIFF, RAW, animated WebP, damaged or too large), so no picture lacks a hash unsaid.
+ * The PDQ perceptual hash of the picture (picture-hash.ts, on a picture thread where there
+ * is one), as a record of its own beside the EXIF record: `pdq` null with `notHashed` saying
+ * why for a picture that is not decoded (AVIF, TIFF, RAW, animated WebP, damaged or too
+ * large), so no picture lacks a hash unsaid.
  */
 async function perceptualHash(input: ParserInput, format: PictureFormat, sha256: string, size: number): Promise<ParsedRecord> {
   const base = {type: 'media.phash', source: input.source(), file: input.bundlePath, sha256, format, algorithm: 'PDQ'}
-  const tooLarge = (bytes: number) => ({...base, pdq: null, quality: null, notHashed: `${bytes} bytes: larger than ${PHASH_FILE_LIMIT} bytes, not decoded`})
-  if (size > PHASH_FILE_LIMIT && format !== 'jpeg') return tooLarge(size)
-  try {
-    // a JPEG is read through its EOI only: a motion photo's video, padding or a 128 MiB tail is not the picture
-    const stream = format === 'jpeg' ? await readJpegStream(input.copyPath, PHASH_FILE_LIMIT) : {bytes: await readFile(input.copyPath)}
-    if ('tooLarge' in stream) return {...base, pdq: null, quality: null, notHashed: `its JPEG stream runs on past ${PHASH_FILE_LIMIT} bytes (a ${stream.tooLarge}-byte file), not decoded`}
-    const decoded = await decodeAnyPicture(stream.bytes, format)
-    if (!('picture' in decoded)) return {...base, pdq: null, quality: null, notHashed: decoded.notDecoded}
-    const {rgba, width, height, decoder} = decoded.picture
-    const luma = lumaOf(rgba, width, height)
-    const {hash, quality} = pdqOfLuma(luma, height, width)
-    // the probe cuts, for lists that carry crop companions: each says its cut
-    const probes = input.perceptualProbes ? cropProbes(luma, height, width).map((p) => ({pdq: p.hash, crop: cropLabel(p.crop)})) : undefined
-    return {...base, pdq: hash, quality, width, height, decoder, ...(probes ? {probes} : {})}
-  } catch (error) {
-    return {...base, pdq: null, quality: null, notHashed: `not hashed: ${errorMessage(error)}`}
-  }
+  return {...base, ...(await hashPicture(input.copyPath, format, size, input.perceptualProbes === true))}
 }
 
 async function* parseExif(input: ParserInput): AsyncIterable<ParsedRecord> {
@@ -623,5 +599,6 @@ export const exifParser: Parser = {
   description: 'Picture EXIF (camera, serials, times with offsets, GPS, size, thumbnail) by exifr, for JPEG, HEIC/AVIF, TIFF, PNG and TIFF-based RAW',
   accepts: (head: Buffer) => sniffPicture(head) !== undefined,
   parse: parseExif,
+  concurrent: true,
   finalize: (records: ParsedRecord[]) => photoMapOutputs(records),
 }

@@ -163,6 +163,19 @@ export interface CollectResult {
  */
 const WHOLE_READ_BYTES = (1 << 20) - 1
 
+/** One copied file for its parser: where it came from, its copy and working copy, and what its definition captured. */
+interface ParseJob {
+  definition: ArtifactDefinition
+  volume: EvidenceVolume
+  fs: ReadOnlyFileSystem
+  parser: Parser
+  main: CopiedFile
+  copyPath: string
+  companions: string[]
+  captures: Record<string, string>
+  summary: ArtifactSummary
+}
+
 /** Readings of a concurrent parser (Parser.concurrent) out at once: each holds its working copy. */
 const MAX_PARSES_ALONGSIDE = 6
 
@@ -529,10 +542,10 @@ class CollectionRun {
     if (unchanged) summary.sameAsCollected = (summary.sameAsCollected ?? 0) + 1
     if (parser?.concurrent && copyPath && !unchanged) {
       // read while the next files are copied; its records are taken in the order of the files
-      await this.parseAlongside(definition, volume, fs, parser, main, copyPath, companions, captures, summary, scratch)
+      await this.parseAlongside({definition, volume, fs, parser, main, copyPath, companions, captures, summary}, scratch)
       return
     }
-    if (parser && copyPath && !unchanged) await this.parse(definition, volume, fs, parser, main, copyPath, companions, captures, summary)
+    if (parser && copyPath && !unchanged) await this.parse({definition, volume, fs, parser, main, copyPath, companions, captures, summary})
     if (scratch) rmSync(scratch, {recursive: true, force: true})
   }
 
@@ -541,23 +554,13 @@ class CollectionRun {
    * (and an error it throws) are added after those of the files before it, exactly as if it
    * had run in place. At most MAX_PARSES_ALONGSIDE are out at once (each keeps its working copy).
    */
-  private async parseAlongside(
-    definition: ArtifactDefinition,
-    volume: EvidenceVolume,
-    fs: ReadOnlyFileSystem,
-    parser: Parser,
-    main: CopiedFile,
-    copyPath: string,
-    companions: string[],
-    captures: Record<string, string>,
-    summary: ArtifactSummary,
-    scratch: string | undefined,
-  ): Promise<void> {
+  private async parseAlongside(job: ParseJob, scratch: string | undefined): Promise<void> {
+    const {definition, volume, parser, summary} = job
     const refuse = (what: string) => () => {
       throw new Error(`${what} is not offered to a concurrent parser (${parser.id})`)
     }
     const input: ParserInput = {
-      ...this.parserInput(definition, volume, fs, main, copyPath, companions, captures, summary, []),
+      ...this.parserInput(job, []),
       collectRelated: refuse('collectRelated'),
       addDerived: refuse('addDerived'),
       reportCoverage: refuse('reportCoverage'),
@@ -801,19 +804,10 @@ class CollectionRun {
     }
   }
 
-  private async parse(
-    definition: ArtifactDefinition,
-    volume: EvidenceVolume,
-    fs: ReadOnlyFileSystem,
-    parser: Parser,
-    main: CopiedFile,
-    copyPath: string,
-    companions: string[],
-    captures: Record<string, string>,
-    summary: ArtifactSummary,
-  ): Promise<void> {
+  private async parse(job: ParseJob): Promise<void> {
+    const {definition, volume, parser, summary} = job
     const related: string[] = []
-    const input = this.parserInput(definition, volume, fs, main, copyPath, companions, captures, summary, related)
+    const input = this.parserInput(job, related)
     try {
       for await (const record of parser.parse(input)) {
         await this.addRecord(definition, record, summary)
@@ -834,17 +828,8 @@ class CollectionRun {
   }
 
   /** What a parser is given for one copied file; scratch folders of related files it collects go into `related`. */
-  private parserInput(
-    definition: ArtifactDefinition,
-    volume: EvidenceVolume,
-    fs: ReadOnlyFileSystem,
-    main: CopiedFile,
-    copyPath: string,
-    companions: string[],
-    captures: Record<string, string>,
-    summary: ArtifactSummary,
-    related: string[],
-  ): ParserInput {
+  private parserInput(job: ParseJob, related: string[]): ParserInput {
+    const {definition, volume, fs, main, copyPath, companions, captures, summary} = job
     const bundlePath = main.entry.path
     const sourcePath = main.entry.source?.path ?? ''
     return {

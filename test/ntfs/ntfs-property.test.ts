@@ -21,6 +21,34 @@ function onlyTypedErrors(body: () => void): void {
   }
 }
 
+/**
+ * A damaged volume opens or is refused with a typed error; every file of it that can be listed
+ * is read to the end or fails with one; every problem the reader keeps is one.
+ */
+async function listsAndReads(image: Buffer, options: {directoryIndexes?: boolean}, deleted: boolean): Promise<void> {
+  let fs: NtfsFileSystem
+  try {
+    fs = new NtfsFileSystem(new MemoryByteSource(image), options)
+  } catch (error) {
+    expect(error).toBeInstanceOf(TrawlError)
+    return
+  }
+  try {
+    for (const entry of await walk(fs, '', deleted)) {
+      // a damaged size may claim terabytes of sparse zeros: read only what could be real
+      if (entry.kind !== 'file' || entry.size > image.length) continue
+      try {
+        for await (const chunk of await fs.open(entry.path)) void chunk
+      } catch (error) {
+        expect(error).toBeInstanceOf(TrawlError)
+      }
+    }
+  } catch (error) {
+    expect(error).toBeInstanceOf(TrawlError)
+  }
+  for (const problem of fs.problems) expect(problem).toBeInstanceOf(TrawlError)
+}
+
 /** A 1024-byte MFT record: "FILE", a sane-looking header, then random attribute bytes. */
 const mftRecordBytes = fc
   .record({
@@ -128,27 +156,7 @@ describe('NTFS parsers on random bytes: only typed errors, in bounded time', () 
         async (edits) => {
           const image = Buffer.from(pristine)
           for (const {at, value} of edits) image[mftStart + at] = value
-          let fs: NtfsFileSystem
-          try {
-            fs = new NtfsFileSystem(new MemoryByteSource(image))
-          } catch (error) {
-            expect(error).toBeInstanceOf(TrawlError)
-            return
-          }
-          try {
-            for (const entry of await walk(fs, '', true)) {
-              // a damaged size may claim terabytes of sparse zeros: read only what could be real
-              if (entry.kind !== 'file' || entry.size > image.length) continue
-              try {
-                for await (const chunk of await fs.open(entry.path)) void chunk
-              } catch (error) {
-                expect(error).toBeInstanceOf(TrawlError)
-              }
-            }
-          } catch (error) {
-            expect(error).toBeInstanceOf(TrawlError)
-          }
-          for (const problem of fs.problems) expect(problem).toBeInstanceOf(TrawlError)
+          await listsAndReads(image, {}, true)
         },
       ),
       {numRuns: 60},
@@ -178,26 +186,7 @@ describe('NTFS directories read through damaged $I30 indexes (collect --triage)'
         async (edits) => {
           const image = Buffer.from(pristine)
           for (const {at, value} of edits) image[at] = value
-          let fs: NtfsFileSystem
-          try {
-            fs = new NtfsFileSystem(new MemoryByteSource(image), {directoryIndexes: true})
-          } catch (error) {
-            expect(error).toBeInstanceOf(TrawlError)
-            return
-          }
-          try {
-            for (const entry of await walk(fs)) {
-              if (entry.kind !== 'file' || entry.size > image.length) continue
-              try {
-                for await (const chunk of await fs.open(entry.path)) void chunk
-              } catch (error) {
-                expect(error).toBeInstanceOf(TrawlError)
-              }
-            }
-          } catch (error) {
-            expect(error).toBeInstanceOf(TrawlError)
-          }
-          for (const problem of fs.problems) expect(problem).toBeInstanceOf(TrawlError)
+          await listsAndReads(image, {directoryIndexes: true}, false)
         },
       ),
       {numRuns: 40},

@@ -10,8 +10,6 @@ import {renderCollectSummary, renderVerifyReport} from '../../src/cli/render.js'
 import {collect} from '../../src/collect/collect.js'
 import {FileNotFoundError} from '../../src/errors.js'
 import {DirectoryFileSystem} from '../../src/fs/directory.js'
-import type {ReadOnlyFileSystem} from '../../src/fs/types.js'
-import type {EvidenceSource} from '../../src/source/types.js'
 import {makeKeys, scratchDir} from '../helpers/cli.js'
 
 /** Paths whose open() fails as if the file were deleted after the listing: what a live drive does under us. */
@@ -20,26 +18,15 @@ const vanishing = new Set<string>()
 // the directory source, with its file system wrapped: listing and stat as on disk, open() failing for `vanishing`
 vi.mock('../../src/source/open.js', async (original) => {
   const actual = await original<typeof import('../../src/source/open.js')>()
+  const {wrappedOpenSource} = await import('../helpers/wrapped-source.js')
   return {
     ...actual,
-    openSource: async (path: string): Promise<EvidenceSource> => {
-      const source = await actual.openSource(path)
-      for (const volume of source.volumes) {
-        const inner = volume.fs
-        if (!inner) continue
-        const wrapped: ReadOnlyFileSystem = {
-          kind: inner.kind,
-          list: (dir, options) => inner.list(dir, options),
-          stat: (p) => inner.stat(p),
-          open: async (p, options) => {
-            if (vanishing.has(p)) throw new FileNotFoundError(p)
-            return inner.open(p, options)
-          },
-        }
-        volume.fs = wrapped
-      }
-      return source
-    },
+    openSource: wrappedOpenSource(actual.openSource, (inner) => ({
+      open: async (p, options) => {
+        if (vanishing.has(p)) throw new FileNotFoundError(p)
+        return inner.open(p, options)
+      },
+    })),
   }
 })
 

@@ -3,8 +3,6 @@ import {join} from 'node:path'
 import {describe, expect, it, vi} from 'vitest'
 import {collect} from '../../src/collect/collect.js'
 import {CorruptImageError} from '../../src/errors.js'
-import type {ReadOnlyFileSystem} from '../../src/fs/types.js'
-import type {EvidenceSource} from '../../src/source/types.js'
 import {REPO_ROOT} from '../helpers/shared.js'
 import {makeKeys, scratchDir} from '../helpers/cli.js'
 
@@ -13,26 +11,15 @@ const SYSTEM = 'Windows/System32/config/SYSTEM'
 // the directory source, with stat() of the SYSTEM hive failing as a damaged record fails on an image
 vi.mock('../../src/source/open.js', async (original) => {
   const actual = await original<typeof import('../../src/source/open.js')>()
+  const {wrappedOpenSource} = await import('../helpers/wrapped-source.js')
   return {
     ...actual,
-    openSource: async (path: string): Promise<EvidenceSource> => {
-      const source = await actual.openSource(path)
-      for (const volume of source.volumes) {
-        const inner = volume.fs
-        if (!inner) continue
-        const wrapped: ReadOnlyFileSystem = {
-          kind: inner.kind,
-          list: (dir, options) => inner.list(dir, options),
-          stat: async (p) => {
-            if (p === SYSTEM) throw new CorruptImageError('MFT record 4711: update sequence mismatch in sector 1 (bad fix-up)')
-            return inner.stat(p)
-          },
-          open: (p, options) => inner.open(p, options),
-        }
-        volume.fs = wrapped
-      }
-      return source
-    },
+    openSource: wrappedOpenSource(actual.openSource, (inner) => ({
+      stat: async (p) => {
+        if (p === SYSTEM) throw new CorruptImageError('MFT record 4711: update sequence mismatch in sector 1 (bad fix-up)')
+        return inner.stat(p)
+      },
+    })),
   }
 })
 

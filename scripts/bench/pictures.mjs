@@ -61,7 +61,7 @@ const setups = [
   [`PDQ on ${cores} picture threads`, [], {TRAWL_PICTURE_THREADS: String(cores)}],
 ]
 const results = setups.map(() => [])
-for (let r = 0; r < RUNS; r++) setups.forEach(([label, extra, env], i) => results[i].push(collect(`run-${i}`, extra, env)))
+for (let r = 0; r < RUNS; r++) setups.forEach(([, extra, env], i) => results[i].push(collect(`run-${i}`, extra, env)))
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 console.log(`collect of ${PHOTOS.length * COPIES} photos of 8 megapixels, ${cores} cores, ${RUNS} runs each, medians`)
 const inThread = median(results[1].map((r) => r.wall))

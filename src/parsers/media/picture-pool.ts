@@ -11,9 +11,9 @@ import {pictureHash, type PictureHash} from './picture-hash.js'
  * hashed on a thread of its own, while the collector copies the next files, and the result
  * is the same function's (picture-hash.ts) on the same bytes.
  *
- * The threads are started on the first picture: one fewer than the machine's cores, one per
- * 2 GiB of memory (decoding a photo of 8 megapixels peaks near 400 MB), at least one, at most
- * four; TRAWL_PICTURE_THREADS=N sets the number. They hold the process open only while a
+ * The threads are started on the first picture: one per core (the main thread mostly waits
+ * on them while photos are collected) and per 2 GiB of memory (decoding a photo of 8
+ * megapixels peaks near 400 MB), at least one, at most four; TRAWL_PICTURE_THREADS=N sets the number. They hold the process open only while a
  * picture is out. Run from the TypeScript sources (the tests), where there is no compiled
  * worker to start, or with TRAWL_PICTURE_THREADS=0, pictures are hashed in the calling thread.
  */
@@ -90,8 +90,9 @@ let pool: PicturePool | undefined | null
 function picturePool(): PicturePool | undefined {
   if (pool === undefined) {
     const setting = process.env.TRAWL_PICTURE_THREADS
-    // decoding an 8-megapixel photo in JavaScript peaks near 400 MB: a thread per 2 GiB of memory at most
-    const threads = setting === undefined ? Math.max(1, Math.min(availableParallelism() - 1, Math.floor(totalmem() / 2 ** 31))) : Number(setting)
+    // the main thread mostly waits while photos are decoded: a thread per core, but decoding an
+    // 8-megapixel photo in JavaScript peaks near 400 MB, so at most one per 2 GiB of memory
+    const threads = setting === undefined ? Math.max(1, Math.min(availableParallelism(), Math.floor(totalmem() / 2 ** 31))) : Number(setting)
     pool = existsSync(fileURLToPath(WORKER_FILE)) && Number.isInteger(threads) && threads > 0 ? new PicturePool(Math.min(MAX_THREADS, threads)) : null
   }
   return pool ?? undefined

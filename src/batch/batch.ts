@@ -185,14 +185,14 @@ export async function runBatch(options: BatchOptions): Promise<BatchResult> {
     if (prepared) {
       // done earlier, but its image check was stopped: check the image now, the bundle stays as it is
       if (prepared.status === 'skipped' && !prepared.imageCheck && (options.imageCheck ?? true) && prepared.format !== 'directory' && !interrupted) {
-        const checked = await runWorker(item, jobFor(item, bundle, 'image-check'), children, progress)
+        const checked = await runWorker(item, jobFor(item, bundle, 'image-check'), children, progress, jobs)
         if (checked.imageCheck) return {...prepared, imageCheck: checked.imageCheck}
         return {...prepared, status: checked.status, failure: checked.failure ?? 'the image check was interrupted'}
       }
       return prepared
     }
     if (interrupted) return itemSummary(item, 'not-run', {})
-    return runWorker(item, jobFor(item, bundle, 'collect'), children, progress)
+    return runWorker(item, jobFor(item, bundle, 'collect'), children, progress, jobs)
   }
 
   // a simple pool: at most `jobs` items in flight, started in list order
@@ -420,10 +420,20 @@ function loadPreviousImageChecks(dir: string): Map<string, ImageCheck> {
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL = 4096
 
-function runWorker(item: EvidenceItem, job: WorkerJob, children: Set<ChildProcess>, progress: BatchProgress): Promise<ItemSummary> {
+/**
+ * Picture threads (src/parsers/media/picture-pool.ts) per item when `jobs` items run at once:
+ * the cores shared out, so that the decodes of all items together do not exceed them (each
+ * decode of a large photo holds hundreds of MB). An examiner's TRAWL_PICTURE_THREADS is kept.
+ */
+export function pictureThreadsPerItem(jobs: number, cores = availableParallelism()): string {
+  return process.env.TRAWL_PICTURE_THREADS ?? String(Math.max(1, Math.floor(cores / jobs)))
+}
+
+function runWorker(item: EvidenceItem, job: WorkerJob, children: Set<ChildProcess>, progress: BatchProgress, jobs: number): Promise<ItemSummary> {
   const t0 = Date.now()
   return new Promise((resolvePromise) => {
-    const child = fork(WORKER, [], {stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: []})
+    const env = {...process.env, TRAWL_PICTURE_THREADS: pictureThreadsPerItem(jobs)}
+    const child = fork(WORKER, [], {stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [], env})
     children.add(child)
     progress.started(item.name, item.segments.reduce((a, p) => a + sizeOf(p), 0))
     let stderr = ''

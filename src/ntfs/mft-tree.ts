@@ -104,11 +104,7 @@ export class MftTree {
       this.links = before
       throw error
     }
-    const flags = u16(buf, start + 22)
-    const base = u32(buf, start + 32) + u16(buf, start + 36) * 0x1_0000_0000
-    this.state[entry] = SUMMARIZED | (flags & RECORD_IN_USE ? IN_USE : 0) | (flags & RECORD_IS_DIRECTORY ? DIRECTORY : 0) | (base !== 0 ? EXTENSION : 0)
-    this.sequence[entry] = u16(buf, start + 16)
-    if (base !== 0) this.extensionBase.set(entry, [base, u16(buf, start + 38)])
+    this.addHeader(buf, start, entry)
   }
 
   /**
@@ -118,9 +114,16 @@ export class MftTree {
    */
   addSalvaged(buf: Buffer, start: number, entry: number, names: SalvagedName[]): void {
     for (const name of names) this.addLink(entry, buf, name.valueStart)
+    this.addHeader(buf, start, entry)
+  }
+
+  /** What the tree keeps of a record's header: in use, directory, extension of which base, sequence number. */
+  private addHeader(buf: Buffer, start: number, entry: number): void {
     const flags = u16(buf, start + 22)
-    this.state[entry] = SUMMARIZED | (flags & RECORD_IN_USE ? IN_USE : 0) | (flags & RECORD_IS_DIRECTORY ? DIRECTORY : 0)
+    const base = u32(buf, start + 32) + u16(buf, start + 36) * 0x1_0000_0000
+    this.state[entry] = SUMMARIZED | (flags & RECORD_IN_USE ? IN_USE : 0) | (flags & RECORD_IS_DIRECTORY ? DIRECTORY : 0) | (base !== 0 ? EXTENSION : 0)
     this.sequence[entry] = u16(buf, start + 16)
+    if (base !== 0) this.extensionBase.set(entry, [base, u16(buf, start + 38)])
   }
 
   private addLink(entry: number, buf: Buffer, valueStart: number): void {

@@ -22,7 +22,7 @@ import {
   hasFileSignature,
   parseAttributeList,
   parseMftRecord,
-  u16,
+  type AttributeListEntry,
   type MftAttribute,
   type MftRecord,
 } from './mft-record.js'
@@ -241,17 +241,29 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
    * $ATTRIBUTE_LIST (libfsntfs "The attribute list attribute"), with data runs decoded.
    */
   loadAttributes(entry: number): MftAttribute[] {
+    return this.attributesOf(entry).attributes
+  }
+
+  /** An entry's base record, and what its $ATTRIBUTE_LIST names when it has one. */
+  private recordAndList(entry: number): {record: MftRecord; listed?: AttributeListEntry[]} {
     const size = this.boot.mftRecordSize
     const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
     const listAttribute = record.attributes.find((a) => a.type === AttributeType.attributeList)
-    if (!listAttribute) return record.attributes
+    if (!listAttribute) return {record}
     if (!listAttribute.resident && listAttribute.dataSize > MAX_METADATA_VALUE) {
       throw new CorruptImageError(`MFT record ${entry}: $ATTRIBUTE_LIST of ${listAttribute.dataSize} bytes is implausibly large`, this.mftEntryOffset(entry))
     }
     const listValue = listAttribute.resident
       ? listAttribute.value ?? Buffer.alloc(0)
       : this.attributeData(layoutOf([listAttribute]), `MFT record ${entry} $ATTRIBUTE_LIST`).read(0, listAttribute.dataSize)
-    const listed = parseAttributeList(listValue, entry)
+    return {record, listed: parseAttributeList(listValue, entry)}
+  }
+
+  /** loadAttributes, with the base record they were read from. */
+  private attributesOf(entry: number): {record: MftRecord; attributes: MftAttribute[]} {
+    const size = this.boot.mftRecordSize
+    const {record, listed} = this.recordAndList(entry)
+    if (!listed) return {record, attributes: record.attributes}
     const attributes = [...record.attributes]
     const wanted = new Map<number, Set<string>>()
     for (const item of listed) {
@@ -269,7 +281,7 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
         if (keys.has(`${attribute.type}:${attribute.id}`)) attributes.push(attribute)
       }
     }
-    return attributes
+    return {record, attributes}
   }
 
   private readLabel(): string | undefined {
@@ -431,8 +443,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The names in a directory's $I30 index, every node in use read; the directory record's sequence number. */
   private readDirectoryIndex(dir: number): {sequence: number; names: IndexedName[]; damaged: boolean} {
-    const sequence = u16(this.readMftRecord(dir), 16)
-    const attributes = this.loadAttributes(dir)
+    const {record, attributes} = this.attributesOf(dir)
+    const sequence = record.sequence
     const i30 = (type: number) => attributes.filter((a) => a.type === type && a.name === '$I30')
     let damaged = false
     const problem = (error: CorruptImageError) => {
@@ -530,12 +542,8 @@ export class NtfsFileSystem implements ReadOnlyFileSystem {
 
   /** The extension records an entry's $ATTRIBUTE_LIST names (the $MFT pass finds them by their base reference instead). */
   private listedExtensions(entry: number): number[] {
-    const size = this.boot.mftRecordSize
-    const record = parseMftRecord(this.readMftRecord(entry), 0, size, entry, this.mftEntryOffset(entry))
-    const list = record.attributes.find((a) => a.type === AttributeType.attributeList)
-    if (!list) return []
-    const value = this.readAttributeValue([list], `MFT record ${entry} $ATTRIBUTE_LIST`)
-    return [...new Set(parseAttributeList(value, entry).map((item) => item.entry))].filter((e) => e !== entry).sort((a, b) => a - b)
+    const {listed} = this.recordAndList(entry)
+    return listed ? [...new Set(listed.map((item) => item.entry))].filter((e) => e !== entry).sort((a, b) => a - b) : []
   }
 
   /** Folds the extension records of a base entry into its summary. */

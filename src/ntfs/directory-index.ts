@@ -97,9 +97,9 @@ export function readIndexRecord(buf: Buffer, where: string, out: IndexedName[], 
     return
   }
   try {
-    applyFixups(buf, 0, buf.length - (buf.length % 512), 0, 0, where, INDX_HEADER)
+    applyFixups(buf, 0, buf.length - (buf.length % 512), 0, undefined, where, INDX_HEADER)
   } catch (error) {
-    problem(new CorruptImageError(`${(error as Error).message.replace(/ \(at offset \d+\)$/, '')}; its names are not read`))
+    problem(new CorruptImageError(`${(error as Error).message}; its names are not read`))
     return
   }
   readIndexNode(buf, 24, buf.length, where, out, problem)

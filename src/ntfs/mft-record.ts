@@ -70,20 +70,22 @@ export interface MftRecord {
  * Applies the update sequence (fix-up) array in place (libfsntfs "The fix-up values"):
  * the last two bytes of every 512-byte stride were replaced on disk by the update
  * sequence number and are restored from the array. A stride whose last two bytes do not
- * hold that number was torn or corrupted: the record cannot be trusted.
+ * hold that number was torn or corrupted: the record cannot be trusted. `absOffset` is where
+ * the record lies in the volume, for the error; undefined for an index record read through its
+ * attribute, which has none to name.
  */
-export function applyFixups(buf: Buffer, start: number, size: number, entry: number, absOffset: number, what = `MFT record ${entry}`, headerSize = 42): void {
+export function applyFixups(buf: Buffer, start: number, size: number, entry: number, absOffset: number | undefined, what = `MFT record ${entry}`, headerSize = 42): void {
   const usaOffset = buf.readUInt16LE(start + 4)
   const usaCount = buf.readUInt16LE(start + 6)
   const strides = size / 512
   if (usaCount === 0 || usaCount - 1 !== strides || usaOffset < headerSize || usaOffset + usaCount * 2 > size || usaOffset % 2 !== 0) {
-    throw new CorruptImageError(`${what}: invalid update sequence array (offset ${usaOffset}, count ${usaCount})`, absOffset + 4)
+    throw new CorruptImageError(`${what}: invalid update sequence array (offset ${usaOffset}, count ${usaCount})`, absOffset === undefined ? undefined : absOffset + 4)
   }
   const usn = buf.readUInt16LE(start + usaOffset)
   for (let i = 1; i < usaCount; i++) {
     const tail = start + i * 512 - 2
     if (buf.readUInt16LE(tail) !== usn) {
-      throw new CorruptImageError(`${what}: update sequence mismatch in sector ${i - 1} (bad fix-up)`, absOffset + i * 512 - 2)
+      throw new CorruptImageError(`${what}: update sequence mismatch in sector ${i - 1} (bad fix-up)`, absOffset === undefined ? undefined : absOffset + i * 512 - 2)
     }
     buf[tail] = buf[start + usaOffset + 2 * i]
     buf[tail + 1] = buf[start + usaOffset + 2 * i + 1]

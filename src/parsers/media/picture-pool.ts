@@ -69,7 +69,9 @@ class PicturePool {
     })
     const stop = (error: Error) => {
       this.broken ??= error
-      this.threads.splice(this.threads.indexOf(thread), 1)
+      // 'error' is followed by 'exit': the thread is taken out once
+      const at = this.threads.indexOf(thread)
+      if (at !== -1) this.threads.splice(at, 1)
       // what the thread still had is answered: not hashed, and why
       for (const [id, job] of this.jobs) {
         if (job.thread !== thread) continue
